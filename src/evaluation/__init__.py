@@ -1,0 +1,90 @@
+"""Evaluate Swedish exit programmes (avhopparverksamhet) by relapse and retention.
+
+The public API is listed in ``__all__`` and documented in DESIGN.md. Names are imported
+lazily from their subpackages, so ``import evaluation`` stays fast and a notebook that only
+needs the registers does not pay for matplotlib.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from evaluation._errors import (
+    ConvergenceWarning,
+    DefinitionError,
+    DisclosureError,
+    DisclosureWarning,
+    EstimationError,
+    EvaluationError,
+    EvaluationWarning,
+    RegisterError,
+)
+
+__version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    # registers
+    "Registers": "evaluation.registers",
+    "load_synthetic": "evaluation.registers",
+    # synthetic
+    "SimulationConfig": "evaluation.synthetic",
+    "SimulatedRegisters": "evaluation.synthetic",
+    "simulate_registers": "evaluation.synthetic",
+    # cohorts
+    "Cohort": "evaluation.cohorts",
+    "RelapseDefinition": "evaluation.cohorts",
+    "relapse_cohort": "evaluation.cohorts",
+    "retention_cohort": "evaluation.cohorts",
+    "relapse_table": "evaluation.cohorts",
+    # survival
+    "kaplan_meier": "evaluation.survival",
+    "logrank": "evaluation.survival",
+    "cox": "evaluation.survival",
+    "cox_zph": "evaluation.survival",
+    "aft": "evaluation.survival",
+    "rmst": "evaluation.survival",
+    "window_logistic": "evaluation.survival",
+    # competing risks
+    "cumulative_incidence": "evaluation.survival",
+    "gray_test": "evaluation.survival",
+    "fine_gray": "evaluation.survival",
+    "cause_specific_cox": "evaluation.survival",
+    # effects
+    "comparison_cohort": "evaluation.effects",
+    "propensity_weights": "evaluation.effects",
+    "match": "evaluation.effects",
+    "balance": "evaluation.effects",
+    "estimate_programme_effect": "evaluation.effects",
+    "e_value": "evaluation.effects",
+    # report
+    "theme": "evaluation.report",
+    "suppress_small_cells": "evaluation.report",
+    "build_report": "evaluation.report",
+}
+
+__all__ = [
+    "ConvergenceWarning",
+    "DefinitionError",
+    "DisclosureError",
+    "DisclosureWarning",
+    "EstimationError",
+    "EvaluationError",
+    "EvaluationWarning",
+    "RegisterError",
+    "__version__",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'evaluation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
