@@ -1,0 +1,191 @@
+"""Pure numpy helpers: per-person event times searched for many query times at once.
+
+Every cohort rule is "how many of this person's dates fall in [a, b)" or "the first of this
+person's dates at or after t". With person codes ``0..n-1`` and dates as whole days, one
+int64 key ``code * SPAN + day`` orders all persons' dates in one sorted array, so a single
+``np.searchsorted`` answers the question for millions of query rows without a Python loop
+over persons.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# Days are counted from 1800-01-01 so that every plausible date is a positive day number
+# below SPAN (1800 + 2 * 10**5 / 365 years is far beyond any register date).
+_ORIGIN = np.datetime64("1800-01-01", "D")
+SPAN = np.int64(200_000)
+# Stands in for "never" (NaT end of custody, no event): larger than any real day number.
+NEVER = np.int64(SPAN - 1)
+
+
+def to_days(
+    values: pd.Series | pd.DatetimeIndex | np.ndarray, *, nat: int | None = None
+) -> np.ndarray:
+    """Return dates as int64 day numbers since 1800-01-01; NaT becomes ``nat`` (or -1)."""
+    arr = np.asarray(values, dtype="datetime64[ns]")
+    isnat = np.isnat(arr)
+    days = arr.astype("datetime64[D]")
+    out = (days - _ORIGIN).astype(np.int64)
+    out[isnat] = -1 if nat is None else nat
+    return out
+
+
+def from_days(days: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`to_days` (day numbers to ``datetime64[ns]``)."""
+    return (_ORIGIN + days.astype("timedelta64[D]")).astype("datetime64[ns]")
+
+
+def minus_years(days: np.ndarray, years: float) -> np.ndarray:
+    """Shift day numbers back by calendar ``years`` (whole years exactly, 29 Feb -> 28 Feb)."""
+    return plus_years(days, -years)
+
+
+def plus_years(days: np.ndarray, years: float) -> np.ndarray:
+    """Shift day numbers by calendar ``years``; fractional years are taken as months.
+
+    Calendar arithmetic (not 365.25 days) so that "within 1 year" of 2016-03-01 ends on
+    2017-03-01 as Brå's windows do. Vectorised through ``datetime64[M]``.
+    """
+    months = int(round(years * 12))
+    d = _ORIGIN + days.astype("timedelta64[D]")
+    month_start = d.astype("datetime64[M]")
+    day_of_month = (d - month_start.astype("datetime64[D]")).astype(np.int64)
+    target_month = month_start + np.timedelta64(months, "M")
+    next_month = target_month + np.timedelta64(1, "M")
+    month_len = (next_month.astype("datetime64[D]") - target_month.astype("datetime64[D]")).astype(
+        np.int64
+    )
+    # The last day of a shorter month stands in for a day it does not have.
+    dom = np.minimum(day_of_month, month_len - 1)
+    shifted = target_month.astype("datetime64[D]") + dom.astype("timedelta64[D]")
+    return (shifted - _ORIGIN).astype(np.int64)
+
+
+def make_keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Combine person codes and day numbers into one sortable int64 key."""
+    return codes.astype(np.int64) * SPAN + days.astype(np.int64)
+
+
+class KeyedDates:
+    """Sorted per-person dates (optionally with values) for vectorised look-ups.
+
+    Parameters
+    ----------
+    codes, days
+        Person code and day number of each event; any order.
+    values
+        Optional per-event numbers summed by :meth:`sum_in`.
+    """
+
+    def __init__(self, codes: np.ndarray, days: np.ndarray, values: np.ndarray | None = None):
+        keys = make_keys(codes, days)
+        order = np.argsort(keys, kind="stable")
+        self.order = order
+        self.keys = keys[order]
+        self.codes = codes[order].astype(np.int64)
+        self.days = days[order].astype(np.int64)
+        if values is not None:
+            v = np.asarray(values, dtype=np.float64)[order]
+            self.cum = np.concatenate([[0.0], np.cumsum(v)])
+        else:
+            self.cum = None
+
+    def position(self, codes: np.ndarray, days: np.ndarray, *, side: str = "left") -> np.ndarray:
+        """Index of the first event of the person at day >= ``days`` ('left') or > ('right')."""
+        return np.searchsorted(self.keys, make_keys(codes, days), side=side)  # type: ignore[call-overload]
+
+    def count_in(self, codes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Number of the person's events with ``lo <= day < hi``."""
+        return (self.position(codes, hi) - self.position(codes, lo)).astype(np.int64)
+
+    def sum_in(self, codes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Sum of values of the person's events with ``lo <= day < hi``."""
+        assert self.cum is not None
+        return self.cum[self.position(codes, hi)] - self.cum[self.position(codes, lo)]
+
+    def last_before(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Day of the person's last event strictly before ``days``; -1 if none."""
+        pos = self.position(codes, days) - 1
+        ok = pos >= 0
+        safe = np.where(ok, pos, 0)
+        ok &= self.codes[safe] == codes if len(self.codes) else np.zeros_like(ok)
+        return np.where(ok, self.days[safe] if len(self.days) else -1, -1)
+
+    def first_at_or_after(
+        self, codes: np.ndarray, days: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Day and sorted index of the person's first event at or after ``days``.
+
+        Returns ``(day, index)``; where there is none the day is ``NEVER`` and the index -1.
+        """
+        pos = self.position(codes, days)
+        n = len(self.keys)
+        ok = pos < n
+        safe = np.where(ok, pos, 0)
+        if n:
+            ok &= self.codes[safe] == codes
+            day = np.where(ok, self.days[safe], NEVER)
+        else:
+            day = np.full(len(days), NEVER, dtype=np.int64)
+        return day, np.where(ok, pos, -1)
+
+
+class KeyedIntervals:
+    """Non-overlapping per-person intervals [start, end) for time-in-interval look-ups.
+
+    Custody periods of one person do not overlap (the registers are validated for it), so
+    the time spent inside intervals before day t is a cumulative sum over the sorted
+    starts, minus the unfinished part of the interval that contains t.
+    """
+
+    def __init__(self, codes: np.ndarray, start: np.ndarray, end: np.ndarray):
+        keys = make_keys(codes, start)
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        self.codes = codes[order].astype(np.int64)
+        self.start = start[order].astype(np.int64)
+        self.end = np.maximum(end[order].astype(np.int64), self.start)
+        self.cum = np.concatenate([[0], np.cumsum(self.end - self.start)])
+
+    def time_before(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Days the person spent inside intervals before ``days`` (from the first interval)."""
+        # k = index after the last interval of this person starting strictly before `days`
+        k = np.searchsorted(self.keys, make_keys(codes, days), side="left")
+        first = np.searchsorted(self.keys, make_keys(codes, np.zeros_like(days)), side="left")
+        total = self.cum[k] - self.cum[first]
+        has = k > first
+        last = np.where(has, k - 1, 0)
+        if len(self.end):
+            overhang = np.where(has, np.maximum(self.end[last] - days, 0), 0)
+        else:
+            overhang = np.zeros_like(days)
+        return (total - overhang).astype(np.int64)
+
+    def time_in(self, codes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Days inside intervals within [lo, hi)."""
+        return self.time_before(codes, hi) - self.time_before(codes, lo)
+
+    def containing(self, codes: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Whether ``days`` falls inside an interval [start, end) of the person, and its end."""
+        k = np.searchsorted(self.keys, make_keys(codes, days), side="right") - 1
+        ok = k >= 0
+        safe = np.where(ok, k, 0)
+        if len(self.keys):
+            ok &= (self.codes[safe] == codes) & (self.end[safe] > days)
+            end = np.where(ok, self.end[safe], -1)
+        else:
+            end = np.full(len(days), -1, dtype=np.int64)
+        return ok, end
+
+    def next_start(self, codes: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Start of the person's first interval starting after ``days``; NEVER if none."""
+        pos = np.searchsorted(self.keys, make_keys(codes, days), side="right")
+        n = len(self.keys)
+        ok = pos < n
+        safe = np.where(ok, pos, 0)
+        if n:
+            ok &= self.codes[safe] == codes
+            return np.where(ok, self.start[safe], NEVER)
+        return np.full(len(days), NEVER, dtype=np.int64)
