@@ -23,7 +23,17 @@ PALETTE: tuple[str, ...] = (
     "#F0E442",  # yellow
     "#999999",  # grey
 )
-LINESTYLES: tuple[object, ...] = ("-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1)), (0, (1, 3)), (0, (5, 5)), (0, (3, 5, 1, 5)))
+LINESTYLES: tuple[object, ...] = (
+    "-",
+    "--",
+    ":",
+    "-.",
+    (0, (5, 1)),
+    (0, (3, 1, 1, 1)),
+    (0, (1, 3)),
+    (0, (5, 5)),
+    (0, (3, 5, 1, 5)),
+)
 MARKERS: tuple[str, ...] = ("|", "x", "+", "1", "2", "3", "4", "|", "x")
 #: Hatches for stacked areas, so that stacks read in black and white.
 HATCHES: tuple[str, ...] = ("", "//", "..", "\\\\", "xx", "--", "++", "oo", "**")
