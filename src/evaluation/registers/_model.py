@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
-TABLES: tuple[str, ...] = ("persons", "programme", "offences", "custody", "exits")
+from evaluation._errors import RegisterError
+from evaluation.registers._io import FORMATS, read_folder, write_folder
+from evaluation.registers._schema import TABLES
+from evaluation.registers._validate import collect_problems
+
+__all__ = ["TABLES", "Registers"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -17,6 +24,31 @@ class Registers:
     Date columns are ``datetime64[ns]``; an empty ``programme.end_date`` is ``NaT``
     (ongoing). ``study_start`` and ``study_end`` (the extraction date) come from
     ``meta.json``; ``meta`` keeps every other key of that file.
+
+    The schema (one row per table; columns in this order, optional ones in brackets):
+
+    ========= ==================================================================
+    persons   person_id, sex (F, M), birth_date, municipality, [affiliation]
+    programme episode_id, person_id, municipality, referral, contact_date,
+              start_date, end_date (NaT = ongoing), exit_reason
+    offences  offence_id, person_id, offence_date, decision_date (lagföring),
+              category, sanction
+    custody   person_id, start_date, end_date (NaT = still in custody), kind
+    exits     person_id, date, reason (death, emigration)
+    ========= ==================================================================
+
+    Columns the schema does not know are kept (they are the user's covariates).
+    :meth:`problems` lists what :meth:`validate` checks; see its docstring.
+
+    Examples
+    --------
+    >>> from evaluation.registers._examples import tiny_registers
+    >>> regs = tiny_registers()
+    >>> offences = regs.offences.copy()
+    >>> offences.loc[0, "decision_date"] = pd.Timestamp("2011-12-24")
+    >>> for problem in tiny_registers(offences=offences).problems():
+    ...     print(problem)
+    offences.decision_date is before offence_date in 1 row (offence_id O0000001)
     """
 
     persons: pd.DataFrame
@@ -28,8 +60,199 @@ class Registers:
     study_end: pd.Timestamp
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{name}={len(self.table(name)):,}" for name in TABLES)
+        window = f"{_day(self.study_start)} to {_day(self.study_end)}"
+        return f"Registers({sizes}; {window})"
+
     def table(self, name: str) -> pd.DataFrame:
         """Return one table by name."""
         if name not in TABLES:
             raise KeyError(f"unknown register table {name!r}; the tables are {', '.join(TABLES)}")
         return getattr(self, name)
+
+    # -- reading and writing -------------------------------------------------------------
+
+    @classmethod
+    def read(cls, path: str | Path, *, validate: bool = True) -> Registers:
+        """Read a register folder: five tables (``.csv`` or ``.parquet``) and ``meta.json``.
+
+        Parameters
+        ----------
+        path
+            The folder holding ``persons``, ``programme``, ``offences``, ``custody`` and
+            ``exits`` (one file each, CSV or Parquet) and ``meta.json`` with
+            ``study_start`` and ``study_end`` as ISO dates; other keys go to ``meta``.
+        validate
+            Check the registers (see :meth:`problems`) and raise on any problem. With
+            False, only problems of reading itself (missing files or columns that cannot
+            be read, unparseable dates) raise.
+
+        Returns
+        -------
+        Registers
+
+        Raises
+        ------
+        RegisterError
+            With ``.problems`` listing every problem found, each naming the table,
+            column, the number of rows and the first offending ids. Reading never drops
+            rows or turns unparseable values into missing ones silently.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     Registers.read(folder)
+        Traceback (most recent call last):
+        ...
+        evaluation._errors.RegisterError: the registers in ... have 6 problems:
+        - meta.json is missing in ... (it holds study_start and study_end)
+        - persons: there is no persons.csv or persons.parquet in ...
+        ...
+        """
+        folder = Path(path)
+        if not folder.is_dir():
+            raise RegisterError(f"the register folder {folder} does not exist or is not a folder")
+        result = read_folder(folder)
+        problems = list(result.problems)
+        complete = len(result.tables) == len(TABLES) and result.study_start is not None
+        if validate or not complete:
+            problems += collect_problems(
+                result.tables, result.study_start, result.study_end, reported=result.reported
+            )
+        if problems:
+            raise RegisterError(_summary(f"the registers in {folder}", problems), problems)
+        assert result.study_start is not None and result.study_end is not None
+        return cls(
+            **result.tables,
+            study_start=result.study_start,
+            study_end=result.study_end,
+            meta=result.meta,
+        )
+
+    def write(self, path: str | Path, format: str = "csv") -> Path:  # noqa: A002 (the contract)
+        """Write the five tables and ``meta.json`` into a folder, byte-reproducibly.
+
+        Parameters
+        ----------
+        path
+            The folder; created if needed. Files of the same tables in the other format are
+            removed, so that the folder reads back unambiguously.
+        format
+            ``"csv"`` (UTF-8, dates as ``YYYY-MM-DD``, empty cells for missing values) or
+            ``"parquet"`` (dates stored as dates).
+
+        Returns
+        -------
+        Path
+            The folder.
+
+        Raises
+        ------
+        RegisterError
+            When a table cannot be written because a column mixes types; the problems
+            of :meth:`problems` say which.
+
+        Notes
+        -----
+        Rows and columns are written in the tables' own order, so the same registers give
+        the same bytes. Reading back gives equal tables, except that unknown columns come
+        back from CSV as text.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from evaluation.registers._examples import tiny_registers
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     regs = Registers.read(tiny_registers().write(folder))
+        >>> len(regs.offences)
+        6
+        """
+        if format not in FORMATS:
+            raise ValueError(f"format must be 'csv' or 'parquet', not {format!r}")
+        folder = Path(path)
+        tables = {name: self.table(name) for name in TABLES}
+        try:
+            write_folder(tables, self.study_start, self.study_end, self.meta, folder, format)
+        except (pa.ArrowException, AttributeError) as err:
+            problems = self.problems() or [f"a table could not be converted: {err}"]
+            raise RegisterError(
+                _summary("the registers cannot be written and", problems), problems
+            ) from err
+        return folder
+
+    # -- validation ----------------------------------------------------------------------
+
+    def problems(self) -> list[str]:
+        """Every problem of the registers, one message each; empty when they are valid.
+
+        Checked, each with table, column, count and the first offending ids:
+
+        - missing or mistyped columns (dates must be ``datetime64[ns]``, ids and
+          categories text), empty required values, unknown categories;
+        - duplicate keys (``persons.person_id``, ``programme.episode_id``,
+          ``offences.offence_id``; ``exits.person_id``: one exit per person);
+        - person ids that look like real Swedish personal identity numbers (10 or 12
+          digits, optional ``-`` or ``+``, valid check digit): refused, since the
+          package only handles pseudonymised data; such ids are never echoed;
+        - ids unknown to ``persons``;
+        - end before start (programme, custody), contact after start, decision before
+          offence, ``exit_reason`` 'ongoing' exactly when ``end_date`` is empty;
+        - overlapping programme episodes or custody periods of one person (periods that
+          touch, one ending the day the next starts, do not overlap);
+        - offences, episodes and custody after the person's death or emigration, and
+          before the person's birth;
+        - dates outside the study window: every date up to ``study_end``; decisions,
+          programme dates, custody ends and exits from ``study_start`` on (birth dates,
+          offence dates and custody starts may be earlier).
+
+        Examples
+        --------
+        >>> from evaluation.registers._examples import tiny_registers
+        >>> tiny_registers().problems()
+        []
+        """
+        tables = {name: self.table(name) for name in TABLES}
+        return collect_problems(tables, self.study_start, self.study_end)
+
+    def validate(self) -> Registers:
+        """Check the registers; return them unchanged when valid.
+
+        Raises
+        ------
+        RegisterError
+            With ``.problems`` listing every problem (see :meth:`problems`).
+
+        Examples
+        --------
+        >>> from evaluation.registers._examples import tiny_registers
+        >>> regs = tiny_registers()
+        >>> regs.validate() is regs
+        True
+        """
+        problems = self.problems()
+        if problems:
+            raise RegisterError(_summary("the registers", problems), problems)
+        return self
+
+    def equals(self, other: Registers) -> bool:
+        """True when both hold equal tables (values, dtypes, order), window and meta."""
+        return (
+            isinstance(other, Registers)
+            and all(self.table(n).equals(other.table(n)) for n in TABLES)
+            and all(list(self.table(n).columns) == list(other.table(n).columns) for n in TABLES)
+            and all(list(self.table(n).dtypes) == list(other.table(n).dtypes) for n in TABLES)
+            and self.study_start == other.study_start
+            and self.study_end == other.study_end
+            and self.meta == other.meta
+        )
+
+
+def _day(value: object) -> str:
+    return value.strftime("%Y-%m-%d") if isinstance(value, pd.Timestamp) else repr(value)
+
+
+def _summary(subject: str, problems: list[str]) -> str:
+    count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
+    return f"{subject} have {count}:\n" + "\n".join(f"- {p}" for p in problems)

@@ -1,0 +1,287 @@
+"""Reading and writing the register folder: five tables (CSV or Parquet) and meta.json.
+
+Reading never coerces silently and never drops a row. CSV files are read with every column
+as text; known columns are then parsed by their kind (ISO dates, text ids and categories) and
+every value that does not parse is reported with its table, column and rows. Parquet files
+keep their types; a mistyped column is reported by validation. Unknown columns are kept as
+they are (as text when read from CSV).
+
+Writing is byte-reproducible: rows and columns in the tables' own order, dates as
+``YYYY-MM-DD`` with empty cells for missing values, ``\\n`` line ends, UTF-8, and
+``meta.json`` with sorted keys.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+
+from evaluation.registers._messages import describe_rows, rows_word, show_values
+from evaluation.registers._schema import ROW_LABEL, TABLES, spec
+
+Format = Literal["csv", "parquet"]
+FORMATS: tuple[str, ...] = ("csv", "parquet")
+_ISO = "%Y-%m-%d"
+_DIGITS = re.compile(r"\d{6,8}[-+]?\d{4}")
+
+
+@dataclass
+class ReadResult:
+    """What reading a folder gave: the tables it could read, the window and the problems."""
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    study_start: pd.Timestamp | None = None
+    study_end: pd.Timestamp | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    #: rows whose values did not parse, by (table, column); validation does not repeat them
+    reported: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+
+
+def read_folder(folder: Path) -> ReadResult:
+    """Read every table and meta.json of a register folder, collecting every problem."""
+    result = ReadResult()
+    _read_meta(folder, result)
+    for name in TABLES:
+        file = _find(folder, name, result.problems)
+        if file is None:
+            continue
+        table = _read_arrow(file, result.problems)
+        if table is not None:
+            result.tables[name] = _to_frame(name, file, table, result)
+    return result
+
+
+def _read_meta(folder: Path, result: ReadResult) -> None:
+    file = folder / "meta.json"
+    if not file.is_file():
+        result.problems.append(
+            f"meta.json is missing in {folder} (it holds study_start and study_end)"
+        )
+        return
+    try:
+        meta = json.loads(file.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        result.problems.append(f"meta.json is not valid JSON: {err}")
+        return
+    if not isinstance(meta, dict):
+        result.problems.append("meta.json is not a JSON object with study_start and study_end")
+        return
+    for key in ("study_start", "study_end"):
+        value = meta.pop(key, None)
+        if value is None:
+            result.problems.append(f"meta.json has no {key} (an ISO date, YYYY-MM-DD)")
+            continue
+        date = _parse_meta_date(value)
+        if date is None:
+            result.problems.append(f"meta.json {key} is not an ISO date (YYYY-MM-DD): {value!r}")
+            continue
+        setattr(result, key, date)
+    result.meta = meta
+
+
+def _parse_meta_date(value: object) -> pd.Timestamp | None:
+    if not isinstance(value, str):
+        return None
+    parsed = pd.to_datetime(pd.Series([value]), format=_ISO, errors="coerce").iloc[0]
+    if pd.isna(parsed) or parsed.strftime(_ISO) != value:
+        return None
+    return pd.Timestamp(parsed)
+
+
+def _find(folder: Path, name: str, problems: list[str]) -> Path | None:
+    found = [folder / f"{name}.{fmt}" for fmt in FORMATS if (folder / f"{name}.{fmt}").is_file()]
+    if not found:
+        problems.append(f"{name}: there is no {name}.csv or {name}.parquet in {folder}")
+        return None
+    if len(found) > 1:
+        problems.append(
+            f"{name}: both {name}.csv and {name}.parquet are in {folder}; keep only one"
+        )
+        return None
+    return found[0]
+
+
+def _hide(message: str) -> str:
+    """The first line of a library message, shortened, with number-like ids hidden."""
+    first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    # pyarrow quotes the offending CSV line after the column counts; it may hold ids.
+    first = re.sub(r"(Expected \d+ columns, got \d+).*", r"\1", first)
+    return _DIGITS.sub("<number>", first)[:200]
+
+
+def _read_arrow(file: Path, problems: list[str]) -> pa.Table | None:
+    try:
+        if file.suffix == ".parquet":
+            return pq.read_table(file)
+        with file.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, UnicodeDecodeError, pa.ArrowException) as err:
+        problems.append(f"{file.name} could not be read: {_hide(str(err))}")
+        return None
+    if not header:
+        problems.append(f"{file.name} is empty (it has no header line)")
+        return None
+    doubled = sorted({c for c in header if header.count(c) > 1})
+    if doubled:
+        problems.append(f"{file.name} has the column(s) {', '.join(doubled)} more than once")
+        return None
+    convert = pcsv.ConvertOptions(
+        column_types=dict.fromkeys(header, pa.string()),
+        strings_can_be_null=False,
+        quoted_strings_can_be_null=False,
+    )
+    try:
+        return pcsv.read_csv(file, convert_options=convert)
+    except (OSError, pa.ArrowException) as err:
+        problems.append(f"{file.name} could not be read as CSV: {_hide(str(err))}")
+        return None
+
+
+def _to_frame(name: str, file: Path, table: pa.Table, result: ReadResult) -> pd.DataFrame:
+    """Convert an Arrow table column by column; record the values that do not parse."""
+    from_csv = file.suffix == ".csv"
+    columns: dict[str, pd.Series] = {}
+    unparsed: dict[str, tuple[np.ndarray, pd.Series]] = {}
+    unknown = [c for c in table.column_names if spec(name, c) is None and not from_csv]
+    # Parquet keeps pandas' metadata; converting unknown columns together restores their dtypes.
+    extra = table.select(unknown).to_pandas() if unknown else pd.DataFrame()
+    for column in table.column_names:
+        col = spec(name, column)
+        array = table.column(column).combine_chunks()
+        if col is None:
+            columns[column] = _text(array) if from_csv else extra[column].reset_index(drop=True)
+        elif col.kind == "date":
+            series, bad = _dates(array, name, column, result.problems)
+            columns[column] = series
+            if bad is not None and bad.any():
+                unparsed[column] = (bad, pd.Series(array.to_pandas()[bad]))
+        elif pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+            columns[column] = _text(array) if from_csv else _plain(array)
+        elif pa.types.is_dictionary(array.type) and pa.types.is_string(array.type.value_type):
+            columns[column] = _plain(pc.cast(array, pa.string()))
+        else:
+            columns[column] = _plain(array)  # validation reports the type
+    frame = pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
+    label = ROW_LABEL[name]
+    for column, (bad, values) in unparsed.items():
+        result.reported[(name, column)] = bad
+        result.problems.append(
+            f"{name}.{column} has unparseable dates in {rows_word(int(bad.sum()))} "
+            f"{describe_rows(frame, bad, None if label == column else label)}: "
+            f"{show_values(values)}; expected ISO dates (YYYY-MM-DD) between 1677 and 2262"
+        )
+    return frame
+
+
+def _plain(array: pa.Array) -> pd.Series:
+    return pd.Series(array.to_pandas())
+
+
+def _text(array: pa.Array) -> pd.Series:
+    """A CSV text column: an empty cell is a missing value, anything else stays as written."""
+    empty = pc.equal(array, "")
+    return pd.Series(pc.if_else(empty, pa.scalar(None, pa.string()), array).to_pandas())
+
+
+def _dates(
+    array: pa.Array, name: str, column: str, problems: list[str]
+) -> tuple[pd.Series, np.ndarray | None]:
+    """Parse a date column; return the dates and the mask of values that did not parse."""
+    kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        text = pc.cast(array, pa.string())
+        parsed = pc.strptime(text, format=_ISO, unit="ns", error_is_null=True)
+        # strptime rolls 2015-02-30 over to March; formatting back exposes that and every
+        # other value that is not exactly an ISO date.
+        exact = pc.fill_null(pc.equal(pc.strftime(parsed, format=_ISO), text), False)
+        written = pc.fill_null(pc.not_equal(text, ""), False)
+        bad = np.asarray(pc.and_(written, pc.invert(exact)).to_numpy(zero_copy_only=False))
+        clean = pc.if_else(exact, parsed, pa.scalar(None, pa.timestamp("ns")))
+        return pd.Series(clean.to_pandas(), dtype="datetime64[ns]"), bad
+    if pa.types.is_null(kind):
+        return pd.Series(pd.NaT, index=range(len(array)), dtype="datetime64[ns]"), None
+    if pa.types.is_date(kind) or (pa.types.is_timestamp(kind) and kind.tz is None):
+        try:
+            cast = pc.cast(array, pa.timestamp("ns"))
+        except pa.ArrowInvalid:
+            problems.append(
+                f"{name}.{column} has dates outside the years 1677-2262 that pandas can hold"
+            )
+            bad = np.asarray(array.is_valid().to_numpy(zero_copy_only=False))
+            return pd.Series(pd.NaT, index=range(len(array)), dtype="datetime64[ns]"), bad
+        return pd.Series(cast.to_pandas(), dtype="datetime64[ns]"), None
+    return _plain(array), None  # validation reports the type
+
+
+def write_folder(
+    tables: dict[str, pd.DataFrame],
+    study_start: pd.Timestamp,
+    study_end: pd.Timestamp,
+    meta: dict[str, Any],
+    folder: Path,
+    fmt: str,
+) -> None:
+    """Write the tables and meta.json; remove the same tables in the other format."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be 'csv' or 'parquet', not {fmt!r}")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        table = _to_arrow(tables[name])
+        file = folder / f"{name}.{fmt}"
+        if fmt == "csv":
+            _write_csv(table, file)
+        else:
+            pq.write_table(table, file)
+        # A stale copy in the other format would make the folder ambiguous to read.
+        other = folder / f"{name}.{'parquet' if fmt == 'csv' else 'csv'}"
+        other.unlink(missing_ok=True)
+    content = {
+        "study_start": study_start.strftime(_ISO),
+        "study_end": study_end.strftime(_ISO),
+        **meta,
+    }
+    (folder / "meta.json").write_text(
+        json.dumps(content, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+
+
+def _write_csv(table: pa.Table, file: Path) -> None:
+    """Unquoted CSV; quoted text only when a value holds a comma, quote or line end.
+
+    Arrow's "needed" style quotes every text value; plain cells are easier to read and
+    to diff, so quoting is used only when the data need it (still deterministic).
+    """
+    try:
+        options = pcsv.WriteOptions(quoting_style="none", quoting_header="none")
+        pcsv.write_csv(table, file, write_options=options)
+    except pa.ArrowInvalid:
+        options = pcsv.WriteOptions(quoting_style="needed", quoting_header="none")
+        pcsv.write_csv(table, file, write_options=options)
+
+
+def _to_arrow(frame: pd.DataFrame) -> pa.Table:
+    """An Arrow table of a register table; dates become date32 when they are whole days."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, column in enumerate(frame.columns):
+        series = frame.iloc[:, i]
+        if not pd.api.types.is_datetime64_dtype(series.dtype):
+            continue
+        try:
+            days = pc.cast(table.column(i), pa.date32())  # raises if a time of day would be lost
+        except pa.ArrowInvalid:
+            continue
+        table = table.set_column(i, pa.field(str(column), pa.date32()), days)
+    return table
