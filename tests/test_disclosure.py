@@ -67,8 +67,9 @@ def feasible_range(
     bounds = [(0, None)] * len(unknowns)
     low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
     high = linprog(-objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-    assert low.status == 0 and high.status == 0
-    return low.fun, -high.fun
+    # status 3: unbounded above, i.e. the published numbers do not bound the cell at all.
+    assert low.status == 0 and high.status in (0, 3)
+    return low.fun, (np.inf if high.status == 3 else -high.fun)
 
 
 def recoverable_cells(table: pd.DataFrame, hidden: np.ndarray) -> list[tuple[int, int]]:
