@@ -136,3 +136,383 @@ def test_covariates_leap_day_lookback_and_unknown_person():
         covariates_at(reg, bad)
     with pytest.raises(EstimationError, match="entry_date"):
         covariates_at(reg, pd.DataFrame({"person_id": ["P1"]}))
+
+
+# ---------------------------------------------------------------- relapse rules
+
+from evaluation._errors import DefinitionError  # noqa: E402
+from evaluation.cohorts import PRESETS, RelapseDefinition, relapse_cohort  # noqa: E402
+from evaluation.cohorts.relapse import WINDOW_ENDED, WINDOW_INCOMPLETE  # noqa: E402
+
+ALL = RelapseDefinition.preset("bra-final").with_(selection="all")
+
+
+def fine(pid: str, offence: str, decision: str, sanction: str = "fine") -> tuple:
+    return (pid, offence, decision, "property", sanction)
+
+
+def row_at(cohort, date: str) -> pd.Series:
+    rows = cohort.data[cohort.data["entry_date"] == pd.Timestamp(date)]
+    assert len(rows) == 1, cohort.data[["person_id", "entry_date"]]
+    return rows.iloc[0]
+
+
+def test_offence_in_window_decided_after_the_buffer_is_not_a_relapse():
+    # bra-preliminary: window 1 year from 2016-03-01, decision needed before 2018-03-01.
+    reg = tiny(
+        offences=[fine("P1", "2016-01-01", "2016-03-01"), fine("P1", "2016-09-01", "2018-03-01")]
+    )
+    c = relapse_cohort(reg, definition=PRESETS["bra-preliminary"].with_(selection="all"))
+    r = row_at(c, "2016-03-01")
+    assert r["relapse_1y"] is False or r["relapse_1y"] == False  # noqa: E712
+    assert r["n_relapse_offences_1y"] == 0
+    # The survival outcome sees it: decided before study_end, committed before the last
+    # usable date.
+    assert r["event"] == 1 and r["duration_days"] == 184
+    # One day earlier the decision is inside the buffer.
+    reg2 = tiny(
+        offences=[fine("P1", "2016-01-01", "2016-03-01"), fine("P1", "2016-09-01", "2018-02-28")]
+    )
+    r2 = row_at(relapse_cohort(reg2, definition="bra-preliminary", rng=0), "2016-03-01")
+    assert bool(r2["relapse_1y"]) and r2["n_relapse_offences_1y"] == 1
+    assert r2["days_to_relapse_1y"] == 184
+
+
+def test_offence_before_entry_is_not_a_relapse_and_entry_offences_belong_to_entry():
+    reg = tiny(
+        offences=[
+            fine("P1", "2016-03-01", "2016-03-01"),  # summary fine on the spot: the entry itself
+            fine("P1", "2016-02-01", "2016-05-01"),  # committed before entry, decided after
+        ]
+    )
+    c = relapse_cohort(reg, definition=ALL)
+    first = row_at(c, "2016-03-01")
+    assert first["relapse_1y"] == False and first["event"] == 0  # noqa: E712
+    # The later decision is an entry event of its own and has no relapse either.
+    assert row_at(c, "2016-05-01")["n_relapse_offences_3y"] == 0
+
+
+def test_offence_on_the_entry_day_decided_later_is_a_relapse():
+    reg = tiny(
+        offences=[fine("P1", "2016-01-01", "2016-03-01"), fine("P1", "2016-03-01", "2016-04-01")]
+    )
+    r = row_at(relapse_cohort(reg, definition=ALL), "2016-03-01")
+    assert r["event"] == 1 and r["duration_days"] == 0 and bool(r["relapse_1y"])
+
+
+def test_custody_at_entry_moves_the_clock_to_release():
+    # A fine decided while on remand: the clock starts when the remand ends.
+    reg = tiny(
+        offences=[
+            fine("P1", "2015-12-01", "2016-03-01"),
+            fine("P1", "2016-04-01", "2016-08-01"),
+        ],  # offence in custody, before release
+        custody=[("P1", "2016-01-01", "2016-06-01", "remand")],
+    )
+    c = relapse_cohort(reg, definition=ALL)
+    r = row_at(c, "2016-06-01")
+    assert r["entry_kind"] == "decision" and bool(r["in_custody_at_entry"])
+    assert r["n_relapse_offences_1y"] == 0  # the offence came before the (moved) entry
+    # A prison sentence starts the clock at release, and the release is one entry event
+    # even when a fine decided during the prison term is moved to it.
+    reg2 = tiny(
+        offences=[
+            fine("P1", "2015-11-01", "2016-01-01", "prison"),
+            fine("P1", "2015-12-01", "2016-03-01"),
+        ],
+        custody=[("P1", "2016-01-01", "2016-07-01", "prison")],
+    )
+    c2 = relapse_cohort(reg2, definition=ALL)
+    assert c2.data["entry_date"].tolist() == [pd.Timestamp("2016-07-01")]
+    assert c2.data["entry_kind"].tolist() == ["release"]
+    # Still in custody at extraction: no usable entry, counted in the flow.
+    reg3 = tiny(
+        offences=[
+            fine("P1", "2015-11-01", "2016-01-01", "prison"),
+            fine("P1", "2015-12-01", "2016-03-01"),
+        ],
+        custody=[("P1", "2016-01-01", None, "prison")],
+    )
+    c3 = relapse_cohort(reg3, definition=ALL)
+    assert c3.n == 0
+    assert flow_count(c3, "excluded: in custody until extraction") == 1
+
+
+def flow_count(cohort, reason: str, window: str = "") -> int:
+    f = cohort.flow
+    rows = f[(f["reason"] == reason) & (f["window"] == window)]
+    assert len(rows) == 1, f
+    return int(rows["n_persons"].iloc[0] if not window else rows["n_entries"].iloc[0])
+
+
+def test_death_in_the_window_ignored_as_bra_or_censored():
+    reg = tiny(
+        offences=[fine("P1", "2016-01-01", "2016-03-01")], exits=[("P1", "2016-06-01", "death")]
+    )
+    r = row_at(relapse_cohort(reg, definition=ALL), "2016-03-01")
+    assert r["event"] == 2 and r["duration_days"] == 92
+    assert r["relapse_1y"] == False  # noqa: E712  Brå keeps the dead in the denominator
+    c = relapse_cohort(reg, definition=ALL.with_(custody="censor"))
+    assert pd.isna(row_at(c, "2016-03-01")["relapse_1y"])
+    assert flow_count(c, WINDOW_ENDED, "1y") == 1
+    # Emigration is event 3.
+    reg2 = tiny(
+        offences=[fine("P1", "2016-01-01", "2016-03-01")],
+        exits=[("P1", "2017-03-01", "emigration")],
+    )
+    assert row_at(relapse_cohort(reg2, definition=ALL), "2016-03-01")["event"] == 3
+
+
+def test_custody_during_follow_up_censor_and_subtract():
+    reg = tiny(
+        offences=[
+            fine("P1", "2016-01-01", "2016-03-01"),
+            fine("P1", "2017-03-10", "2017-05-01"),
+        ],  # 1 year and 9 days after entry
+        custody=[("P1", "2016-06-01", "2016-07-01", "remand")],  # 30 days
+    )
+    ignore = row_at(relapse_cohort(reg, definition=ALL), "2016-03-01")
+    assert ignore["relapse_1y"] == False and bool(ignore["relapse_2y"])  # noqa: E712
+    sub = row_at(relapse_cohort(reg, definition=ALL.with_(custody="subtract")), "2016-03-01")
+    # 30 days locked up extend the 1-year window past the offence; they are not at risk.
+    assert bool(sub["relapse_1y"]) and sub["event"] == 1
+    assert sub["duration_days"] == ignore["duration_days"] - 30
+    cen = row_at(relapse_cohort(reg, definition=ALL.with_(custody="censor")), "2016-03-01")
+    assert cen["event"] == 0 and cen["duration_days"] == 92
+    assert pd.isna(cen["relapse_1y"])
+
+
+def test_buffer_exclusion_is_missing_and_counted_in_the_flow():
+    reg = tiny(
+        offences=[fine("P1", "2021-01-01", "2021-06-01"), fine("P1", "2021-08-01", "2021-09-01")]
+    )
+    c = relapse_cohort(reg, definition="bra-final", rng=3)
+    r = row_at(c, "2021-06-01")
+    # 1 year + 3 years buffer ends 2025-06-01, before study_end; 2 and 3 years do not.
+    assert bool(r["relapse_1y"]) and pd.isna(r["relapse_2y"]) and pd.isna(r["relapse_3y"])
+    assert pd.isna(r["n_relapse_offences_2y"])
+    assert flow_count(c, WINDOW_INCOMPLETE, "2y") == flow_count(c, WINDOW_INCOMPLETE, "3y") == 1
+    # The survival outcome is censored at study_end - buffer (2023-01-01) at the latest.
+    assert r["event"] == 1
+    # An entry on or after the last usable date is excluded altogether.
+    late = tiny(offences=[fine("P1", "2022-12-01", "2023-01-01")])
+    c2 = relapse_cohort(late, definition="bra-final", rng=3)
+    assert c2.n == 0
+    assert flow_count(c2, "excluded: entry events only after the last usable date") == 1
+
+
+def test_lookback_and_no_entry_reasons():
+    reg = tiny(
+        persons=[("P1", "M", "1990-01-01", "Malmö"), ("P2", "F", "1991-01-01", "Malmö")],
+        offences=[fine("P1", "2014-01-01", "2014-12-31")],
+    )
+    c = relapse_cohort(reg, definition="bra-final", rng=1)
+    assert c.n == 0
+    assert flow_count(c, "excluded: no entry event") == 1
+    assert flow_count(c, "excluded: entry events only before the look-back is complete") == 1
+
+
+def test_random_one_entry_per_person_and_year_is_deterministic_from_rng():
+    decisions = [f"2016-{m:02d}-15" for m in range(1, 13)] + ["2017-05-01"]
+    reg = tiny(offences=[fine("P1", "2015-06-01", d) for d in decisions])
+    pick = [
+        tuple(relapse_cohort(reg, definition="bra-final", rng=s).data["entry_date"])
+        for s in range(6)
+    ]
+    assert all(len(p) == 2 for p in pick)  # one in 2016, one in 2017
+    assert pick[0] == tuple(relapse_cohort(reg, definition="bra-final", rng=0).data["entry_date"])
+    g = np.random.default_rng(0)
+    assert pick[0] == tuple(relapse_cohort(reg, definition="bra-final", rng=g).data["entry_date"])
+    # 12 candidates in 2016: six seeds picking the same one has probability 12**-5.
+    assert len({p[0] for p in pick}) > 1
+    assert relapse_cohort(reg, definition=ALL).n == 13
+
+
+def test_prison_service_counts_only_prison_and_probation():
+    reg = tiny(
+        offences=[
+            fine("P1", "2016-01-01", "2016-03-01"),
+            fine("P1", "2016-06-01", "2016-09-01", "fine"),
+            fine("P1", "2017-06-01", "2017-09-01", "probation"),
+        ]
+    )
+    d = PRESETS["prison-service"].with_(selection="all")
+    r = row_at(relapse_cohort(reg, definition=d), "2016-03-01")
+    assert r["n_relapse_offences_3y"] == 1 and r["event"] == 1
+    assert r["duration_days"] == (pd.Timestamp("2017-06-01") - pd.Timestamp("2016-03-01")).days
+    r_all = row_at(relapse_cohort(reg, definition=ALL), "2016-03-01")
+    assert r_all["n_relapse_offences_3y"] == 2
+
+
+def test_uk_proven_six_month_buffer():
+    base = [fine("P1", "2016-01-01", "2016-03-01")]
+    inside = tiny(offences=[*base, fine("P1", "2016-12-01", "2017-08-31")])
+    outside = tiny(offences=[*base, fine("P1", "2016-12-01", "2017-09-01")])
+    assert bool(row_at(relapse_cohort(inside, definition="uk-proven"), "2016-03-01")["relapse_1y"])
+    r = row_at(relapse_cohort(outside, definition="uk-proven"), "2016-03-01")
+    assert r["relapse_1y"] == False  # noqa: E712
+
+
+def test_group_is_programme_status_at_entry():
+    reg = tiny(
+        offences=[fine("P1", "2016-01-01", "2016-03-01"), fine("P1", "2018-01-01", "2018-03-01")],
+        programme=[("P1", "2016-12-01", "2017-01-01", "2017-06-01", "completed", "self")],
+    )
+    c = relapse_cohort(reg, definition=ALL)
+    assert row_at(c, "2016-03-01")["group"] == "non-participant"
+    later = row_at(c, "2018-03-01")
+    assert later["group"] == "participant" and later["referral"] == "self"
+    assert c.data["ever_participant"].all()
+    p = relapse_cohort(reg, definition=ALL, population="programme")
+    assert p.data["entry_date"].tolist() == [pd.Timestamp("2017-01-01")]
+    assert p.data[["group", "referral", "municipality"]].iloc[0].tolist() == [
+        "participant",
+        "self",
+        "Botkyrka",
+    ]
+
+
+def test_bad_options_are_definition_errors():
+    with pytest.raises(DefinitionError, match="unknown relapse definition"):
+        relapse_cohort(tiny(), definition="bra")
+    with pytest.raises(DefinitionError, match="population"):
+        relapse_cohort(tiny(), population="everyone")  # type: ignore[arg-type]
+    with pytest.raises(DefinitionError, match="custody"):
+        RelapseDefinition(name="x", custody="drop")
+    with pytest.raises(DefinitionError, match="windows_years"):
+        RelapseDefinition(name="x", windows_years=(2, 1))
+
+
+# ---------------------------------------------------------------- the flow adds up
+
+
+def random_registers(n: int = 300, seed: int = 7) -> Registers:
+    """A messy random register: offences, custody (non-overlapping), exits, programme."""
+    g = np.random.default_rng(seed)
+    day0 = pd.Timestamp("2010-01-01")
+    ids = [f"P{i:06d}" for i in range(n)]
+    persons = pd.DataFrame(
+        {
+            "person_id": ids,
+            "sex": g.choice(["F", "M"], n),
+            "birth_date": day0 - pd.to_timedelta(g.integers(15 * 365, 45 * 365, n), "D"),
+            "municipality": g.choice(["Botkyrka", "Malmö", "other"], n),
+        }
+    )
+    k = g.poisson(4, n)
+    pid = np.repeat(np.arange(n), k)
+    od = g.integers(0, 5800, len(pid))
+    dd = od + g.integers(0, 900, len(pid))
+    keep = dd < 5843
+    offences = pd.DataFrame(
+        {
+            "offence_id": [f"O{i:07d}" for i in range(keep.sum())],
+            "person_id": np.array(ids)[pid[keep]],
+            "offence_date": day0 + pd.to_timedelta(od[keep], "D"),
+            "decision_date": day0 + pd.to_timedelta(dd[keep], "D"),
+            "category": g.choice(["violence", "drugs", "other"], keep.sum()),
+            "sanction": g.choice(["prison", "probation", "fine", "youth_care"], keep.sum()),
+        }
+    )
+    # two custody periods per sampled person, the second after the first
+    who = g.choice(n, n // 2, replace=False)
+    s1 = g.integers(0, 4000, len(who))
+    e1 = s1 + g.integers(1, 400, len(who))
+    s2 = e1 + g.integers(0, 300, len(who))
+    e2 = s2 + g.integers(1, 700, len(who))
+    starts = np.concatenate([s1, s2])
+    ends = np.concatenate([e1, e2]).astype(float)
+    ends[ends > 5843] = np.nan
+    custody = pd.DataFrame(
+        {
+            "person_id": np.array(ids)[np.concatenate([who, who])],
+            "start_date": day0 + pd.to_timedelta(starts, "D"),
+            "end_date": day0 + pd.to_timedelta(ends, "D"),
+            "kind": g.choice(["remand", "prison", "youth_care"], 2 * len(who)),
+        }
+    )
+    exiters = g.choice(n, n // 10, replace=False)
+    exits = pd.DataFrame(
+        {
+            "person_id": np.array(ids)[exiters],
+            "date": day0 + pd.to_timedelta(g.integers(2000, 5843, len(exiters)), "D"),
+            "reason": g.choice(["death", "emigration"], len(exiters)),
+        }
+    )
+    starters = g.choice(n, n // 5, replace=False)
+    st = g.integers(1900, 5800, len(starters))
+    dur = g.integers(10, 900, len(starters))
+    end = np.where(st + dur < 5843, st + dur, np.nan)
+    programme = pd.DataFrame(
+        {
+            "episode_id": [f"E{i:06d}" for i in range(len(starters))],
+            "person_id": np.array(ids)[starters],
+            "municipality": "Botkyrka",
+            "referral": g.choice(["police", "self"], len(starters)),
+            "contact_date": day0 + pd.to_timedelta(st - 20, "D"),
+            "start_date": day0 + pd.to_timedelta(st, "D"),
+            "end_date": day0 + pd.to_timedelta(end, "D"),
+            "exit_reason": np.where(
+                np.isnan(end),
+                "ongoing",
+                g.choice(["completed", "dropped_out", "moved"], len(starters)),
+            ),
+        }
+    )
+    return Registers(
+        persons=persons,
+        programme=programme,
+        offences=offences,
+        custody=custody,
+        exits=exits,
+        study_start=STUDY_START,
+        study_end=STUDY_END,
+    )
+
+
+@pytest.fixture(scope="module")
+def messy() -> Registers:
+    return random_registers()
+
+
+def check_flow_adds_up(cohort, n_persons: int) -> None:
+    f = cohort.flow
+    p = f[f["stage"] == "persons"]
+    assert p["n_persons"].iloc[0] == n_persons
+    excluded = p[p["reason"].str.startswith("excluded")]["n_persons"].sum()
+    included = p[p["reason"] == "included"]
+    assert excluded + included["n_persons"].iloc[0] == n_persons
+    assert included["n_persons"].iloc[0] == cohort.n_persons
+    assert included["n_entries"].iloc[0] == cohort.n
+    for label in cohort.definition.window_labels:
+        w = f[(f["stage"] == "window") & (f["window"] == label)]
+        assert w["n_entries"].sum() == cohort.n
+        measured = w[w["reason"] == "measured"]["n_entries"].iloc[0]
+        assert measured == cohort.data[f"relapse_{label}"].notna().sum()
+
+
+@pytest.mark.parametrize("preset", list(PRESETS))
+@pytest.mark.parametrize("population", ["all", "programme"])
+def test_flow_accounts_for_every_person(messy, preset, population):
+    c = relapse_cohort(messy, definition=preset, population=population, rng=11)
+    check_flow_adds_up(c, len(messy.persons))
+    assert c.n > 0
+    assert c.data["event"].isin([0, 1, 2, 3]).all()
+    assert (c.data["duration_days"] >= 0).all()
+    # The window flag agrees with the count of relapse offences.
+    for label in c.definition.window_labels:
+        m = c.data[f"relapse_{label}"].notna()
+        flag = c.data.loc[m, f"relapse_{label}"].astype(bool)
+        assert (flag == (c.data.loc[m, f"n_relapse_offences_{label}"] > 0)).all()
+
+
+@pytest.mark.parametrize("custody", ["censor", "subtract"])
+def test_flow_adds_up_with_custody_handling(messy, custody):
+    d = PRESETS["bra-final"].with_(custody=custody)
+    c = relapse_cohort(messy, definition=d, rng=11)
+    check_flow_adds_up(c, len(messy.persons))
+    # Windows nest: a relapse within 1 year is a relapse within 2 (where both are measured).
+    both = c.data["relapse_1y"].notna() & c.data["relapse_2y"].notna()
+    assert (
+        c.data.loc[both, "relapse_2y"].astype(bool) >= c.data.loc[both, "relapse_1y"].astype(bool)
+    ).all()

@@ -1,0 +1,336 @@
+"""Relapse cohorts: one row per entry event, with time to relapse and Brå's window flags."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from evaluation._errors import DefinitionError
+from evaluation.cohorts._cohort import Cohort, person_flow, window_flow
+from evaluation.cohorts._keyed import NEVER, KeyedDates, from_days, plus_years, to_days
+from evaluation.cohorts.covariates import covariates_at, person_codes
+from evaluation.cohorts.definitions import RelapseDefinition, resolve_definition
+from evaluation.cohorts.entry import custody_intervals, entry_events, exit_days, study_days
+
+if TYPE_CHECKING:
+    from evaluation.registers import Registers
+
+__all__ = ["relapse_cohort", "PERSON_REASONS"]
+
+PERSON_REASONS: list[str] = [
+    "no entry event",
+    "in custody until extraction",
+    "entry events only before the look-back is complete",
+    "entry events only outside the requested entry period",
+    "entry events only after the last usable date",
+    "died or emigrated before entry",
+]
+WINDOW_INCOMPLETE = "excluded: window + buffer passes study_end"
+WINDOW_ENDED = "excluded: follow-up ended (custody, death, emigration) before the window closed"
+COUNTED_SANCTIONS = ("prison", "probation")
+
+
+def relapse_cohort(
+    registers: Registers,
+    *,
+    definition: str | RelapseDefinition = "bra-final",
+    population: Literal["all", "programme"] = "all",
+    rng: np.random.Generator | int | None = None,
+    entry_from: str | pd.Timestamp | None = None,
+    entry_to: str | pd.Timestamp | None = None,
+) -> Cohort:
+    """Build a relapse cohort: entry events, follow-up, window flags and covariates.
+
+    Parameters
+    ----------
+    registers
+        Validated registers.
+    definition
+        A preset name (``"bra-final"``, ``"bra-preliminary"``, ``"prison-service"``,
+        ``"uk-proven"``) or a :class:`RelapseDefinition`.
+    population
+        ``"all"``: the definition's entry events (Brå: decisions without custody and
+        releases); ``"programme"``: programme starts (one row per episode start).
+    rng
+        Chooses the entry event per person and year when the definition selects one at
+        random (a Generator, a seed or None).
+    entry_from, entry_to
+        Optional first and last entry dates (for example one cohort year).
+
+    Returns
+    -------
+    Cohort
+        ``data`` columns: ``person_id``, ``group`` (``"participant"`` if the person started
+        a programme episode on or before the entry date, else ``"non-participant"``; always
+        ``"participant"`` for ``population="programme"``), ``ever_participant``,
+        ``entry_date``, ``entry_kind``, ``in_custody_at_entry``, ``duration_days`` and
+        ``event`` (0 censored, 1 relapse, 2 death, 3 emigration), then per window
+        ``relapse_1y`` (nullable boolean, missing where the window cannot be measured),
+        ``n_relapse_offences_1y`` and ``days_to_relapse_1y``, then ``referral`` (of the
+        latest episode started on or before entry; missing for non-participants),
+        ``episode_id`` for programme cohorts, and the covariates of
+        :func:`covariates_at`. For programme cohorts ``municipality`` is the programme's
+        and ``home_municipality`` the person's.
+
+    Notes
+    -----
+    A relapse is an offence committed on or after the entry date and decided after it
+    (the offences decided at the entry decision belong to it). For a window of ``w``
+    years the offence must be committed before ``entry + w`` and decided before
+    ``entry + w + buffer``; if that date passes ``study_end`` the flag is missing. The
+    survival outcome (``duration_days``, ``event``) follows the person from entry to the
+    first relapse offence, death, emigration or the last usable date ``study_end -
+    buffer`` (so that every offence counted has had the buffer to be decided); with
+    ``custody="censor"`` the next custody period censors it, with ``"subtract"`` days in
+    custody are not counted in ``duration_days``.
+
+    References
+    ----------
+    Brå (2023). Återfall i brott. Beskrivning av statistiken. Brottsförebyggande rådet.
+    Ministry of Justice (2023). Proven reoffending statistics: definitions and measurement.
+
+    Examples
+    --------
+    >>> from evaluation.registers import Registers
+    >>> reg = Registers(
+    ...     persons=pd.DataFrame({"person_id": ["P1"], "sex": ["M"],
+    ...         "birth_date": pd.to_datetime(["1990-06-01"]), "municipality": ["Botkyrka"]}),
+    ...     programme=pd.DataFrame({"episode_id": pd.Series([], dtype=str),
+    ...         "person_id": pd.Series([], dtype=str), "start_date": pd.to_datetime([])}),
+    ...     offences=pd.DataFrame({"offence_id": ["O1", "O2"], "person_id": ["P1"] * 2,
+    ...         "offence_date": pd.to_datetime(["2016-01-01", "2016-09-01"]),
+    ...         "decision_date": pd.to_datetime(["2016-03-01", "2017-02-01"]),
+    ...         "category": ["drugs"] * 2, "sanction": ["fine"] * 2}),
+    ...     custody=pd.DataFrame({"person_id": pd.Series([], dtype=str),
+    ...         "start_date": pd.to_datetime([]), "end_date": pd.to_datetime([]),
+    ...         "kind": pd.Series([], dtype=str)}),
+    ...     exits=pd.DataFrame({"person_id": pd.Series([], dtype=str),
+    ...         "date": pd.to_datetime([]), "reason": pd.Series([], dtype=str)}),
+    ...     study_start=pd.Timestamp("2010-01-01"), study_end=pd.Timestamp("2025-12-31"))
+    >>> c = relapse_cohort(reg, definition="bra-preliminary", rng=1)
+    >>> row = c.data.iloc[0]
+    >>> str(row.entry_date.date()), int(row.event), int(row.duration_days), bool(row.relapse_1y)
+    ('2016-03-01', 1, 184, True)
+    """
+    d = resolve_definition(definition)
+    if population not in ("all", "programme"):
+        raise DefinitionError(f"population must be 'all' or 'programme', not {population!r}")
+    kinds = ("programme_start",) if population == "programme" else d.entry_events
+    persons = registers.persons
+    n_persons = len(persons)
+    s_day, e_day = study_days(registers)
+    first_usable = int(plus_years(np.array([s_day]), d.lookback_years)[0])
+    # Offences committed before `last_usable` have had the whole buffer to be decided.
+    last_usable = int(plus_years(np.array([e_day + 1]), -d.buffer_years)[0])
+    lo_day = -1 if entry_from is None else int(to_days(np.array([pd.Timestamp(entry_from)]))[0])
+    hi_day = NEVER if entry_to is None else int(to_days(np.array([pd.Timestamp(entry_to)]))[0])
+    exit_day, exit_code = exit_days(registers)
+
+    cand = entry_events(registers, kinds)
+    code = cand["code"].to_numpy()
+    day = cand["day"].to_numpy()
+    # In the order of PERSON_REASONS[1:]; a person is excluded for the furthest step
+    # any of their entry events reached.
+    passes = [
+        ~cand["custody_open"].to_numpy(),
+        day >= first_usable,
+        (day >= lo_day) & (day <= hi_day),
+        day < last_usable,
+        day < exit_day[code],
+    ]
+    stage = np.zeros(len(cand), dtype=np.int64)
+    alive = np.ones(len(cand), dtype=bool)
+    for ok in passes:
+        alive &= ok
+        stage += alive
+    # Person stage: 0 without any entry event, else 1 + the furthest stage of an entry.
+    person_stage = np.zeros(n_persons, dtype=np.int64)
+    np.maximum.at(person_stage, code, stage + 1)
+    cand = cand[stage == len(passes)]
+    cand = _select(cand, d.selection, rng)
+
+    data = _follow_up(registers, cand, d, population, e_day, last_usable, exit_day, exit_code)
+    flow = person_flow(n_persons, person_stage, PERSON_REASONS, len(data))
+    wcodes = data.pop("_code").to_numpy()
+    for label in d.window_labels:
+        status = data.pop(f"_status_{label}").to_numpy()
+        flow = pd.concat(
+            [
+                flow,
+                window_flow(
+                    label,
+                    {
+                        "measured": status == 0,
+                        WINDOW_INCOMPLETE: status == 1,
+                        WINDOW_ENDED: status == 2,
+                    },
+                    wcodes,
+                ),
+            ],
+            ignore_index=True,
+        )
+    return Cohort(data=data, flow=flow, definition=d)
+
+
+def _select(
+    cand: pd.DataFrame, selection: str, rng: np.random.Generator | int | None
+) -> pd.DataFrame:
+    """One entry per person and calendar year chosen at random, or every entry."""
+    if selection == "all" or cand.empty:
+        return cand.reset_index(drop=True)
+    gen = np.random.default_rng(rng)
+    year = from_days(cand["day"].to_numpy()).astype("datetime64[Y]").astype(np.int64)
+    u = gen.random(len(cand))
+    order = np.lexsort((u, year, cand["code"].to_numpy()))
+    c = cand["code"].to_numpy()[order]
+    y = year[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (c[1:] != c[:-1]) | (y[1:] != y[:-1])
+    keep = np.sort(order[first])
+    return cand.iloc[keep].reset_index(drop=True)
+
+
+def _counted_offences(registers: Registers, d: RelapseDefinition) -> pd.DataFrame:
+    off = registers.offences
+    frame = pd.DataFrame(
+        {
+            "code": person_codes(registers.persons, off["person_id"], table="offences"),
+            "oday": to_days(off["offence_date"]),
+            "dday": to_days(off["decision_date"]),
+        }
+    )
+    if d.counts == "prison_probation":
+        frame = frame[off["sanction"].astype(str).isin(COUNTED_SANCTIONS).to_numpy()]
+    return frame.sort_values(["code", "oday"], kind="stable").reset_index(drop=True)
+
+
+def _follow_up(
+    registers: Registers,
+    cand: pd.DataFrame,
+    d: RelapseDefinition,
+    population: str,
+    e_day: int,
+    last_usable: int,
+    exit_day: np.ndarray,
+    exit_code: np.ndarray,
+) -> pd.DataFrame:
+    code = cand["code"].to_numpy()
+    t0 = cand["day"].to_numpy()
+    n = len(cand)
+    off = _counted_offences(registers, d)
+    ocode, oday, dday = (off[c].to_numpy() for c in ("code", "oday", "dday"))
+    intervals = custody_intervals(registers)
+
+    # Survival outcome: the first relapse offence (decided after entry), else an exit.
+    later = dday > oday
+    a_day, _ = KeyedDates(ocode[later], oday[later]).first_at_or_after(code, t0)
+    b_day, _ = KeyedDates(ocode[~later], oday[~later]).first_at_or_after(code, t0 + 1)
+    r_day = np.minimum(a_day, b_day)
+    x_day = exit_day[code]
+    c_day = intervals.next_start(code, t0) if d.custody == "censor" else np.full(n, NEVER)
+    other = np.minimum(np.minimum(x_day, c_day), last_usable)
+    # A relapse on the day of death or arrest still counts: the offence came first.
+    is_rel = (r_day <= other) & (r_day < last_usable)
+    end = np.where(is_rel, r_day, other)
+    event = np.where(is_rel, 1, np.where(end == x_day, exit_code[code], 0))
+    duration = end - t0
+    if d.custody == "subtract":
+        duration = duration - intervals.time_in(code, t0, end)
+
+    pid = registers.persons["person_id"].astype(str).to_numpy()
+    data = pd.DataFrame({"person_id": pid[code], "_code": code})
+    entry_date = pd.Series(from_days(t0))
+    data["entry_date"] = entry_date.to_numpy()
+    data["entry_kind"] = cand["kind"].to_numpy()
+    data["in_custody_at_entry"] = cand["in_custody_at_entry"].to_numpy()
+    data["duration_days"] = duration.astype(np.int64)
+    data["event"] = event.astype(np.int64)
+
+    # Window measures, from the pairs (entry row, offence of that person in the widest window).
+    wends = [plus_years(t0, w) for w in d.windows_years]
+    if d.custody == "subtract":
+        wends = [
+            _extend_by_custody(intervals, code, t0, w, base)
+            for w, base in zip(d.windows_years, wends, strict=True)
+        ]
+    follow_end = np.minimum(x_day, c_day) if d.custody == "censor" else np.full(n, NEVER)
+    okeys = ocode * np.int64(1 << 20) + oday
+    lo = np.searchsorted(okeys, code * np.int64(1 << 20) + t0)
+    hi = np.searchsorted(okeys, code * np.int64(1 << 20) + np.max(np.vstack(wends), axis=0))
+    counts = hi - lo
+    row = np.repeat(np.arange(n), counts)
+    pos = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + lo[row]
+    p_oday, p_dday = oday[pos], dday[pos]
+    after_entry = p_dday > t0[row]
+    for label, w_end in zip(d.window_labels, wends, strict=True):
+        deadline = plus_years(w_end, d.buffer_years)
+        cut = np.minimum(w_end, follow_end + 1)
+        q = after_entry & (p_oday < cut[row]) & (p_dday < deadline[row])
+        n_off = np.bincount(row[q], minlength=n)
+        first_day = np.full(n, -1, dtype=np.int64)
+        qi = np.flatnonzero(q)
+        rows_q, first_idx = np.unique(row[qi], return_index=True)
+        first_day[rows_q] = p_oday[qi[first_idx]] - t0[rows_q]
+        status = np.where(deadline > e_day + 1, 1, 0)
+        status = np.where((status == 0) & (n_off == 0) & (cut < w_end), 2, status)
+        measured = status == 0
+        data[f"relapse_{label}"] = pd.array(np.where(measured, n_off > 0, False), dtype="boolean")
+        data.loc[~measured, f"relapse_{label}"] = pd.NA
+        data[f"n_relapse_offences_{label}"] = pd.array(n_off, dtype="Int64")
+        data.loc[~measured, f"n_relapse_offences_{label}"] = pd.NA
+        days = np.where(measured & (n_off > 0), first_day, np.nan).astype(np.float64)
+        data[f"days_to_relapse_{label}"] = days
+        data[f"_status_{label}"] = status
+
+    # Programme status at entry.
+    prog = registers.programme
+    pcode = person_codes(registers.persons, prog["person_id"], table="programme")
+    pday = to_days(prog["start_date"])
+    started = KeyedDates(pcode, pday)
+    ever = np.zeros(len(registers.persons), dtype=bool)
+    ever[pcode] = True
+    data["ever_participant"] = ever[code]
+    if population == "programme":
+        data["group"] = "participant"
+        data["episode_id"] = cand["episode_id"].to_numpy()
+        data["referral"] = cand["referral"].to_numpy()
+    else:
+        # Latest episode started on or before the entry date, if any.
+        last_pos = started.position(code, t0, side="right") - 1
+        safe = np.where(last_pos >= 0, last_pos, 0)
+        has = (last_pos >= 0) & (started.codes[safe] == code) if len(pday) else np.zeros(n, bool)
+        data["group"] = np.where(has, "participant", "non-participant")
+        ref = (
+            prog["referral"].astype(str).to_numpy()[started.order] if len(pday) else np.array([""])
+        )
+        data["referral"] = pd.array(np.where(has, ref[safe], None), dtype="string")
+    cov = covariates_at(registers, data[["person_id", "entry_date"]])
+    if population == "programme":
+        cov = cov.rename(columns={"municipality": "home_municipality"})
+        cov["municipality"] = cand["programme_municipality"].to_numpy()
+    data = pd.concat([data, cov], axis=1)
+    front = [
+        "person_id",
+        "group",
+        "ever_participant",
+        "entry_date",
+        "entry_kind",
+        "in_custody_at_entry",
+        "duration_days",
+        "event",
+    ]
+    rest = [c for c in data.columns if c not in front]
+    return data[front + rest]
+
+
+def _extend_by_custody(intervals, code, t0, years, base) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Window end measured in days at liberty: push it on by the custody days inside it."""
+    w_end = base
+    for _ in range(50):
+        new = base + intervals.time_in(code, t0, w_end)
+        if np.array_equal(new, w_end):
+            break
+        w_end = new
+    return w_end
