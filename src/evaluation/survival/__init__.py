@@ -1,1 +1,3 @@
 """survival subpackage."""
+
+from evaluation.survival.competing import CumulativeIncidence, cumulative_incidence

@@ -1,0 +1,165 @@
+"""Tests of ``cumulative_incidence``: reference values from R, invariants, input errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation._errors import EstimationError
+from evaluation.survival.competing import cumulative_incidence
+
+REF = Path(__file__).parent / "reference"
+MGUS2 = pd.read_csv(REF / "data" / "cif_mgus2.csv")
+RETENTION = pd.read_csv(REF / "data" / "cif_retention.csv")
+R_AJ = pd.DataFrame(json.loads((REF / "cif_aalen_johansen.json").read_text()))
+
+# (case in the R output, data, duration column, by, weights, conf_type)
+CASES = [
+    ("mgus2", MGUS2, "etime", None, None, "log-log"),
+    ("mgus2_by_male", MGUS2, "etime", "male", None, "log-log"),
+    ("retention", RETENTION, "duration_days", None, None, "log-log"),
+    ("retention_by_group", RETENTION, "duration_days", "group", None, "log-log"),
+    ("retention_weighted", RETENTION, "duration_days", "group", "weight", "log-log"),
+    ("retention_log", RETENTION, "duration_days", None, None, "log"),
+]
+
+
+def _rel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(a - b) / np.maximum(np.abs(b), 1e-12)
+
+
+@pytest.mark.parametrize(("case", "data", "duration", "by", "weights", "conf_type"), CASES)
+def test_reference_survfit_multistate(case, data, duration, by, weights, conf_type):
+    """Estimates, IJ standard errors, intervals and risk sets equal R's survfit (1e-6 rel)."""
+    ref = R_AJ[R_AJ["case"] == case].copy()
+    ci = cumulative_incidence(
+        data, duration=duration, event="event", by=by, weights=weights, conf_type=conf_type
+    )
+    got = ci.at(np.unique(ref["time"]))
+    got["group"] = got["group"].astype(str)
+    ref["cause"] = ref["state"].replace({"(s0)": "0"}).astype(int)
+    merged = ref.merge(got, on=["group", "time", "cause"], suffixes=("_r", ""))
+    assert len(merged) == len(ref)
+    for col in ["estimate", "se", "n_at_risk"]:
+        assert np.all(_rel(merged[col].to_numpy(), merged[f"{col}_r"].to_numpy()) < 1e-6), col
+    inside = (merged["estimate_r"] > 0) & (merged["estimate_r"] < 1)
+    for col in ["ci_lower", "ci_upper"]:
+        # R leaves the interval undefined (NA) where the probability is 0 or 1 (and pads
+        # times before a group's first exit with zeros); we return NaN there.
+        assert merged.loc[~inside, col].isna().all(), col
+        r = merged.loc[inside, f"{col}_r"].to_numpy(dtype=float)
+        g = merged.loc[inside, col].to_numpy(dtype=float)
+        assert np.all(_rel(g, r) < 1e-6), col
+
+
+def test_tied_times_processed_together_by_hand():
+    """Events of two causes and a censoring at one time: the textbook calculation."""
+    d = pd.DataFrame({"t": [1, 2, 2, 2, 3, 4], "e": [1, 1, 2, 0, 2, 1]})
+    ci = cumulative_incidence(d, duration="t", event="e")
+    at = ci.at([2]).set_index("cause")["estimate"]
+    # S(1) = 5/6; at t = 2 five at risk, one event of each cause (the censoring stays in).
+    assert at[1] == pytest.approx(1 / 6 + 5 / 6 * 1 / 5, rel=1e-12)
+    assert at[2] == pytest.approx(5 / 6 * 1 / 5, rel=1e-12)
+    assert at[0] == pytest.approx(5 / 6 * 3 / 5, rel=1e-12)
+
+
+@pytest.mark.parametrize("weights", [None, "weight"])
+def test_invariants_sum_to_one_bounded_monotone(weights):
+    ci = cumulative_incidence(
+        RETENTION, duration="duration_days", event="event", by="group", weights=weights
+    )
+    for g in ci.groups:
+        c = ci.curves[g]
+        total = c.cif.sum(axis=1) + c.surv
+        assert np.allclose(total, 1.0, rtol=0, atol=1e-12)
+        assert np.all((c.cif >= 0) & (c.cif <= 1)) and np.all((c.surv >= 0) & (c.surv <= 1))
+        assert np.all(np.diff(c.cif, axis=0) >= -1e-15)
+        assert np.all(np.diff(c.surv) <= 1e-15)
+        assert np.all(np.isfinite(c.se_cif)) and np.all(c.se_cif >= 0)
+
+
+def test_event_free_survival_is_kaplan_meier_of_any_event():
+    d = RETENTION
+    ci = cumulative_incidence(d, duration="duration_days", event="event")
+    # Kaplan–Meier of any event computed directly.
+    times = np.unique(d["duration_days"])
+    at_risk = np.array([(d["duration_days"] >= t).sum() for t in times])
+    died = np.array([((d["duration_days"] == t) & (d["event"] > 0)).sum() for t in times])
+    km = np.cumprod(1 - died / at_risk)
+    assert np.allclose(ci.event_free["estimate"].to_numpy(), km, rtol=1e-12)
+
+
+def test_delayed_entry_equals_unbounded_entry_at_zero_and_shrinks_risk_set():
+    d = RETENTION.assign(start=0.0)
+    base = cumulative_incidence(d, duration="duration_days", event="event")
+    same = cumulative_incidence(d, duration="duration_days", event="event", entry="start")
+    pd.testing.assert_frame_equal(base.summary(), same.summary())
+    late = d.assign(start=np.where(d["id"] % 3 == 0, 50.0, 0.0))
+    late = late[late["duration_days"] > late["start"]]
+    ci = cumulative_incidence(late, duration="duration_days", event="event", entry="start")
+    first = ci.event_free.iloc[0]
+    assert first["n_at_risk"] == (late["start"] == 0).sum()
+    total = ci.curves["all"].cif.sum(axis=1) + ci.curves["all"].surv
+    assert np.allclose(total, 1.0, atol=1e-12)
+
+
+def test_delayed_entry_variance_equals_brute_force_jackknife():
+    """The closed-form IJ variance with entry equals numerical derivatives w.r.t. weights."""
+    rng = np.random.default_rng(3)
+    n = 40
+    start = np.where(rng.random(n) < 0.4, rng.integers(0, 5, n), 0).astype(float)
+    t = start + rng.integers(1, 12, n)
+    e = rng.integers(0, 3, n)
+    w = rng.uniform(0.5, 2.0, n)
+    d = pd.DataFrame({"t": t, "e": e, "s": start, "w": w})
+    ci = cumulative_incidence(d, duration="t", event="e", entry="s", weights="w")
+    c = ci.curves["all"]
+    h = 1e-6
+    grads = []
+    for i in range(n):
+        wp = w.copy()
+        wp[i] += h
+        cp = cumulative_incidence(d.assign(w=wp), duration="t", event="e", entry="s", weights="w")
+        grads.append((cp.curves["all"].cif - c.cif) / h)
+    jack = np.sqrt(np.sum((np.array(grads) * w[:, None, None]) ** 2, axis=0))
+    assert np.allclose(c.se_cif, jack, rtol=1e-4, atol=1e-7)  # finite differences: 1e-4
+
+
+def test_summary_columns_and_events():
+    ci = cumulative_incidence(RETENTION, duration="duration_days", event="event", by="group")
+    cols = ["group", "time", "cause", "n_at_risk", "n_events", "n_censored", "estimate", "se"]
+    assert list(ci.summary().columns[: len(cols)]) == cols
+    assert ci.causes == (1, 2, 3, 4)
+    assert ci.events == {k: float((RETENTION["event"] == k).sum()) for k in (1, 2, 3, 4)}
+    assert "Cumulative incidence" in ci._repr_html_()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"duration_days": -1.0}, "negative"),
+        ({"event": 1.5}, "integer event codes"),
+        ({"weight": 0.0}, "zero weights"),
+        ({"duration_days": np.nan}, "missing"),
+    ],
+)
+def test_bad_input_names_column_and_rows(change, message):
+    d = RETENTION.copy()
+    col, value = next(iter(change.items()))
+    d[col] = d[col].astype(float)
+    d.loc[[3, 7], col] = value
+    with pytest.raises(EstimationError, match=message) as err:
+        cumulative_incidence(d, duration="duration_days", event="event", weights="weight")
+    assert "rows 3, 7" in str(err.value)
+
+
+def test_no_events_and_unknown_column():
+    d = RETENTION.assign(event=0)
+    with pytest.raises(EstimationError, match="no events"):
+        cumulative_incidence(d, duration="duration_days", event="event")
+    with pytest.raises(EstimationError, match="'nope' is not in the data"):
+        cumulative_incidence(RETENTION, duration="nope", event="event")
