@@ -1,0 +1,128 @@
+"""Figures of the effect results: score overlap, love plot, adjusted curves.
+
+Each function draws only on the Axes it is given (or a new one) and returns it; labels
+come from the package's label table in the language of the active ``theme``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from evaluation.report.labels import has_label, label
+from evaluation.report.theme import current_lang, style_for
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
+def _label(key: str, fallback: str | None = None) -> str:
+    return label(key, current_lang()) if has_label(key) else (fallback or key)
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots()
+    return ax
+
+
+def mirrored_histogram(
+    scores: np.ndarray,
+    treat: np.ndarray,
+    weights: np.ndarray | None,
+    *,
+    ax: Axes | None,
+    bins: int,
+    xlabel_key: str,
+) -> Axes:
+    """Participants' score histogram above the axis, comparisons' mirrored below it."""
+    ax = _axes(ax)
+    edges = np.linspace(0.0, 1.0, bins + 1) if scores.min() >= 0 and scores.max() <= 1 else bins
+    for i, (g, sign, key) in enumerate(((1, 1.0, "participants"), (0, -1.0, "comparisons"))):
+        m = treat == g
+        w = None if weights is None else weights[m]
+        h, e = np.histogram(scores[m], bins=edges, weights=w, density=True)
+        st = style_for(i)
+        ax.bar(
+            e[:-1],
+            sign * h,
+            width=np.diff(e),
+            align="edge",
+            color=st["color"],
+            alpha=0.7,
+            label=_label(key),
+            edgecolor="white",
+            linewidth=0.3,
+            hatch=None if i == 0 else "//",
+        )
+    ax.axhline(0.0, color="black", linewidth=0.6)
+    ax.set_xlabel(_label(xlabel_key, "Propensity score"))
+    ax.set_ylabel(_label("density", "Density"))
+    ax.legend()
+    return ax
+
+
+def love_plot(table: pd.DataFrame, *, ax: Axes | None, threshold: float = 0.1) -> Axes:
+    """Absolute standardised mean differences before and after adjustment, per covariate."""
+    ax = _axes(ax)
+    order = table.sort_values("smd_before", key=np.abs)["covariate"].tolist()
+    y = np.arange(len(order))
+    t = table.set_index("covariate").loc[order]
+    for i, (col, key) in enumerate((("smd_before", "unadjusted"), ("smd_after", "adjusted"))):
+        st = style_for(i)
+        ax.plot(
+            np.abs(t[col].to_numpy()),
+            y,
+            linestyle="none",
+            marker="o" if i == 0 else "s",
+            color=st["color"],
+            label=_label(key),
+            markerfacecolor="none" if i == 0 else st["color"],
+        )
+    ax.axvline(threshold, color="grey", linestyle="--", linewidth=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(order)
+    ax.set_xlabel(_label("abs_smd", "Absolute standardised mean difference"))
+    ax.legend()
+    return ax
+
+
+def curves_plot(
+    curves: pd.DataFrame,
+    *,
+    ax: Axes | None,
+    what: str,
+    time_scale: float = 365.25,
+) -> Axes:
+    """Adjusted step curves with pointwise bands for both groups (time in years)."""
+    ax = _axes(ax)
+    for i, group in enumerate(("participants", "comparisons")):
+        d = curves[curves["group"] == group]
+        st = style_for(i)
+        x = d["time"].to_numpy() / time_scale
+        ax.plot(
+            x,
+            d["estimate"],
+            drawstyle="steps-post",
+            color=st["color"],
+            linestyle=st["linestyle"],
+            label=_label(group),
+        )
+        ax.fill_between(
+            x,
+            d["ci_lower"],
+            d["ci_upper"],
+            step="post",
+            color=st["color"],
+            alpha=0.2,
+            linewidth=0,
+        )
+    ax.set_xlabel(_label("time_years", "Years"))
+    ax.set_ylabel(_label(what, what))
+    ax.set_ylim(0, 1 if what == "share_not_relapsed" else None)
+    ax.legend()
+    return ax
