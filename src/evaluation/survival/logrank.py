@@ -141,7 +141,7 @@ def logrank(
     ...                    "g": ["a", "a", "a", "b", "b", "b"]})
     >>> res = logrank(df, duration="t", event="e", by="g")
     >>> round(res.statistic, 4), res.df
-    (3.2727, 1)
+    (5.0517, 1)
 
     References
     ----------

@@ -92,7 +92,7 @@ def rmst(
     Examples
     --------
     >>> df = pd.DataFrame({"t": [1, 2, 2, 3, 4], "e": [1, 1, 0, 1, 0]})
-    >>> float(rmst(df, duration="t", event="e", tau=3).table["estimate"].iloc[0])
+    >>> round(float(rmst(df, duration="t", event="e", tau=3).table["estimate"].iloc[0]), 6)
     2.4
 
     References
