@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,11 +33,14 @@ class Cohort:
         ``"measured"`` and the reasons a window could not be measured.
     definition
         The :class:`RelapseDefinition` used, or a dict describing a retention cohort.
+    meta
+        ``study_start``, ``study_end`` (ISO dates) and ``population`` of the registers.
     """
 
     data: pd.DataFrame
     flow: pd.DataFrame
     definition: Any
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n(self) -> int:

@@ -65,6 +65,10 @@ class RelapseDefinition:
     selection
         ``"random-per-year"`` (Brå: one entry event per person and calendar year, chosen at
         random with the cohort's ``rng``) or ``"all"``.
+    custody_at_entry
+        ``"release"`` (Brå: an entry event that falls inside a custody period, such as a
+        fine decided while serving a prison term, starts the clock at the end of that
+        custody) or ``"keep"`` (the clock starts at the event date regardless).
     lookback_years
         Years of register history needed before an entry (for prior decisions); earlier
         entries are excluded with a reason in the flow.
@@ -87,6 +91,7 @@ class RelapseDefinition:
     counts: str = "all"
     custody: str = "ignore"
     selection: str = "random-per-year"
+    custody_at_entry: str = "release"
     lookback_years: float = 5.0
     source: str = ""
 
@@ -107,6 +112,7 @@ class RelapseDefinition:
             ("counts", _COUNTS),
             ("custody", _CUSTODY),
             ("selection", _SELECTION),
+            ("custody_at_entry", ("release", "keep")),
         ):
             value = getattr(self, field_name)
             if value not in allowed:

@@ -71,7 +71,9 @@ def exit_days(registers: Registers) -> tuple[np.ndarray, np.ndarray]:
     return day, code
 
 
-def entry_events(registers: Registers, kinds: tuple[str, ...]) -> pd.DataFrame:
+def entry_events(
+    registers: Registers, kinds: tuple[str, ...], *, move_to_release: bool = True
+) -> pd.DataFrame:
     """Candidate entry events of the given kinds, before any exclusion.
 
     Returns
@@ -140,7 +142,7 @@ def entry_events(registers: Registers, kinds: tuple[str, ...]) -> pd.DataFrame:
     cand["day"] = cand["day"].astype(np.int64)
     codes = cand["code"].to_numpy()
     day = cand["day"].to_numpy().copy()
-    shift = cand["kind"].to_numpy() != "programme_start"
+    shift = (cand["kind"].to_numpy() != "programme_start") & move_to_release
     intervals = custody_intervals(registers)
     inside0, _ = intervals.containing(codes, day)
     # Adjacent periods (remand then prison) need more than one step to reach liberty.

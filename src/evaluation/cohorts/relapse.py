@@ -128,7 +128,7 @@ def relapse_cohort(
     hi_day = NEVER if entry_to is None else int(to_days(np.array([pd.Timestamp(entry_to)]))[0])
     exit_day, exit_code = exit_days(registers)
 
-    cand = entry_events(registers, kinds)
+    cand = entry_events(registers, kinds, move_to_release=d.custody_at_entry == "release")
     code = cand["code"].to_numpy()
     day = cand["day"].to_numpy()
     # In the order of PERSON_REASONS[1:]; a person is excluded for the furthest step
@@ -171,7 +171,12 @@ def relapse_cohort(
             ],
             ignore_index=True,
         )
-    return Cohort(data=data, flow=flow, definition=d)
+    meta = {
+        "study_start": str(pd.Timestamp(registers.study_start).date()),
+        "study_end": str(pd.Timestamp(registers.study_end).date()),
+        "population": population,
+    }
+    return Cohort(data=data, flow=flow, definition=d, meta=meta)
 
 
 def _select(
