@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_cohorts import random_registers
 
 from evaluation._errors import DefinitionError, EstimationError
 from evaluation.cohorts import relapse_cohort, relapse_table
 from evaluation.report.disclosure import SUPPRESSED
+from test_cohorts import random_registers
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_small_cells_are_suppressed_and_cannot_be_recovered(cohort):
     assert tab.loc[few, "median_days"].isna().all()
     assert tab.loc[few, "offences_per_relapsed"].isna().all()
     # Secondary suppression: within a block, never exactly one relapsed count withheld.
-    for (_, w), block in tab.groupby(["breakdown", "window"]):
+    for _key, block in tab.groupby(["breakdown", "window"]):
         if block["level"].iloc[0] != "all":
             assert block["relapsed"].isna().sum() != 1
     # The visible values are the raw ones.
