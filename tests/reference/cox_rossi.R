@@ -108,6 +108,13 @@ for (dist in c("weibull", "lognormal", "loglogistic")) {
                       log_scale = log(fit$scale), log_scale_se = unname(sqrt(v["Log(scale)", "Log(scale)"])),
                       loglik = unname(fit$loglik))
 }
+fit <- survreg(Surv(week, arrest) ~ fin + age + prio, data = rossi, weights = wt,
+               dist = "weibull", control = survreg.control(rel.tolerance = 1e-12, maxiter = 100))
+v <- vcov(fit)
+aft$weibull_weighted <- list(coef = unname(coef(fit)), se = unname(sqrt(diag(v)))[1:4],
+                             log_scale = log(fit$scale),
+                             log_scale_se = unname(sqrt(v["Log(scale)", "Log(scale)"])),
+                             loglik = unname(fit$loglik))
 res$aft <- aft
 res$survival_version <- as.character(packageVersion("survival"))
 writeLines(toJSON(res, digits = NA, auto_unbox = TRUE, matrix = "rowmajor"), "cox_rossi.json")
