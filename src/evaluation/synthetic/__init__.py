@@ -1,1 +1,109 @@
-"""synthetic subpackage."""
+"""Synthetic registers of gang-involved persons and an exit programme, with a known truth.
+
+The data-generating process
+---------------------------
+Everything is deterministic from ``rng``: the population is drawn from
+``numpy.random.default_rng(rng)``; every later draw comes from a counter-based generator
+keyed by (person, counter, purpose), so that the worlds with and without the programme
+share their random numbers. Time runs in steps of ``step_days`` (14) days from
+``study_start`` (2010-01-01) to ``study_end`` (2025-12-31) plus the 3-year horizon of the
+truth; within a step, event times are continuous. Vectorised over persons (1M persons
+work; see ``benchmarks/bench_synthetic.py``).
+
+1. **Population.** ``n_persons`` persons in the nine reference municipalities (Botkyrka,
+   Stockholm, Malmö, Göteborg, Uppsala, Landskrona, Örebro, Borlänge, Borås) and
+   ``other``; 90 % men; ages 15–45 on 2015-01-01 (skewed young); affiliation ``gang``,
+   ``network`` or ``peripheral``; a gamma frailty (mean 1) and an unobserved motivation
+   (standard normal), neither of which is in the registers. Everyone is alive, in Sweden
+   and in the community on ``study_start``.
+2. **Offending** (only offences that lead to a lagföring are simulated). A recurrent-event
+   process in community time with hazard ``offence_rate`` × frailty × age curve (none
+   under 15, 0.8 at 15–17, falling by ``age_decline`` per year after ``age_peak``) × sex ×
+   affiliation × (1 + ``history_effect`` × recent offending, an exponentially decaying
+   count) × exp(motivation effect) × the programme's hazard ratio. Each offence gets a
+   category (by affiliation), a sanction (custodial more likely for violence and weapons
+   and with a longer record; youth_care instead of prison under 18) and a log-normal lag
+   to the decision (median ``lag_median_days``).
+3. **Custody.** Prison and youth_care start at the decision and last a log-normal time;
+   remand (häktning) may start days after an offence and ends before the decision. A
+   person's periods never overlap: a sentence decided while in custody starts the day after
+   release (carried forward); remand of someone already in custody is dropped. No
+   community offending happens in custody.
+4. **Programme** (from ``programme_start``, adults 18+, in the community, at most one
+   episode at a time, re-entry after dropout at ``reentry_hr`` times the hazard). The
+   entry hazard rises with recent offending, gang affiliation and youth, is lower in
+   ``other`` municipalities, and multiplies by exp(``motivation_strength`` ×
+   ``motivation_entry_log_hr`` × motivation): unobserved confounding, since motivation
+   also lowers offending. Contact precedes start by a log-normal time (median 25 days).
+   At the start the episode's latent end is drawn: completed (log-normal, median 14
+   months), dropped out (median 75 days: most early; less likely for the motivated) or
+   moved; death and emigration before it end the episode as ``died`` / ``moved``. The
+   referral route depends on a recent release (``prison_service``) and otherwise is mostly
+   police or social services.
+5. **Programme effect.** From the first time step after the start until the episode ends,
+   the offending hazard is multiplied by ``effect_during``; after completion by
+   ``effect_after``; after dropout by ``effect_after_dropout`` (1: back to baseline).
+6. **Exits.** Death at a constant rate (``death_rate``, doubled for gang affiliation, halved
+   for women; largely homicide) and emigration (``emigration_rate``, in the community).
+   Nothing happens after an exit; offences not decided before death or emigration never
+   become lagföringar.
+7. **Extraction.** The registers show what is known on ``study_end``: decisions after it,
+   custody starting after it and episodes starting after it are absent; open custody and
+   episodes have an empty end date (episodes ``ongoing``).
+
+The truth (``SimulatedRegisters.truth`` and ``truth.json``)
+----------------------------------------------------------
+Durations are whole days between dates; a year is 365.25 days (windows of 1, 2, 3 years
+= 365, 730, 1095 days), a month 365.25 / 12 days.
+
+``parameters``
+    The `SimulationConfig` used.
+``effect``
+    Among participants (persons with an episode started by ``study_end``; time zero = the
+    first start date): each participant is simulated twice with the same random numbers,
+    once as observed (with the programme, dropouts and re-entries included: intention to
+    treat) and once never starting it. The outcome is the first offence dated after the
+    start date that leads to a lagföring (decisions after ``study_end`` count; the
+    generator knows them), with death and emigration as competing events, over 3 years
+    with no administrative censoring. ``risk_with`` / ``risk_without``: the share with
+    such a relapse within 1, 2, 3 years (cumulative incidence); ``risk_difference``: with
+    minus without (the ATT). ``rmst_*_days``: relapse-free time restricted to
+    ``tau_days`` = 1095.75, the integral of 1 − cumulative incidence of relapse;
+    ``rmst_difference_days``: with minus without. ``hazard_ratio``: exp(coef) of a Cox
+    model (lifelines, Efron ties) of the pooled potential outcomes, programme vs not,
+    cause-specific for relapse (death and emigration censored, censored at 1095 days).
+``retention``
+    Over all started episodes (``n_episodes``, re-entries included), from the latent end
+    (no extraction censoring): cumulative incidence of ``completed``, ``dropped_out``,
+    ``moved`` and ``died`` at 3, 6, 12 and 24 months after start (duration in days <=
+    months × 365.25 / 12), and ``*_ever`` at any time.
+``bra``
+    ``relapse_1y_nonparticipants``: the expected share of Brå entry events of
+    non-participants followed by a relapse within 1 year (bra-preliminary rules), estimated
+    from an independent population of ``bra_monte_carlo_persons`` persons; the exact
+    definition is in ``truth["bra"]["definition"]``.
+``counts``
+    Sizes of the tables.
+
+Calibration targets (defaults, tested): see `SimulationConfig`.
+
+Examples
+--------
+>>> from evaluation.synthetic import SimulationConfig, simulate_registers
+>>> sim = simulate_registers(SimulationConfig(n_persons=300, bra_monte_carlo_persons=300), rng=7)
+>>> sim.registers.validate() is sim.registers
+True
+"""
+
+from evaluation.synthetic._config import MUNICIPALITIES, SimulationConfig
+from evaluation.synthetic._io import truth_json, write_synthetic
+from evaluation.synthetic._simulate import SimulatedRegisters, simulate_registers
+
+__all__ = [
+    "MUNICIPALITIES",
+    "SimulatedRegisters",
+    "SimulationConfig",
+    "simulate_registers",
+    "truth_json",
+    "write_synthetic",
+]
