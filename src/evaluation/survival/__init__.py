@@ -18,3 +18,4 @@ __all__ = [
     "logrank",
     "rmst",
 ]
+from evaluation.survival.fine_gray import FineGrayResult, fine_gray

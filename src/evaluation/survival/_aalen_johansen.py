@@ -130,6 +130,7 @@ def aalen_johansen(
     act_w2 = _active(w2)
     act_w2g = _active(w2 * g_eps)
     act_w2gg = _active(w2 * g_eps * g_eps)
+
     # subtract those exiting exactly at j: _active counts them at j (at risk), but they are
     # "exited" in the influence formulae for j >= m.
     def _at_exit(values: np.ndarray) -> np.ndarray:
@@ -137,7 +138,9 @@ def aalen_johansen(
         np.add.at(out, m, values)
         return out
 
-    cum_exit = lambda v: np.cumsum(_at_exit(v))  # noqa: E731  (j >= m)
+    def cum_exit(values: np.ndarray) -> np.ndarray:  # sum over persons with m <= j
+        return np.cumsum(_at_exit(values))
+
     still_w2 = act_w2 - _at_exit(w2)
     still_w2g = act_w2g - _at_exit(w2 * g_eps)
     still_w2gg = act_w2gg - _at_exit(w2 * g_eps * g_eps)
@@ -147,9 +150,7 @@ def aalen_johansen(
     exited_w2qq = cum_exit(w2 * q * q)
 
     gj = g  # index j
-    var_surv = s_pad**2 * (
-        gj**2 * still_w2 - 2 * gj * still_w2g + still_w2gg + exited_w2qq
-    )
+    var_surv = s_pad**2 * (gj**2 * still_w2 - 2 * gj * still_w2g + still_w2gg + exited_w2qq)
 
     var_cif = np.empty((n_t + 1, k_all))
     for k in range(k_all):

@@ -70,9 +70,9 @@ def numeric(data: pd.DataFrame, name: str, role: str, *, nonnegative: bool = Tru
     return values
 
 
-def factor(data: pd.DataFrame, by: str | Sequence[str] | None, role: str = "by") -> tuple[
-    np.ndarray, tuple[Hashable, ...]
-]:
+def factor(
+    data: pd.DataFrame, by: str | Sequence[str] | None, role: str = "by"
+) -> tuple[np.ndarray, tuple[Hashable, ...]]:
     """Integer codes and labels (sorted, or categorical order, as R orders factor levels)."""
     n = len(data)
     if by is None:

@@ -429,9 +429,7 @@ def cumulative_incidence(
                 }
             )
         )
-    events = {
-        code: float(prep.weight[prep.cause == code].sum()) for code in prep.causes
-    }
+    events = {code: float(prep.weight[prep.cause == code].sum()) for code in prep.causes}
     by_names: tuple[str, ...] = () if by is None else ((by,) if isinstance(by, str) else tuple(by))
     return CumulativeIncidence(
         n=int(prep.time.size),

@@ -63,9 +63,12 @@ def gray_score(
     fb = (1 - fm) ** rho
 
     # a(i, j) at each time; c(i, j) its cumulative sum weighted by nd1 / (tr (1 - fm))
-    a = -fb[:, None, None] * t1[:, :, None] * t1[:, None, :] * _div(np.ones_like(tr), tr)[
-        :, None, None
-    ]
+    a = (
+        -fb[:, None, None]
+        * t1[:, :, None]
+        * t1[:, None, :]
+        * _div(np.ones_like(tr), tr)[:, None, None]
+    )
     diag = fb[:, None] * t1 * (1 - _div(t1, tr[:, None]))
     idx = np.arange(ng)
     a[:, idx, idx] = diag
@@ -73,8 +76,8 @@ def gray_score(
     c = np.cumsum(a * _div(nd1, tr * (1 - fm))[:, None, None], axis=0)
 
     score = (
-        fb[:, None] * np.where(live, d1 - _div(nd1[:, None] * rs * (1 - f1m), skmm * tq[:, None]),
-                               0.0)
+        fb[:, None]
+        * np.where(live, d1 - _div(nd1[:, None] * rs * (1 - f1m), skmm * tq[:, None]), 0.0)
     ).sum(axis=0)[: ng - 1]
 
     v = np.zeros((ng - 1, ng - 1))
@@ -185,7 +188,10 @@ def gray_test(
     if cause is None:
         causes = prep.causes
     else:
-        causes = (int(cause),) if np.isscalar(cause) else tuple(int(c) for c in cause)  # type: ignore[arg-type]
+        if isinstance(cause, int | np.integer):
+            causes = (int(cause),)
+        else:
+            causes = tuple(int(c) for c in cause)
         absent = [c for c in causes if c not in prep.causes]
         if absent:
             raise EstimationError(
