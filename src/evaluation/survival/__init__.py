@@ -5,8 +5,22 @@ from evaluation.survival.gray import GrayTestResult, gray_test
 from evaluation.survival.km import SurvivalCurves, kaplan_meier
 from evaluation.survival.logrank import LogRankResult, logrank
 from evaluation.survival.rmst import RMSTResult, rmst
+from evaluation.survival.aft import AFTResult, aft
+from evaluation.survival.cox import CoxResult, cox
+from evaluation.survival.forest import forest_plot
+from evaluation.survival.logistic import WindowLogisticResult, window_logistic
+from evaluation.survival.zph import ZphResult, cox_zph
 
 __all__ = [
+    "AFTResult",
+    "CoxResult",
+    "WindowLogisticResult",
+    "ZphResult",
+    "aft",
+    "cox",
+    "cox_zph",
+    "forest_plot",
+    "window_logistic",
     "CumulativeIncidence",
     "GrayTestResult",
     "cumulative_incidence",
