@@ -68,11 +68,6 @@ def _left_limit(times: np.ndarray, surv: np.ndarray, at: np.ndarray) -> np.ndarr
     return np.where(j >= 0, surv[np.clip(j, 0, None)], 1.0)
 
 
-def _outer_rows(x: np.ndarray) -> np.ndarray:
-    """Row-wise outer products flattened: (n, p*p)."""
-    return (x[:, :, None] * x[:, None, :]).reshape(x.shape[0], -1)
-
-
 @dataclass(frozen=True, slots=True)
 class _Setup:
     time: np.ndarray  # sorted
@@ -89,6 +84,11 @@ class _Setup:
     comp_pos: list[np.ndarray]  # per stratum: positions (sorted) of competing exits
     comp_cut: np.ndarray  # (F, ncg): number of competing exits in g with T < t_f
     g_curves: list[tuple[np.ndarray, np.ndarray]]
+    starts: np.ndarray  # first position of each distinct time (data sorted by time)
+    f_block: np.ndarray  # (F,): distinct-time block of each failure time
+    comp_starts: list[np.ndarray]  # per stratum: block starts of equal times within comp_pos
+    comp_block_cut: np.ndarray  # (F, ncg): number of competing blocks in g with T < t_f
+    triu: tuple[np.ndarray, np.ndarray]  # upper-triangle indices of a p x p matrix
 
 
 def _setup(time, status, x, w, group, n_groups, convention) -> _Setup:
@@ -113,37 +113,74 @@ def _setup(time, status, x, w, group, n_groups, convention) -> _Setup:
     )
     comp_pos = []
     cut = np.empty((ftimes.size, n_groups), dtype=np.int64)
+    comp_starts = []
+    block_cut = np.empty((ftimes.size, n_groups), dtype=np.int64)
     for g in range(n_groups):
         pos = np.flatnonzero((status == 2) & (group == g))
         comp_pos.append(pos)
         cut[:, g] = np.searchsorted(time[pos], ftimes, side="left")
+        tg = time[pos]
+        st = np.flatnonzero(np.concatenate([[True], tg[1:] != tg[:-1]])) if tg.size else tg
+        comp_starts.append(st.astype(np.int64))
+        block_cut[:, g] = np.searchsorted(tg[st] if tg.size else tg, ftimes, side="left")
+    starts = np.flatnonzero(np.concatenate([[True], time[1:] != time[:-1]]))
+    f_block = np.searchsorted(time[starts], ftimes)
+    p = x.shape[1]
     return _Setup(
-        time, status, x, w, group, n_groups, g_own, ftimes, d, first, g_fail, comp_pos, cut, curves
+        time,
+        status,
+        x,
+        w,
+        group,
+        n_groups,
+        g_own,
+        ftimes,
+        d,
+        first,
+        g_fail,
+        comp_pos,
+        cut,
+        curves,
+        starts,
+        f_block,
+        comp_starts,
+        block_cut,
+        np.triu_indices(p),
     )
 
 
 def _risk_sums(s: _Setup, beta: np.ndarray, second: bool):
-    """S0 (F,), S1 (F, p) and optionally S2 (F, p, p) over the subdistribution risk sets."""
+    """S0 (F,), S1 (F, p) and optionally S2 (F, p, p) over the subdistribution risk sets.
+
+    Person terms are first summed within blocks of equal time (the data are sorted), so
+    the cumulative sums run over distinct times only.
+    """
     p = s.x.shape[1]
     eta = s.x @ beta
     r = s.w * np.exp(eta)
-    cols = [r[:, None], r[:, None] * s.x]
+    rx = r[:, None] * s.x
+    cols = [r[:, None], rx]
     if second:
-        cols.append(r[:, None] * _outer_rows(s.x))
-    a = np.hstack(cols)
+        cols.append(rx[:, s.triu[0]] * s.x[:, s.triu[1]])
+    a = np.concatenate(cols, axis=1)
+    blocks = np.add.reduceat(a, s.starts, axis=0)
     # backward sums over persons still under observation: T_i >= t_f
-    back = np.cumsum(a[::-1], axis=0)[::-1]
-    back = np.vstack([back, np.zeros((1, a.shape[1]))])
-    tot = back[s.first_at_risk]
+    back = np.cumsum(blocks[::-1], axis=0)[::-1]
+    tot = back[s.f_block]
     for g in range(s.n_groups):
         pos = s.comp_pos[g]
         if pos.size == 0:
             continue
-        fwd = np.vstack([np.zeros((1, a.shape[1])), np.cumsum(a[pos] / s.g_own[pos, None], axis=0)])
-        tot = tot + s.g_fail[:, g, None] * fwd[s.comp_cut[:, g]]
+        cb = np.add.reduceat(a[pos] / s.g_own[pos, None], s.comp_starts[g], axis=0)
+        fwd = np.concatenate([np.zeros((1, a.shape[1])), np.cumsum(cb, axis=0)])
+        tot = tot + s.g_fail[:, g, None] * fwd[s.comp_block_cut[:, g]]
     s0 = tot[:, 0]
     s1 = tot[:, 1 : 1 + p]
-    s2 = tot[:, 1 + p :].reshape(-1, p, p) if second else None
+    s2 = None
+    if second:
+        s2 = np.empty((tot.shape[0], p, p))
+        s2[:, s.triu[0], s.triu[1]] = tot[:, 1 + p :]
+        s2[:, s.triu[1], s.triu[0]] = tot[:, 1 + p :]
     return eta, r, s0, s1, s2
 
 
