@@ -94,9 +94,9 @@ def run_r(n: int) -> float | None:
         path = os.path.join(tmp, "d.csv")
         make_data(n).to_csv(path, index=False)
         code = (
-            "suppressMessages(library(cmprsk)); d <- read.csv('%s'); "
+            f"suppressMessages(library(cmprsk)); d <- read.csv('{path}'); "
             "s <- Sys.time(); f <- crr(d$t, d$e, as.matrix(d[, c('x1','x2','x3')]), "
-            "failcode = 2); cat(as.numeric(difftime(Sys.time(), s, units = 'secs')))" % path
+            "failcode = 2); cat(as.numeric(difftime(Sys.time(), s, units = 'secs')))"
         )
         out = subprocess.run(["Rscript", "-e", code], capture_output=True, text=True, check=True)
         return float(out.stdout.strip())
