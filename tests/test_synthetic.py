@@ -1,0 +1,178 @@
+"""The synthetic registers: determinism, schema invariants and the committed default data.
+
+The committed ``data/synthetic/`` files must be byte-identical to what ``make data``
+writes; that test is the proof that the folder is reproducible from its seed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation import DefinitionError
+from evaluation.registers import Registers
+from evaluation.synthetic import (
+    MUNICIPALITIES,
+    SimulatedRegisters,
+    SimulationConfig,
+    simulate_registers,
+    truth_json,
+    write_synthetic,
+)
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "synthetic"
+SEED = 20151  # the seed of `make data`
+# Small and fast: few persons, a small Monte Carlo population for truth["bra"].
+SMALL = SimulationConfig(n_persons=800, bra_monte_carlo_persons=400, entry_rate=0.04)
+
+
+@pytest.fixture(scope="module")
+def small() -> SimulatedRegisters:
+    return simulate_registers(SMALL, rng=5)
+
+
+def test_committed_data_are_what_make_data_writes(tmp_path: Path) -> None:
+    sim = simulate_registers(SimulationConfig(), rng=SEED)
+    written = write_synthetic(sim, tmp_path, format="csv")
+    names = sorted(p.name for p in written.iterdir())
+    assert names == [
+        "custody.csv",
+        "exits.csv",
+        "meta.json",
+        "offences.csv",
+        "persons.csv",
+        "programme.csv",
+        "truth.json",
+    ]
+    for name in names:
+        assert (tmp_path / name).read_bytes() == (DATA / name).read_bytes(), name
+
+
+def test_same_seed_same_registers_and_truth(small: SimulatedRegisters) -> None:
+    # A second run from a Generator seeded alike gives identical tables and truth.
+    again = simulate_registers(SMALL, rng=np.random.default_rng(5))
+    assert again.registers.equals(small.registers)
+    assert truth_json(again) == truth_json(small)
+
+
+def test_different_seed_different_registers(small: SimulatedRegisters) -> None:
+    other = simulate_registers(SMALL, rng=6)
+    assert not other.registers.persons.equals(small.registers.persons)
+    assert not other.registers.offences.equals(small.registers.offences)
+    assert truth_json(other) != truth_json(small)
+
+
+def test_simulated_registers_validate(small: SimulatedRegisters) -> None:
+    regs = small.registers
+    assert regs.problems() == []
+    assert regs.validate() is regs
+    assert regs.study_start == pd.Timestamp("2010-01-01")
+    assert regs.study_end == pd.Timestamp("2025-12-31")
+
+
+def test_schema_and_hidden_traits(small: SimulatedRegisters) -> None:
+    regs = small.registers
+    assert list(regs.persons.columns) == [
+        "person_id",
+        "sex",
+        "birth_date",
+        "municipality",
+        "affiliation",
+    ]
+    assert list(regs.programme.columns) == [
+        "episode_id",
+        "person_id",
+        "municipality",
+        "referral",
+        "contact_date",
+        "start_date",
+        "end_date",
+        "exit_reason",
+    ]
+    assert list(regs.offences.columns) == [
+        "offence_id",
+        "person_id",
+        "offence_date",
+        "decision_date",
+        "category",
+        "sanction",
+    ]
+    assert list(regs.custody.columns) == ["person_id", "start_date", "end_date", "kind"]
+    assert list(regs.exits.columns) == ["person_id", "date", "reason"]
+    for name in ("persons", "programme", "offences", "custody", "exits"):
+        frame = regs.table(name)
+        assert not {"motivation", "frailty"} & set(frame.columns)
+        for col in frame.columns:
+            if "date" in col:
+                assert frame[col].dtype == "datetime64[ns]", (name, col)
+    assert regs.persons["person_id"].str.fullmatch(r"P\d{6}").all()
+    assert set(regs.persons["municipality"]) <= set(MUNICIPALITIES)
+
+
+def test_population_and_programme_rules(small: SimulatedRegisters) -> None:
+    regs = small.registers
+    persons = regs.persons.set_index("person_id")
+    age_2015 = (pd.Timestamp("2015-01-01") - persons["birth_date"]).dt.days / 365.25
+    assert age_2015.between(15, 45.01).all()
+    assert (persons["sex"] == "M").mean() > 0.8
+    prog = regs.programme
+    assert (prog["start_date"] >= pd.Timestamp("2015-01-01")).all()
+    assert (prog["contact_date"] <= prog["start_date"]).all()
+    age_start = prog["start_date"] - persons.loc[prog["person_id"], "birth_date"].to_numpy()
+    assert (age_start.dt.days / 365.25 >= 18).all()
+    assert (prog["end_date"].isna() == (prog["exit_reason"] == "ongoing")).all()
+    # Offences are decided at least two time steps after they happen.
+    lag = (regs.offences["decision_date"] - regs.offences["offence_date"]).dt.days
+    assert (lag >= 2 * SMALL.step_days - 1).all()
+    # The truth counts participants as the distinct persons of the programme table.
+    assert small.truth["counts"]["participants"] == prog["person_id"].nunique()
+
+
+def test_nobody_offends_in_custody(small: SimulatedRegisters) -> None:
+    regs = small.registers
+    cus = regs.custody.assign(end_date=regs.custody["end_date"].fillna(regs.study_end))
+    pairs = regs.offences.merge(cus, on="person_id")
+    inside = (pairs["offence_date"] > pairs["start_date"]) & (
+        pairs["offence_date"] < pairs["end_date"]
+    )
+    assert not inside.any()
+
+
+def test_truth_json_is_sorted_rounded_and_complete(small: SimulatedRegisters) -> None:
+    text = truth_json(small)
+    data = json.loads(text)
+    assert text == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert set(data) == {"bra", "counts", "effect", "parameters", "retention"}
+    assert data["parameters"]["n_persons"] == SMALL.n_persons
+    eff = data["effect"]
+    for year in ("1", "2", "3"):
+        assert eff["risk_difference"][year] == pytest.approx(
+            eff["risk_with"][year] - eff["risk_without"][year], abs=2e-6
+        )
+    assert 0 < eff["rmst_with_days"] <= eff["tau_days"]
+    assert eff["hazard_ratio"] > 0
+    ret = data["retention"]
+    for month in ("3", "6", "12", "24"):
+        total = sum(ret[k][month] for k in ("completed", "dropped_out", "moved", "died"))
+        assert 0 <= total <= 1 + 1e-9
+    assert 0 < data["bra"]["relapse_1y_nonparticipants"] < 1
+
+
+def test_write_parquet_reads_back(small: SimulatedRegisters, tmp_path: Path) -> None:
+    folder = write_synthetic(small, tmp_path, format="parquet")
+    back = Registers.read(folder)
+    assert back.equals(small.registers)
+    assert json.loads((folder / "truth.json").read_text()) == json.loads(truth_json(small))
+
+
+def test_bad_config_is_refused_in_words() -> None:
+    with pytest.raises(DefinitionError, match="n_persons must be at least 1"):
+        SimulationConfig(n_persons=0)
+    with pytest.raises(DefinitionError, match="municipality_weights needs 10 values"):
+        SimulationConfig(municipality_weights=(1.0, 2.0))
+    with pytest.raises(DefinitionError, match="effect_during must be positive"):
+        SimulationConfig(effect_during=0.0)
