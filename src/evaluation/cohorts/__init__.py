@@ -3,15 +3,21 @@
 from evaluation.cohorts._cohort import Cohort
 from evaluation.cohorts.covariates import covariates_at
 from evaluation.cohorts.definitions import PRESETS, RelapseDefinition
+from evaluation.cohorts.landmark import landmark_cohort
 from evaluation.cohorts.relapse import relapse_cohort
+from evaluation.cohorts.retention import RetentionMeasures, retention_cohort, retention_measures
 from evaluation.cohorts.tables import RelapseTable, relapse_table
 
 __all__ = [
     "PRESETS",
     "Cohort",
     "RelapseDefinition",
-    "covariates_at",
-    "relapse_cohort",
     "RelapseTable",
+    "RetentionMeasures",
+    "covariates_at",
+    "landmark_cohort",
+    "relapse_cohort",
     "relapse_table",
+    "retention_cohort",
+    "retention_measures",
 ]

@@ -83,8 +83,8 @@ def entry_events(
         decisions made in custody to the release), ``kind``, ``in_custody_at_entry``
         (the event fell inside a custody period), ``custody_open`` (still in custody at
         extraction, so no usable entry), and for programme starts ``episode_id``,
-        ``referral``, ``programme_municipality``. Sorted by person, day and kind, one row
-        per person, day and kind.
+        ``referral``, ``programme_municipality``, ``exit_reason``. Sorted by person, day
+        and kind, one row per person, day and kind.
     """
     persons = registers.persons
     parts = []
@@ -128,6 +128,7 @@ def entry_events(
                     "episode_id": prog["episode_id"].astype(str).to_numpy(),
                     "referral": prog["referral"].astype(str).to_numpy(),
                     "programme_municipality": prog["municipality"].astype(str).to_numpy(),
+                    "exit_reason": prog["exit_reason"].astype(str).to_numpy(),
                 }
             )
         )

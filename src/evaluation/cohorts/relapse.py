@@ -70,7 +70,8 @@ def relapse_cohort(
         ``relapse_1y`` (nullable boolean, missing where the window cannot be measured),
         ``n_relapse_offences_1y`` and ``days_to_relapse_1y``, then ``referral`` (of the
         latest episode started on or before entry; missing for non-participants),
-        ``episode_id`` for programme cohorts, and the covariates of
+        ``episode_id`` and ``exit_reason`` (how the episode ended) for programme cohorts, and
+        the covariates of
         :func:`covariates_at`. For programme cohorts ``municipality`` is the programme's
         and ``home_municipality`` the person's.
 
@@ -301,6 +302,7 @@ def _follow_up(
         data["group"] = "participant"
         data["episode_id"] = cand["episode_id"].to_numpy()
         data["referral"] = cand["referral"].to_numpy()
+        data["exit_reason"] = cand["exit_reason"].to_numpy()
     else:
         # Latest episode started on or before the entry date, if any.
         last_pos = started.position(code, t0, side="right") - 1
