@@ -117,6 +117,10 @@ def km_arrays(
         entry_index = np.searchsorted(ut, entry, side="right").astype(np.intp)
         late = np.bincount(entry_index, weights=weight, minlength=m + 1)
         n_risk = n_risk - _revcumsum(late)[1:]
+        # Those leaving at t_j are at risk at t_j; the difference of two weighted sums can
+        # round below that (and make 1 - d/n negative), so snap it back.
+        close = np.abs(n_risk - n_exit) <= 1e-12 * np.abs(n_risk)
+        n_risk = np.where(close, n_exit, np.maximum(n_risk, n_exit))
         entry_sorted = np.sort(entry)
     with np.errstate(divide="ignore", invalid="ignore"):
         hazard = n_event / n_risk
@@ -138,9 +142,10 @@ def km_arrays(
         n_event=n_event,
         n_censor=n_censor,
         surv=surv,
-        std_err=np.sqrt(var_log),
+        # The jackknife sums can round a zero variance to -1e-18; clip (NaN stays NaN).
+        std_err=np.sqrt(np.where(var_log < 0, 0.0, var_log)),
         cumhaz=cumhaz,
-        std_chaz=np.sqrt(var_chaz),
+        std_chaz=np.sqrt(np.where(var_chaz < 0, 0.0, var_chaz)),
         persons_event=persons_event,
         persons_censor=persons_censor,
         entry_sorted=entry_sorted,
@@ -160,7 +165,7 @@ def confidence_limits(
     ``log-log`` is undefined where S is 0 or 1 and is NaN there, as in R.
     """
     z = z_value(alpha)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if conf_type == "plain":
             half = z * std_err * surv
             return np.maximum(surv - half, 0.0), np.minimum(surv + half, 1.0)

@@ -35,6 +35,12 @@ def check_alpha(alpha: float) -> float:
     return float(alpha)
 
 
+def _se_of_s(surv: np.ndarray, se_log: np.ndarray) -> np.ndarray:
+    """Standard error of S from that of log S (delta method); NaN once S has reached 0."""
+    with np.errstate(invalid="ignore"):
+        return np.where(surv > 0, surv * se_log, np.nan)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SurvivalCurves:
     """Kaplan–Meier curves by group, with intervals, cumulative hazards and risk tables.
@@ -102,7 +108,7 @@ class SurvivalCurves:
                         "n_events": np.diff(np.concatenate([[0.0], cum_ev])),
                         "n_censored": np.diff(np.concatenate([[0.0], cum_ce])),
                         "estimate": surv,
-                        "se": surv * se_log,
+                        "se": _se_of_s(surv, se_log),
                         "ci_lower": lower,
                         "ci_upper": upper,
                         "cumulative_incidence": 1 - surv,
@@ -177,7 +183,8 @@ class SurvivalCurves:
         """Number of persons at risk at each time, and events and censorings since the last.
 
         Counts are persons (unweighted, so that disclosure control applies to real people):
-        ``n_at_risk`` at ``t`` counts entry < t <= exit; ``n_events`` and ``n_censored``
+        ``n_at_risk`` at ``t`` counts those under observation at t (entry <= t <= exit, so
+        that everyone counts at time 0); ``n_events`` and ``n_censored``
         count exits in (previous time, t] (the first interval starts at -inf), so that over
         the ticks the counts add up to the totals.
         """
@@ -190,7 +197,7 @@ class SurvivalCurves:
             at_risk = persons.sum() - exited_before[below]
             if c.entry_sorted is not None:
                 at_risk = at_risk - (
-                    len(c.entry_sorted) - np.searchsorted(c.entry_sorted, grid, side="left")
+                    len(c.entry_sorted) - np.searchsorted(c.entry_sorted, grid, side="right")
                 )
             idx = step_index(c.time, grid) + 1
             cum_ev = np.concatenate([[0.0], np.cumsum(c.persons_event)])[idx]
@@ -384,7 +391,7 @@ def kaplan_meier(
                     "n_events": c.n_event,
                     "n_censored": c.n_censor,
                     "estimate": c.surv,
-                    "se": c.surv * c.std_err,
+                    "se": _se_of_s(c.surv, c.std_err),
                     "ci_lower": lower,
                     "ci_upper": upper,
                     "se_log": c.std_err,

@@ -1,0 +1,237 @@
+"""The survival-curve figure: steps, censoring marks, bands and a number-at-risk table.
+
+Drawn only on the given (or a new) Axes; the risk table is written below the axis as text
+aligned with the x ticks, so that the figure stays one Axes and saves whole with
+``bbox_inches="tight"`` (the theme's default). The numbers behind it are
+``SurvivalCurves.plot_data()`` and ``risk_table_cells`` (the masked counts as shown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from evaluation._errors import EstimationError
+from evaluation.report._cells import DEFAULT_MIN_CELL, mask_small_counts
+from evaluation.report.labels import check_lang, has_label, label
+from evaluation.report.theme import current_lang, style_for
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from evaluation.survival.km import SurvivalCurves
+
+#: Days per display unit (durations are in days, as ``duration_days`` in cohorts).
+TIME_UNITS: dict[str, float] = {"days": 1.0, "months": 365.25 / 12, "years": 365.25}
+KINDS: tuple[str, ...] = ("incidence", "survival")
+_ROW_STEP = 11.0  # points between risk-table rows
+_TABLE_TOP = -42.0  # points below the axis where the table starts (under the x label)
+
+
+def group_label(group: Hashable, lang: str) -> str:
+    """The label of a group: from the label table when it has one (``all``), else as is."""
+    text = str(group)
+    return label(text, lang) if has_label(text) else text
+
+
+def risk_table_cells(
+    curves: SurvivalCurves, times: Sequence[float] | np.ndarray, *, min_cell: int
+) -> pd.DataFrame:
+    """The risk table as the figure shows it: counts below ``min_cell`` masked.
+
+    Columns ``group, time, n_at_risk, n_events`` (floats, NaN = suppressed) and
+    ``at_risk_text, events_text`` (``"<5"`` where suppressed).
+    """
+    table = curves.risk_table(times)
+    out = table[["group", "time"]].copy()
+    for col, text in (("n_at_risk", "at_risk_text"), ("n_events", "events_text")):
+        masked = mask_small_counts(table[col].to_numpy(), min_cell).to_numpy()
+        out[col] = masked
+        out[text] = [f"<{min_cell}" if np.isnan(v) else f"{int(v)}" for v in masked]
+    return out
+
+
+def _default_ticks(upper: float) -> np.ndarray:
+    from matplotlib.ticker import MaxNLocator
+
+    ticks = MaxNLocator(nbins=6, steps=[1, 2, 2.5, 3, 5, 10]).tick_values(0, upper)
+    return ticks[(ticks >= 0) & (ticks <= upper * (1 + 1e-9))]
+
+
+def plot_curves(
+    curves: SurvivalCurves,
+    ax: Axes | None = None,
+    *,
+    kind: str = "incidence",
+    time_unit: str = "days",
+    risk_table: bool = True,
+    ci: bool = True,
+    censor_marks: bool = True,
+    min_cell: int = DEFAULT_MIN_CELL,
+    lang: str | None = None,
+    xticks: Sequence[float] | None = None,
+    ylabel: str | None = None,
+) -> Axes:
+    """Draw Kaplan–Meier curves as cumulative incidence or survival, with a risk table.
+
+    Parameters
+    ----------
+    curves : SurvivalCurves
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure and Axes when None.
+    kind : {"incidence", "survival"}
+        ``"incidence"`` draws 1 − S(t) ("Andel som återfallit"), ``"survival"`` S(t).
+    time_unit : {"days", "months", "years"}
+        Unit of the x axis; durations are taken to be in days.
+    risk_table : bool
+        Print the number at risk and the events since the previous tick under each tick.
+    ci, censor_marks : bool
+        Draw the pointwise confidence bands and the censoring marks.
+    min_cell : int
+        Counts from 1 to ``min_cell - 1`` in the risk table are shown as ``<min_cell``.
+    lang : {"sv", "en"}, optional
+        Label language; the active theme's language by default.
+    xticks : sequence of float, optional
+        Tick positions in ``time_unit`` (the risk table follows them).
+    ylabel : str, optional
+        Override the y-axis label (for outcomes other than relapse).
+
+    Returns
+    -------
+    Axes
+    """
+    import matplotlib.pyplot as plt
+
+    lang = check_lang(lang if lang is not None else current_lang())
+    if kind not in KINDS:
+        raise EstimationError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if time_unit not in TIME_UNITS:
+        raise EstimationError(
+            f"time_unit must be one of {', '.join(TIME_UNITS)}, not {time_unit!r}"
+        )
+    if len(curves.groups) > 9:
+        raise EstimationError(f"at most 9 curves fit one figure; there are {len(curves.groups)}")
+    if ax is None:
+        _, ax = plt.subplots()
+    scale = TIME_UNITS[time_unit]
+    data = curves.plot_data()
+    tmax = float(data["time"].max()) / scale
+    for i, g in enumerate(curves.groups):
+        style = style_for(i)
+        part = data[data["group"] == g]
+        x = part["time"].to_numpy() / scale
+        if kind == "incidence":
+            y = part["incidence"].to_numpy()
+            lo, hi = 1 - part["ci_upper"].to_numpy(), 1 - part["ci_lower"].to_numpy()
+        else:
+            y = part["estimate"].to_numpy()
+            lo, hi = part["ci_lower"].to_numpy(), part["ci_upper"].to_numpy()
+        name = group_label(g, lang)
+        ax.plot(
+            x,
+            y,
+            drawstyle="steps-post",
+            color=style["color"],
+            linestyle=style["linestyle"],
+            label=name if len(curves.groups) > 1 else None,
+        )
+        if ci:
+            ax.fill_between(x, lo, hi, step="post", color=style["color"], alpha=0.15, lw=0)
+        if censor_marks:
+            marks = part["censored"].to_numpy() > 0
+            ax.plot(
+                x[marks],
+                y[marks],
+                linestyle="none",
+                marker="|",
+                markersize=5,
+                color=style["color"],
+            )
+    ticks = np.asarray(xticks, dtype="float64") if xticks is not None else _default_ticks(tmax)
+    ax.set_xticks(ticks)
+    ax.set_xlim(0, max(tmax, float(ticks.max())) if len(ticks) else tmax)
+    ax.set_ylim(0, 1.0 if kind == "survival" else min(1.0, 1.1 * _top(data, kind)))
+    ax.set_xlabel(label(f"time_{time_unit}", lang))
+    ax.set_ylabel(
+        ylabel
+        if ylabel is not None
+        else label("share_relapsed" if kind == "incidence" else "share_not_relapsed", lang)
+    )
+    if len(curves.groups) > 1:
+        ax.legend(loc="best")
+    if risk_table and len(ticks):
+        _draw_risk_table(ax, curves, ticks, scale, min_cell, lang)
+    return ax
+
+
+def _top(data: pd.DataFrame, kind: str) -> float:
+    if kind == "incidence":
+        top = float((1 - data["ci_lower"]).max())
+    else:
+        top = 1.0
+    return max(top, 0.05)
+
+
+def _draw_risk_table(
+    ax: Axes,
+    curves: SurvivalCurves,
+    ticks: np.ndarray,
+    scale: float,
+    min_cell: int,
+    lang: str,
+) -> None:
+    cells = risk_table_cells(curves, ticks * scale, min_cell=min_cell)
+    n_groups = len(curves.groups)
+    y = _TABLE_TOP
+    for title, column in (
+        (label("n_at_risk", lang), "at_risk_text"),
+        (label("n_events", lang), "events_text"),
+    ):
+        ax.annotate(
+            title,
+            xy=(0, 0),
+            xycoords="axes fraction",
+            xytext=(0, y),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontweight="bold",
+            fontsize="small",
+            annotation_clip=False,
+        )
+        y -= _ROW_STEP
+        for i, g in enumerate(curves.groups):
+            color = style_for(i)["color"]
+            if n_groups > 1:
+                ax.annotate(
+                    group_label(g, lang),
+                    xy=(0, 0),
+                    xycoords="axes fraction",
+                    xytext=(-16, y),
+                    textcoords="offset points",
+                    ha="right",
+                    va="top",
+                    fontsize="small",
+                    color=color,
+                    annotation_clip=False,
+                )
+            rows = cells[cells["group"] == g]
+            for tick, text in zip(ticks, rows[column], strict=True):
+                ax.annotate(
+                    text,
+                    xy=(tick, 0),
+                    xycoords=("data", "axes fraction"),
+                    xytext=(0, y),
+                    textcoords="offset points",
+                    ha="center",
+                    va="top",
+                    fontsize="small",
+                    color=color,
+                    annotation_clip=False,
+                    gid="risk_table",
+                )
+            y -= _ROW_STEP
+        y -= _ROW_STEP / 2
