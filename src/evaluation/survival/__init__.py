@@ -33,3 +33,4 @@ __all__ = [
     "rmst",
 ]
 from evaluation.survival.fine_gray import FineGrayResult, fine_gray
+from evaluation.survival.cause_specific import CauseSpecificCoxResult, cause_specific_cox
