@@ -2,17 +2,23 @@
 adjusted curves with bootstrap intervals and sensitivity to unobserved confounding."""
 
 from evaluation.effects.balance import BalanceResult, balance
+from evaluation.effects.comparison import DEFAULT_PROPENSITY_FORMULA, comparison_cohort
+from evaluation.effects.effect import ProgrammeEffect, estimate_programme_effect
 from evaluation.effects.matching import MatchResult, match
 from evaluation.effects.propensity import PropensityResult, propensity_weights
 from evaluation.effects.sensitivity import EValueResult, e_value
 
 __all__ = [
+    "DEFAULT_PROPENSITY_FORMULA",
     "BalanceResult",
     "EValueResult",
     "MatchResult",
+    "ProgrammeEffect",
     "PropensityResult",
     "balance",
+    "comparison_cohort",
     "e_value",
+    "estimate_programme_effect",
     "match",
     "propensity_weights",
 ]

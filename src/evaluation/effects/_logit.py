@@ -18,7 +18,9 @@ from evaluation._errors import ConvergenceWarning
 
 
 def _expit(eta: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * eta))
+    from scipy.special import expit
+
+    return expit(eta)
 
 
 def fit_logistic_batch(

@@ -34,13 +34,17 @@ if TYPE_CHECKING:
 __all__ = ["comparison_cohort", "DEFAULT_PROPENSITY_FORMULA", "MUNICIPALITY_GROUPS"]
 
 DEFAULT_PROPENSITY_FORMULA = (
-    "C(sex) + bs(age, df=4) + np.log1p(prior_decisions_5y) + C(prior_group) "
+    "C(sex) + bs(age, df=4) + np.log1p(prior_decisions_5y) "
     "+ prior_custody_5y + np.log1p(prior_custody_days_5y) + prior_violence_5y "
     "+ prior_weapons_5y + prior_drugs_5y + prior_property_5y "
     "+ np.log1p(days_since_last_decision_capped) + no_prior_decision "
-    "+ C(municipality_group) + entry_year"
+    "+ C(municipality_group) + I(entry_year - 2015)"
 )
-"""The propensity model used by default: register covariates at time zero only."""
+"""The propensity model used by default: register covariates at time zero only.
+
+Prior decisions enter as log(1 + count) rather than Brå's bands: a band with few
+participants (10+) separates the groups in some bootstrap replicates. Calendar year is
+centred so that the intercept stays well conditioned."""
 
 #: Municipalities of the national reference group keep their name; the rest are "other".
 MUNICIPALITY_GROUPS: dict[str, str] = {
@@ -396,8 +400,11 @@ def _flow(
     for reason in PARTICIPANT_REASONS.values():
         mask = (p_status == reason) & ~assigned
         rows.append(
-            {"reason": f"started, not a participant: {reason}", "n_persons": int(mask.sum()),
-             "n_entries": pd.NA}
+            {
+                "reason": f"started, not a participant: {reason}",
+                "n_persons": int(mask.sum()),
+                "n_entries": pd.NA,
+            }
         )
         assigned |= mask
     comp = in_data & ~assigned
