@@ -1,0 +1,134 @@
+"""The curve figure: tested on the numbers behind it (plot data, risk table), not pixels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation import EstimationError
+from evaluation.report.theme import PALETTE, theme
+from evaluation.survival import kaplan_meier
+from evaluation.survival._curves_plot import risk_table_cells
+
+SYN = pd.read_csv(Path(__file__).parent / "reference" / "data" / "km_synthetic.csv")
+
+
+def _curves(by="group"):
+    return kaplan_meier(SYN, duration="time", event="status", by=by)
+
+
+def _table_texts(ax) -> list[str]:
+    return [t.get_text() for t in ax.texts if t.get_gid() == "risk_table"]
+
+
+def test_incidence_curves_are_the_plot_data() -> None:
+    km = _curves()
+    ax = km.plot(kind="incidence", time_unit="years", risk_table=False)
+    data = km.plot_data()
+    lines = [ln for ln in ax.get_lines() if ln.get_drawstyle() == "steps-post"]
+    assert len(lines) == 3
+    for line, g in zip(lines, km.groups, strict=True):
+        part = data[data["group"] == g]
+        np.testing.assert_allclose(line.get_xdata(), part["time"] / 365.25)
+        np.testing.assert_allclose(line.get_ydata(), 1 - part["estimate"])
+    assert [ln.get_color() for ln in lines] == list(PALETTE[:3])
+    assert ax.get_ylabel() == "Andel som återfallit"
+    assert ax.get_xlabel() == "År"
+
+
+def test_survival_kind_english_and_censor_marks() -> None:
+    km = _curves(by=None)
+    with theme("en"):
+        ax = km.plot(kind="survival", risk_table=False)
+    assert ax.get_ylabel() == "Proportion not reoffended"
+    assert ax.get_xlabel() == "Days"
+    marks = [ln for ln in ax.get_lines() if ln.get_linestyle() == "None"]
+    assert len(marks) == 1
+    data = km.plot_data()
+    censored = data[data["censored"] > 0]
+    np.testing.assert_allclose(marks[0].get_xdata(), censored["time"])
+    np.testing.assert_allclose(marks[0].get_ydata(), censored["estimate"])
+    assert ax.get_legend() is None  # one curve: no legend
+
+
+def test_bands_bracket_the_curves() -> None:
+    data = _curves().plot_data()
+    assert (data["ci_lower"] <= data["estimate"]).all()
+    assert (data["estimate"] <= data["ci_upper"]).all()
+    assert ((data["incidence"] >= 0) & (data["incidence"] <= 1)).all()
+
+
+def test_risk_table_is_aligned_with_ticks_and_masked() -> None:
+    km = _curves()
+    ticks = [0, 365, 730, 1095, 1460]
+    fig, ax = plt.subplots()
+    km.plot(ax, xticks=ticks, min_cell=5, lang="en")
+    np.testing.assert_allclose(ax.get_xticks(), ticks)
+    cells = risk_table_cells(km, ticks, min_cell=5)
+    raw = km.risk_table(ticks)
+    # Masked exactly where 1 <= count < 5, and shown as "<5".
+    small = (raw["n_at_risk"] > 0) & (raw["n_at_risk"] < 5)
+    assert cells["n_at_risk"].isna().tolist() == small.tolist()
+    assert (cells.loc[small, "at_risk_text"] == "<5").all()
+    assert small.any()  # the synthetic tail has few at risk: the test exercises masking
+    # Texts are drawn row by row: at risk for each group, then events for each group.
+    expected = []
+    for column in ("at_risk_text", "events_text"):
+        for g in km.groups:
+            expected += cells.loc[cells["group"] == g, column].tolist()
+    assert _table_texts(ax) == expected
+    xs = [t.xy[0] for t in ax.texts if t.get_gid() == "risk_table"]
+    assert xs == ticks * (2 * len(km.groups))
+    titles = [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"]
+    assert titles == ["Number at risk", "Number of events"]
+
+
+def test_risk_table_counts_add_up() -> None:
+    km = _curves()
+    ticks = np.arange(0, 1600, 100)
+    table = km.risk_table(ticks)
+    for g, part in table.groupby("group"):
+        members = SYN[SYN["group"] == g]
+        assert part["n_events"].sum() == (members["status"] == 1).sum()
+        assert part["n_censored"].sum() == (members["status"] != 1).sum()
+        assert part["n_at_risk"].iloc[0] == len(members)
+        # Without delayed entry, those at risk fall by exactly the exits between ticks.
+        drop = -np.diff(part["n_at_risk"].to_numpy())
+        exits = [
+            ((members["time"] >= a) & (members["time"] < b)).sum()
+            for a, b in zip(ticks[:-1], ticks[1:], strict=True)
+        ]
+        assert drop.tolist() == exits
+
+
+def test_default_ticks_cover_follow_up_and_nine_groups_work() -> None:
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame(
+        {
+            "t": rng.integers(1, 1000, 900),
+            "e": rng.integers(0, 2, 900),
+            "g": np.repeat([f"g{i}" for i in range(9)], 100),
+        }
+    )
+    km = kaplan_meier(df, duration="t", event="e", by="g")
+    ax = km.plot()
+    ticks = ax.get_xticks()
+    assert ticks[0] == 0 and ticks[-1] <= 1000 and len(ticks) >= 3
+    steps = [ln for ln in ax.get_lines() if ln.get_drawstyle() == "steps-post"]
+    assert len({ln.get_color() for ln in steps}) == 9
+    assert len(_table_texts(ax)) == 2 * 9 * len(ticks)
+
+
+def test_bad_options_raise() -> None:
+    km = _curves()
+    with pytest.raises(EstimationError, match="kind"):
+        km.plot(kind="hazard")
+    with pytest.raises(EstimationError, match="time_unit"):
+        km.plot(time_unit="weeks")
+    df = pd.DataFrame({"t": range(1, 11), "e": 1, "g": range(10)})
+    with pytest.raises(EstimationError, match="at most 9"):
+        kaplan_meier(df, duration="t", event="e", by="g").plot()
