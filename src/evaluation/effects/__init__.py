@@ -6,7 +6,7 @@ from evaluation.effects.comparison import DEFAULT_PROPENSITY_FORMULA, comparison
 from evaluation.effects.effect import ProgrammeEffect, estimate_programme_effect
 from evaluation.effects.matching import MatchResult, match
 from evaluation.effects.propensity import PropensityResult, propensity_weights
-from evaluation.effects.sensitivity import EValueResult, e_value
+from evaluation.effects.sensitivity import EValueResult, confounding_check, e_value
 
 __all__ = [
     "DEFAULT_PROPENSITY_FORMULA",
@@ -17,6 +17,7 @@ __all__ = [
     "PropensityResult",
     "balance",
     "comparison_cohort",
+    "confounding_check",
     "e_value",
     "estimate_programme_effect",
     "match",
