@@ -1,0 +1,284 @@
+"""The cumulative-incidence figure: stacked areas (how follow-up ends) or lines with bands.
+
+Drawn only on the given (or a new) Axes; the number-at-risk table is written below the
+axis as text aligned with the x ticks (counts below ``min_cell`` masked), as the
+Kaplan–Meier figure does. The numbers behind it are ``CumulativeIncidence.plot_data()``
+and ``risk_table_cells``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from evaluation._errors import EstimationError
+from evaluation.report._cells import mask_small_counts
+from evaluation.report.labels import check_lang, has_label, label
+from evaluation.report.theme import HATCHES, PALETTE, current_lang, style_for
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from evaluation.survival.competing import CumulativeIncidence
+
+#: Days per display unit (durations are in days, as ``duration_days`` in cohorts).
+TIME_UNITS: dict[str, float] = {"days": 1.0, "months": 365.25 / 12, "years": 365.25}
+KINDS: tuple[str, ...] = ("stacked", "lines")
+#: Label keys for the event codes of the cohorts (DESIGN.md); 0 is the event-free state.
+CAUSE_PRESETS: dict[str, dict[int, str]] = {
+    "relapse": {0: "event_free", 1: "relapse", 2: "death", 3: "emigration"},
+    "retention": {0: "ongoing", 1: "completed", 2: "dropped_out", 3: "moved", 4: "died"},
+}
+_ROW_STEP = 11.0  # points between risk-table rows
+_TABLE_TOP = -42.0  # points below the axis where the table starts (under the x label)
+_EVENT_FREE_COLOUR = "#DDDDDD"
+
+
+def cause_label(code: int, cause_labels: Mapping[int, str] | str | None, lang: str) -> str:
+    """Label of an event code: a preset or mapping (label keys or text), else "Orsak k".
+
+    Examples
+    --------
+    >>> cause_label(2, "retention", "sv")
+    'Avbrutit'
+    >>> cause_label(3, None, "en")
+    'Cause 3'
+    """
+    mapping: Mapping[int, str]
+    if isinstance(cause_labels, str):
+        if cause_labels not in CAUSE_PRESETS:
+            raise EstimationError(
+                f"cause_labels preset must be one of {', '.join(CAUSE_PRESETS)}, "
+                f"not {cause_labels!r}"
+            )
+        mapping = CAUSE_PRESETS[cause_labels]
+    else:
+        mapping = cause_labels or {}
+    text = mapping.get(code)
+    if text is None:
+        return label("event_free", lang) if code == 0 else label("cause_code", lang, code=code)
+    return label(text, lang) if has_label(text) else text
+
+
+def _group_label(group: Hashable, lang: str) -> str:
+    text = str(group)
+    return label(text, lang) if has_label(text) else text
+
+
+def risk_table_cells(
+    result: CumulativeIncidence, times: Sequence[float] | np.ndarray, *, min_cell: int
+) -> pd.DataFrame:
+    """Persons at risk at ``times`` as the figure prints them (1..min_cell-1 masked).
+
+    Columns ``group, time, n_at_risk`` (float, NaN = suppressed) and ``at_risk_text``.
+    """
+    table = result.risk_table(times)
+    masked = mask_small_counts(table["n_at_risk"].to_numpy(), min_cell).to_numpy()
+    out = table[["group", "time"]].copy()
+    out["n_at_risk"] = masked
+    out["at_risk_text"] = [f"<{min_cell}" if np.isnan(v) else f"{int(v)}" for v in masked]
+    return out
+
+
+def _ticks(upper: float) -> np.ndarray:
+    from matplotlib.ticker import MaxNLocator
+
+    ticks = np.asarray(
+        MaxNLocator(nbins=6, steps=[1, 2, 2.5, 3, 5, 10]).tick_values(0, upper), dtype=float
+    )
+    keep = (ticks >= 0) & (ticks <= upper * (1 + 1e-9))
+    return np.asarray(ticks[keep])
+
+
+def plot_cif(
+    result: CumulativeIncidence,
+    ax: Axes | None = None,
+    *,
+    kind: str = "stacked",
+    risk_table: bool = True,
+    lang: str | None = None,
+    min_cell: int = 5,
+    cause_labels: Mapping[int, str] | str | None = None,
+    group: Hashable | None = None,
+    time_unit: str = "days",
+    ci: bool = True,
+    xticks: Sequence[float] | None = None,
+) -> Axes:
+    """Draw cumulative incidence: stacked areas for one group, or lines with bands.
+
+    Parameters
+    ----------
+    result : CumulativeIncidence
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure and Axes when None.
+    kind : {"stacked", "lines"}
+        ``"stacked"``: the causes stacked in code order with the event-free share on top,
+        each area hatched (``theme.HATCHES``) so that it reads in black and white; one
+        group (``group=``). ``"lines"``: one step curve per cause (colour) and group (line
+        style) with pointwise bands.
+    risk_table : bool
+        Print the number of persons at risk under each tick, masked below ``min_cell``.
+    lang : {"sv", "en"}, optional
+        Label language; the active theme's language by default.
+    min_cell : int
+        At-risk counts from 1 to ``min_cell - 1`` are shown as ``<min_cell``.
+    cause_labels : mapping or {"relapse", "retention"}, optional
+        Labels of the event codes (label-table keys or text); 0 labels the event-free area.
+    group : optional
+        The group to draw (required for a stacked figure when there are several groups).
+    time_unit : {"days", "months", "years"}
+        Unit of the x axis; durations are taken to be in days.
+    ci : bool
+        Draw the bands (lines only).
+    xticks : sequence of float, optional
+        Tick positions in ``time_unit`` (the risk table follows them).
+
+    Returns
+    -------
+    Axes
+    """
+    import matplotlib.pyplot as plt
+
+    lang = check_lang(lang if lang is not None else current_lang())
+    if kind not in KINDS:
+        raise EstimationError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if time_unit not in TIME_UNITS:
+        raise EstimationError(
+            f"time_unit must be one of {', '.join(TIME_UNITS)}, not {time_unit!r}"
+        )
+    if group is not None and group not in result.groups:
+        raise EstimationError(f"group {group!r} is not one of {', '.join(map(str, result.groups))}")
+    groups = [group] if group is not None else list(result.groups)
+    if kind == "stacked" and len(groups) > 1:
+        raise EstimationError(
+            "a stacked figure shows one group; pass group= (one of "
+            f"{', '.join(map(str, result.groups))}) or use kind='lines'"
+        )
+    if ax is None:
+        _, ax = plt.subplots()
+    scale = TIME_UNITS[time_unit]
+    data = result.plot_data()
+    data = data[data["group"].isin(groups)]
+    tmax = float(data["time"].max()) / scale
+    if kind == "stacked":
+        part = data[data["group"] == groups[0]]
+        codes = [*result.causes, 0]
+        for i, code in enumerate(codes):
+            rows = part[part["cause"] == code]
+            x = rows["time"].to_numpy() / scale
+            colour: str = _EVENT_FREE_COLOUR if code == 0 else PALETTE[i % len(PALETTE)]
+            ax.fill_between(
+                x,
+                rows["stack_lower"].to_numpy(),
+                rows["stack_upper"].to_numpy(),
+                step="post",
+                facecolor=colour,
+                edgecolor="#333333",
+                hatch=HATCHES[i % len(HATCHES)] if code != 0 else "",
+                linewidth=0.0,
+                label=cause_label(code, cause_labels, lang),
+            )
+        ax.set_ylim(0, 1)
+        ax.set_ylabel(label("proportion", lang))
+        handles, labels = ax.get_legend_handles_labels()
+        # legend top-down in the order of the stack
+        ax.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    else:
+        top = 0.05
+        for gi, g in enumerate(groups):
+            gstyle = style_for(gi)
+            for k, code in enumerate(result.causes):
+                rows = data[(data["group"] == g) & (data["cause"] == code)]
+                x = rows["time"].to_numpy() / scale
+                colour = str(style_for(k)["color"])
+                name = cause_label(code, cause_labels, lang)
+                if len(groups) > 1:
+                    name = f"{name}, {_group_label(g, lang)}"
+                ax.plot(
+                    x,
+                    rows["estimate"].to_numpy(),
+                    drawstyle="steps-post",
+                    color=colour,
+                    linestyle=gstyle["linestyle"],
+                    label=name,
+                )
+                if ci:
+                    ax.fill_between(
+                        x,
+                        rows["ci_lower"].to_numpy(),
+                        rows["ci_upper"].to_numpy(),
+                        step="post",
+                        color=colour,
+                        alpha=0.15,
+                        lw=0,
+                    )
+                    top = max(top, float(rows["ci_upper"].max()))
+                else:
+                    top = max(top, float(rows["estimate"].max()))
+        ax.set_ylim(0, min(1.0, 1.1 * top))
+        ax.set_ylabel(label("cumulative_incidence", lang))
+        ax.legend(loc="best")
+    ticks = np.asarray(xticks, dtype="float64") if xticks is not None else _ticks(tmax)
+    ax.set_xticks(ticks)
+    ax.set_xlim(0, max(tmax, float(ticks.max())) if len(ticks) else tmax)
+    ax.set_xlabel(label(f"time_{time_unit}", lang))
+    if risk_table and len(ticks):
+        _draw_risk_table(ax, result, groups, ticks, scale, min_cell, lang)
+    return ax
+
+
+def _draw_risk_table(
+    ax: Axes,
+    result: CumulativeIncidence,
+    groups: list[Hashable],
+    ticks: np.ndarray,
+    scale: float,
+    min_cell: int,
+    lang: str,
+) -> None:
+    cells = risk_table_cells(result, ticks * scale, min_cell=min_cell)
+    y = _TABLE_TOP
+    ax.annotate(
+        label("n_at_risk", lang),
+        xy=(0, 0),
+        xycoords="axes fraction",
+        xytext=(0, y),
+        textcoords="offset points",
+        ha="left",
+        va="top",
+        fontweight="bold",
+        fontsize="small",
+        annotation_clip=False,
+    )
+    y -= _ROW_STEP
+    for g in groups:
+        if len(groups) > 1:
+            ax.annotate(
+                _group_label(g, lang),
+                xy=(0, 0),
+                xycoords="axes fraction",
+                xytext=(-16, y),
+                textcoords="offset points",
+                ha="right",
+                va="top",
+                fontsize="small",
+                annotation_clip=False,
+            )
+        rows = cells[cells["group"] == g]
+        for tick, text in zip(ticks, rows["at_risk_text"], strict=True):
+            ax.annotate(
+                text,
+                xy=(tick, 0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, y),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize="small",
+                annotation_clip=False,
+                gid="risk_table",
+            )
+        y -= _ROW_STEP
