@@ -92,15 +92,16 @@ def aalen_johansen(
 
     # Risk set sizes: enter after index eps, leave after index m.
     def _active(values: np.ndarray) -> np.ndarray:
-        delta = np.zeros(n_t + 2)
-        np.add.at(delta, eps + 1, values)
-        np.add.at(delta, m + 1, -values)
+        # bincount, not np.add.at: an order of magnitude faster at a million persons
+        delta = np.bincount(eps + 1, weights=values, minlength=n_t + 2) - np.bincount(
+            m + 1, weights=values, minlength=n_t + 2
+        )
         return np.cumsum(delta)[: n_t + 1]  # index 0..J; index j = at risk at t_j
 
     y = _active(w)[1:]
     y_persons = _active(np.ones_like(w))[1:]
-    d_k = np.zeros((n_t, k_all + 1))
-    np.add.at(d_k, (m0, cause), w)
+    d_k = np.bincount(m0 * (k_all + 1) + cause, weights=w, minlength=n_t * (k_all + 1))
+    d_k = d_k.reshape(n_t, k_all + 1)
     censored = d_k[:, 0].copy()
     d_k = d_k[:, 1:]
     d = d_k.sum(axis=1)
@@ -134,9 +135,7 @@ def aalen_johansen(
     # subtract those exiting exactly at j: _active counts them at j (at risk), but they are
     # "exited" in the influence formulae for j >= m.
     def _at_exit(values: np.ndarray) -> np.ndarray:
-        out = np.zeros(n_t + 1)
-        np.add.at(out, m, values)
-        return out
+        return np.bincount(m, weights=values, minlength=n_t + 1).astype(float)
 
     def cum_exit(values: np.ndarray) -> np.ndarray:  # sum over persons with m <= j
         return np.cumsum(_at_exit(values))

@@ -253,9 +253,10 @@ def fit_fine_gray(
     if cluster is not None:
         order = np.argsort(time, kind="stable")
         codes = cluster[order]
-        summed = np.zeros((int(codes.max()) + 1, p))
-        np.add.at(summed, codes, resid)
-        resid = summed
+        n_cl = int(codes.max()) + 1
+        resid = np.column_stack(
+            [np.bincount(codes, weights=resid[:, j], minlength=n_cl) for j in range(p)]
+        )
     meat = resid.T @ resid
     cov = inv_info @ meat @ inv_info
     _, _, s0, _, _ = _risk_sums(s, beta, False)

@@ -38,8 +38,8 @@ def gray_score(
     ng = n_groups
     times, t_idx = np.unique(time, return_inverse=True)
     n_t = times.size
-    d = np.zeros((3, n_t, ng))
-    np.add.at(d, (status, t_idx, group), 1.0)
+    flat = (status * n_t + t_idx) * ng + group
+    d = np.bincount(flat, minlength=3 * n_t * ng).astype(float).reshape(3, n_t, ng)
     # risk set at each distinct time, per group (before removing those exiting then)
     exits = d.sum(axis=0)
     rs = np.cumsum(exits[::-1], axis=0)[::-1]
