@@ -96,13 +96,14 @@ True
 """
 
 from evaluation.synthetic._config import MUNICIPALITIES, SimulationConfig
-from evaluation.synthetic._io import truth_json, write_synthetic
+from evaluation.synthetic._io import load_truth, truth_json, write_synthetic
 from evaluation.synthetic._simulate import SimulatedRegisters, simulate_registers
 
 __all__ = [
     "MUNICIPALITIES",
     "SimulatedRegisters",
     "SimulationConfig",
+    "load_truth",
     "simulate_registers",
     "truth_json",
     "write_synthetic",

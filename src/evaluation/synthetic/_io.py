@@ -58,3 +58,40 @@ def write_synthetic(sim: SimulatedRegisters, path: str | Path, format: str = "cs
     folder = sim.registers.write(path, format=format)
     (folder / "truth.json").write_text(truth_json(sim), encoding="utf-8")
     return folder
+
+
+def load_truth(path: str | Path | None = None) -> dict[str, Any]:
+    """Read ``truth.json``: by default the one beside the default synthetic registers.
+
+    Parameters
+    ----------
+    path
+        A folder holding ``truth.json`` (as `write_synthetic` writes it) or the file
+        itself; None for ``data/synthetic/`` of the repository (what `load_synthetic`
+        reads).
+
+    Returns
+    -------
+    dict
+        The truth; see the `evaluation.synthetic` module docstring for each entry.
+
+    Examples
+    --------
+    >>> truth = load_truth()
+    >>> truth["parameters"]["n_persons"]
+    6000
+    """
+    if path is None:
+        from evaluation.registers._default import _synthetic_dir
+
+        path = _synthetic_dir()
+    file = Path(path)
+    if file.is_dir():
+        file = file / "truth.json"
+    if not file.is_file():
+        raise FileNotFoundError(
+            f"there is no truth.json at {file}; write one with write_synthetic, or run "
+            "`make data` in the repository for the default synthetic registers"
+        )
+    result: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
+    return result
