@@ -13,8 +13,8 @@ from evaluation.cohorts import (
     retention_cohort,
     retention_measures,
 )
-from evaluation.registers import Registers
-from test_cohorts import STUDY_END, STUDY_START, fine, random_registers, tiny
+from evaluation.cohorts.examples import immortal_time_example
+from test_cohorts import STUDY_END, fine, random_registers, tiny
 
 
 def test_retention_cohort_durations_and_codes():
@@ -133,75 +133,6 @@ def test_landmark_status_and_exclusions():
 # ---------------------------------------------------------------- immortal time
 
 
-def immortal_time_registers(n: int = 3000, seed: int = 2024) -> Registers:
-    """Participants whose relapse hazard does not depend on the programme at all.
-
-    Each has a planned completion time C, an independent dropout time D and a relapse
-    time R from one exponential distribution for everyone. A relapse before the episode
-    would end ends it as a dropout two weeks later (a new crime breaks the plan), as
-    exit programmes do. So staying to completion has no effect on relapse (the truth is a
-    risk difference of 0), but completers are those who did not relapse early.
-    """
-    g = np.random.default_rng(seed)
-    ids = np.array([f"P{i:05d}" for i in range(n)])
-    start = pd.Timestamp("2015-03-01") + pd.to_timedelta(g.integers(0, 3 * 365, n), "D")
-    c = g.uniform(120, 540, n)
-    dd = g.exponential(400, n)
-    r = g.exponential(700, n)
-    broke = r + 14 < np.minimum(c, dd)
-    end = np.where(broke, r + 14, np.minimum(c, dd))
-    reason = np.where(broke | (dd < c), "dropped_out", "completed")
-    days = lambda x: pd.to_timedelta(np.floor(x).astype(int), "D")  # noqa: E731
-    persons = pd.DataFrame(
-        {
-            "person_id": ids,
-            "sex": "M",
-            "birth_date": pd.Timestamp("1995-01-01"),
-            "municipality": "Malmö",
-        }
-    )
-    programme = pd.DataFrame(
-        {
-            "episode_id": [f"E{i:05d}" for i in range(n)],
-            "person_id": ids,
-            "municipality": "Malmö",
-            "referral": "police",
-            "contact_date": start,
-            "start_date": start,
-            "end_date": start + days(end),
-            "exit_reason": reason,
-        }
-    )
-    offences = pd.DataFrame(
-        {
-            "offence_id": [f"O{i:07d}" for i in range(n)],
-            "person_id": ids,
-            "offence_date": start + days(r),
-            "decision_date": start + days(r + 60),
-            "category": "violence",
-            "sanction": "fine",
-        }
-    )
-    keep = offences["decision_date"] <= STUDY_END
-    empty = pd.Series([], dtype=str)
-    return Registers(
-        persons=persons,
-        programme=programme,
-        offences=offences[keep].reset_index(drop=True),
-        custody=pd.DataFrame(
-            {
-                "person_id": empty,
-                "start_date": pd.to_datetime([]),
-                "end_date": pd.to_datetime([]),
-                "kind": empty,
-            }
-        ),
-        exits=pd.DataFrame({"person_id": empty, "date": pd.to_datetime([]), "reason": empty}),
-        study_start=STUDY_START,
-        study_end=STUDY_END,
-    )
-
-
 def share_difference(data: pd.DataFrame, a: str, b: str, column: str = "relapse_1y"):
     """Difference in 1-year relapse share (a - b) and its binomial standard error.
 
@@ -214,7 +145,7 @@ def share_difference(data: pd.DataFrame, a: str, b: str, column: str = "relapse_
 
 
 def test_naive_completers_vs_dropouts_is_biased_and_the_landmark_is_not():
-    reg = immortal_time_registers()
+    reg = immortal_time_example(3000, rng=2024)
     start = relapse_cohort(reg, definition="bra-final", population="programme", rng=0)
     assert start.data["relapse_1y"].notna().all()
     naive = start.data.assign(group=start.data["exit_reason"])
