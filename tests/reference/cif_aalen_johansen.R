@@ -22,6 +22,10 @@ mg <- read.csv("tests/reference/data/cif_mgus2.csv")
 mg$status <- factor(mg$event, 0:2)
 rt <- read.csv("tests/reference/data/cif_retention.csv")
 rt$status <- factor(rt$event, 0:4)
+# Delayed entry: every third person enters at day 50 (those who left by then are dropped).
+rte <- rt
+rte$start <- ifelse(rte$id %% 3 == 0, 50, 0)
+rte <- rte[rte$duration_days > rte$start, ]
 
 res <- rbind(
   grab(survfit(Surv(etime, status) ~ 1, data = mg, conf.type = "log-log"),
@@ -36,6 +40,9 @@ res <- rbind(
                conf.type = "log-log"),
        c(7, 91, 182, 365, 730, 1000), "retention_weighted"),
   grab(survfit(Surv(duration_days, status) ~ 1, data = rt, conf.type = "log"),
-       c(91, 365, 730), "retention_log")
+       c(91, 365, 730), "retention_log"),
+  grab(survfit(Surv(start, duration_days, status) ~ group, data = rte, id = id,
+               weights = weight, conf.type = "log-log"),
+       c(7, 91, 182, 365, 730, 1000), "retention_entry_weighted")
 )
 write_json(res, "tests/reference/cif_aalen_johansen.json", digits = NA, na = "null")
