@@ -135,7 +135,7 @@ for row, pid in enumerate(ids):
             label="exit" if row == 0 else None)  # fmt: skip
 ax.set_yticks(range(len(ids)), ids)
 ax.set_xlim(registers.study_start, registers.study_end)
-ax.legend(ncol=5, loc="upper left", fontsize=8)
+ax.legend(ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.08), fontsize=8)
 ax.set_title("Register histories of six participants (synthetic)")
 timeline = ax
 

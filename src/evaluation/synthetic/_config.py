@@ -33,7 +33,7 @@ class SimulationConfig:
 
     Rates are per year of time in the community; hazard ratios multiply the offending
     hazard. The defaults are calibrated to these targets (tested in
-    ``tests/test_synthetic_calibration.py``):
+    ``tests/test_synthetic_truth.py``):
 
     * relapse within 1 year of a Brå entry event (release from custody or a decision
       without custody, 2015-01-01 to ``study_end`` minus 2 years) among persons who never

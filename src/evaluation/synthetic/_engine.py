@@ -55,8 +55,13 @@ def _categorical(u: NDArray[np.float64], p: NDArray[np.float64]) -> NDArray[np.i
     return np.minimum((u[:, None] >= cum).sum(axis=1), cum.shape[1] - 1)
 
 
-def _lognormal(z: NDArray[np.float64], median: float | NDArray[np.float64], sigma: float):
-    return median * np.exp(sigma * z)
+def _lognormal(
+    z: NDArray[np.float64],
+    median: float | NDArray[np.float64],
+    sigma: float | NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Log-normal values from standard normal draws ``z``."""
+    return np.asarray(median * np.exp(sigma * z), dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)
