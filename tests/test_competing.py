@@ -176,3 +176,13 @@ def test_no_events_and_unknown_column():
         cumulative_incidence(d, duration="duration_days", event="event")
     with pytest.raises(EstimationError, match="'nope' is not in the data"):
         cumulative_incidence(RETENTION, duration="nope", event="event")
+
+
+def test_committed_retention_data_is_what_the_generator_writes():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cif_make", REF / "cif_make_retention.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pd.testing.assert_frame_equal(module.make(), RETENTION, check_dtype=False)
