@@ -29,6 +29,7 @@ import pandas as pd
 
 SIZES = (100_000, 1_000_000)
 R_SIZE = 5_000
+TIMEOUT = 600  # seconds per measurement
 
 
 def make_data(n: int, seed: int = 1) -> pd.DataFrame:
@@ -112,11 +113,18 @@ def main() -> None:
             "lifelines_aj",
             "comprisk_aj",
         ]:
-            out = subprocess.run(
-                [sys.executable, __file__, "--one", tool, str(n)],
-                capture_output=True,
-                text=True,
-            )
+            try:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--one", tool, str(n)],
+                    capture_output=True,
+                    text=True,
+                    timeout=TIMEOUT,
+                )
+            except subprocess.TimeoutExpired:
+                rows.append(
+                    {"n": n, "tool": tool, "seconds": np.nan, "note": f"> {TIMEOUT} s, stopped"}
+                )
+                continue
             if out.returncode != 0:
                 rows.append(
                     {
@@ -150,20 +158,22 @@ def main() -> None:
             }
         )
     table = pd.DataFrame(rows)
+    # ratio of our wall time to the reference tool's in the same run (comprisk for
+    # Fine–Gray, lifelines for Aalen–Johansen; R's crr at 5k)
     ref = {"fine_gray": "comprisk_fine_gray", "aalen_johansen": "lifelines_aj"}
-    table["ratio_to_reference"] = np.nan
+    table["ratio"] = np.nan
+    table["cpu_ratio"] = np.nan
     for i, row in table.iterrows():
         other = "R_crr" if row["n"] == R_SIZE else ref.get(row["tool"])
         if row["tool"] in ref and other is not None:
             match = table[(table["n"] == row["n"]) & (table["tool"] == other)]
             if len(match):
-                table.loc[i, "ratio_to_reference"] = row["seconds"] / match["seconds"].iloc[0]
-    with pd.option_context("display.width", 120):
-        print(
-            table[["n", "tool", "seconds", "peak_mb", "ratio_to_reference", "note"]].to_string(
-                index=False, float_format=lambda v: f"{v:.3g}"
-            )
-        )
+                table.loc[i, "ratio"] = row["seconds"] / match["seconds"].iloc[0]
+                if "cpu_seconds" in match and other != "R_crr":
+                    table.loc[i, "cpu_ratio"] = row["cpu_seconds"] / match["cpu_seconds"].iloc[0]
+    cols = ["n", "tool", "seconds", "cpu_seconds", "peak_mb", "ratio", "cpu_ratio", "note"]
+    with pd.option_context("display.width", 140):
+        print(table.reindex(columns=cols).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
 
 
 if __name__ == "__main__":
