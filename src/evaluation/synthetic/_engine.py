@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
+from scipy.special import ndtri
 
 from evaluation.synthetic import _rng as R
 from evaluation.synthetic._config import SimulationConfig
@@ -369,25 +370,24 @@ def _offend(idx, te, j, t1, pop, c, key, buckets, offences) -> None:
     dt = float(c.step_days)
     age = (te - pop.birth_day[idx]) / DAYS_PER_YEAR
     young = age < 18
-    cat = _categorical(R.uniform(key, g, j, R.CATEGORY), _CATEGORY_P[pop.affiliation[idx]])
+    streams = (R.CATEGORY, R.SANCTION, R.SANCTION_KIND, R.LAG, R.CUSTODY_LENGTH, R.REMAND)
+    u_cat, u_sanction, u_kind, u_lag, u_length, u_remand = R.uniforms(key, g, j, streams)
+    cat = _categorical(u_cat, _CATEGORY_P[pop.affiliation[idx]])
     logit = _CUSTODIAL_LOGIT[cat] + 0.25 * np.minimum(j, 10) - 0.5 * young
-    custodial = R.uniform(key, g, j, R.SANCTION) < 1 / (1 + np.exp(-logit))
-    u_kind = R.uniform(key, g, j, R.SANCTION_KIND)
+    custodial = u_sanction < 1 / (1 + np.exp(-logit))
     nonc = np.where(
         young,
         _NONCUSTODIAL_CODES[_categorical(u_kind, _NONCUSTODIAL_P_YOUNG)],
         _NONCUSTODIAL_CODES[_categorical(u_kind, _NONCUSTODIAL_P_ADULT)],
     )
     sanction = np.where(custodial, np.where(young, 2, 0), nonc)  # youth_care=2, prison=0
-    lag = np.maximum(_lognormal(R.normal(key, g, j, R.LAG), c.lag_median_days, c.lag_sigma), 2 * dt)
+    lag = np.maximum(_lognormal(ndtri(u_lag), c.lag_median_days, c.lag_sigma), 2 * dt)
     decision = te + lag
     offences.append((idx, te, decision, cat, sanction))
 
     serious = np.where(cat <= 1, 1.5, 1.0)  # violence and weapons get longer sentences
     median = np.where(young, c.youth_care_median_days, c.prison_median_days) * serious
-    length = np.maximum(
-        _lognormal(R.normal(key, g, j, R.CUSTODY_LENGTH), median, c.custody_sigma), 2 * dt
-    )
+    length = np.maximum(_lognormal(ndtri(u_length), median, c.custody_sigma), 2 * dt)
     if custodial.any():
         cu = np.flatnonzero(custodial)
         kind = np.where(young[cu], YOUTH_CARE, PRISON)
@@ -395,7 +395,7 @@ def _offend(idx, te, j, t1, pop, c, key, buckets, offences) -> None:
         buckets.add(step, idx[cu], decision[cu], length[cu], np.full(cu.size, np.inf), kind)
 
     p_remand = np.where(custodial, c.remand_probability, c.remand_probability / 10)
-    remand = R.uniform(key, g, j, R.REMAND) < p_remand
+    remand = u_remand < p_remand
     if remand.any():
         rm = np.flatnonzero(remand)
         delay = 1.0 + 5.0 * R.exponential(key, g[rm], j[rm], R.REMAND_DELAY)

@@ -48,13 +48,22 @@ def _mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
 
 def uniform(key: int, person: ArrayLike, counter: ArrayLike, stream: int) -> NDArray[np.float64]:
     """Uniform draws in (0, 1), one per element, fixed by (key, person, counter, stream)."""
+    return uniforms(key, person, counter, (stream,))[0]
+
+
+def uniforms(
+    key: int, person: ArrayLike, counter: ArrayLike, streams: tuple[int, ...]
+) -> NDArray[np.float64]:
+    """Draws of several streams at once: row ``i`` equals ``uniform(..., streams[i])``."""
     p = np.atleast_1d(np.asarray(person)).astype(np.uint64)
     c = np.atleast_1d(np.asarray(counter)).astype(np.uint64)
     # Array arithmetic on uint64 wraps modulo 2**64 silently, which is what the mix needs.
     # Scalar constants are folded in Python integers (numpy warns on scalar overflow).
-    offset = (int(key) + int(stream) * int(_C_STREAM) + int(_GOLDEN)) % 2**64
-    base = np.full(np.broadcast(p, c).shape, np.uint64(offset), dtype=np.uint64)
-    x = base + p * _C_PERSON + c * _C_COUNTER
+    offsets = np.array(
+        [(int(key) + int(s) * int(_C_STREAM) + int(_GOLDEN)) % 2**64 for s in streams],
+        dtype=np.uint64,
+    )
+    x = (p * _C_PERSON + c * _C_COUNTER)[None, :] + offsets[:, None]
     z = _mix(_mix(x) + _GOLDEN)
     return ((z >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
 
