@@ -86,11 +86,10 @@ class KeyedDates:
         self.keys = keys[order]
         self.codes = codes[order].astype(np.int64)
         self.days = days[order].astype(np.int64)
+        self.cum: np.ndarray | None = None
         if values is not None:
             v = np.asarray(values, dtype=np.float64)[order]
             self.cum = np.concatenate([[0.0], np.cumsum(v)])
-        else:
-            self.cum = None
 
     def position(self, codes: np.ndarray, days: np.ndarray, *, side: str = "left") -> np.ndarray:
         """Index of the first event of the person at day >= ``days`` ('left') or > ('right')."""

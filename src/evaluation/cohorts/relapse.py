@@ -9,7 +9,14 @@ import pandas as pd
 
 from evaluation._errors import DefinitionError
 from evaluation.cohorts._cohort import Cohort, person_flow, window_flow
-from evaluation.cohorts._keyed import NEVER, KeyedDates, from_days, plus_years, to_days
+from evaluation.cohorts._keyed import (
+    NEVER,
+    KeyedDates,
+    KeyedIntervals,
+    from_days,
+    plus_years,
+    to_days,
+)
 from evaluation.cohorts.covariates import covariates_at, person_codes
 from evaluation.cohorts.definitions import RelapseDefinition, resolve_definition
 from evaluation.cohorts.entry import custody_intervals, entry_events, exit_days, study_days
@@ -312,7 +319,8 @@ def _follow_up(
         ref = (
             prog["referral"].astype(str).to_numpy()[started.order] if len(pday) else np.array([""])
         )
-        data["referral"] = pd.array(np.where(has, ref[safe], None), dtype="string")
+        referral = np.where(has, ref[safe], "")
+        data["referral"] = pd.Series(referral, index=data.index, dtype="string").where(has, pd.NA)
     cov = covariates_at(registers, data[["person_id", "entry_date"]])
     if population == "programme":
         cov = cov.rename(columns={"municipality": "home_municipality"})
@@ -332,7 +340,9 @@ def _follow_up(
     return data[front + rest]
 
 
-def _extend_by_custody(intervals, code, t0, years, base) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _extend_by_custody(
+    intervals: KeyedIntervals, code: np.ndarray, t0: np.ndarray, years: float, base: np.ndarray
+) -> np.ndarray:
     """Window end measured in days at liberty: push it on by the custody days inside it."""
     w_end = base
     for _ in range(50):
