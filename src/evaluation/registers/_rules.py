@@ -61,6 +61,36 @@ _PNR_ADVICE = (
 )
 
 
+class _People:
+    """The persons table as an index: each row of another table gets its person's position.
+
+    One hash lookup per table replaces separate joins for unknown ids, birth dates, exit
+    dates and overlaps; ``code`` is -1 where the person is not in ``persons``.
+    """
+
+    def __init__(self, persons: pd.DataFrame, birth_ok: bool) -> None:
+        ids = persons["person_id"]
+        first = (ids.notna() & ~ids.duplicated()).to_numpy()
+        self.index = pd.Index(ids[first].to_numpy(dtype=object))
+        self.pnr_rows = looks_like_personnummer(ids)
+        self.pnr = self.pnr_rows[first]
+        self.birth = persons["birth_date"].to_numpy()[first] if birth_ok else None
+        self.exit: np.ndarray | None = None
+
+    def codes(self, ids: pd.Series) -> np.ndarray:
+        return np.asarray(self.index.get_indexer(ids.to_numpy(dtype=object)), dtype=np.int64)
+
+    def lookup(self, values: np.ndarray | None, codes: np.ndarray) -> np.ndarray | None:
+        """The person's value for each row; NaT where the person is unknown."""
+        if values is None:
+            return None
+        if len(values) == 0:  # no persons: every row is unknown
+            return np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
+        out = values[np.maximum(codes, 0)]
+        out[codes < 0] = np.datetime64("NaT")
+        return out
+
+
 def check_rules(
     frames: Mapping[str, pd.DataFrame],
     usable: Mapping[str, set[str]],
@@ -79,24 +109,37 @@ def check_rules(
                 f"{text} in {rows_word(int(mask.sum()))} {describe_rows(frames[name], mask, label)}"
             )
 
+    people = (
+        _People(frames["persons"], has("persons", "birth_date"))
+        if has("persons", "person_id")
+        else None
+    )
+    codes: dict[str, np.ndarray] = {}
     for name in TABLES:
-        if has(name, "person_id"):
-            mask = looks_like_personnummer(frames[name]["person_id"])
-            if mask.any():
-                # Row numbers only: the id itself must not be repeated anywhere.
-                problems.append(
-                    f"{name}.person_id looks like a Swedish personal identity number "
-                    f"(personnummer) in {rows_word(int(mask.sum()))} "
-                    f"{describe_rows(frames[name], mask, None)}; {_PNR_ADVICE}"
-                )
-
-    if has("persons", "person_id"):
-        known = frames["persons"]["person_id"].dropna().unique()
-        for name in TABLES[1:]:
-            if has(name, "person_id"):
-                ids = frames[name]["person_id"]
-                mask = (ids.notna() & ~ids.isin(known)).to_numpy()
-                report(name, mask, f"{name}.person_id is not in persons")
+        if not has(name, "person_id"):
+            continue
+        ids = frames[name]["person_id"]
+        if people is None:
+            pnr = looks_like_personnummer(ids)
+        elif name == "persons":
+            pnr = people.pnr_rows
+        else:
+            code = codes[name] = people.codes(ids)
+            unknown = (code < 0) & ids.notna().to_numpy()
+            # Known ids were tested in persons; only the unknown ones need the pattern.
+            pnr = np.zeros(len(ids), dtype=bool)
+            if len(people.pnr):
+                pnr = np.where(code >= 0, people.pnr[np.maximum(code, 0)], False)
+            if unknown.any():
+                pnr[unknown] = looks_like_personnummer(ids[unknown])
+            report(name, unknown, f"{name}.person_id is not in persons")
+        if pnr.any():
+            # Row numbers only: the id itself must not be repeated anywhere.
+            problems.append(
+                f"{name}.person_id looks like a Swedish personal identity number "
+                f"(personnummer) in {rows_word(int(pnr.sum()))} "
+                f"{describe_rows(frames[name], pnr, None)}; {_PNR_ADVICE}"
+            )
 
     for name, later, earlier, text in _ORDER:
         if has(name, later, earlier):
@@ -118,14 +161,13 @@ def check_rules(
             "programme.end_date is empty (ongoing) but exit_reason is not 'ongoing'",
         )
 
-    if has("programme", "person_id", "start_date", "end_date"):
-        mask = _overlaps(frames["programme"], "start_date", "end_date")
-        report("programme", mask, "programme has overlapping episodes of one person")
-    if has("custody", "person_id", "start_date", "end_date"):
-        mask = _overlaps(frames["custody"], "start_date", "end_date")
-        report("custody", mask, "custody has overlapping periods of one person")
+    for name, what in (("programme", "episodes"), ("custody", "periods")):
+        if has(name, "person_id", "start_date", "end_date"):
+            mask = _overlaps(frames[name], codes.get(name), "start_date", "end_date")
+            report(name, mask, f"{name} has overlapping {what} of one person")
 
-    _person_dates(frames, has, report)
+    if people is not None:
+        _person_dates(frames, people, codes, has, report)
 
     if window is not None:
         start, end = window
@@ -151,34 +193,39 @@ def check_rules(
 
 def _person_dates(
     frames: Mapping[str, pd.DataFrame],
+    people: _People,
+    codes: Mapping[str, np.ndarray],
     has: Callable[..., bool],
     report: Callable[[str, np.ndarray, str], None],
 ) -> None:
     """Events after the person's exit or before the person's birth."""
-    lookups: list[tuple[pd.Series, dict[str, tuple[str, ...]], str, bool]] = []
-    if has("exits", "person_id", "date"):
-        exits = frames["exits"].dropna(subset=["person_id"]).drop_duplicates("person_id")
-        exit_date = exits.set_index("person_id")["date"]
-        lookups.append(
-            (exit_date, _AFTER_EXIT, "after the person's death or emigration (exits.date)", True)
-        )
-    if has("persons", "person_id", "birth_date"):
-        persons = frames["persons"].dropna(subset=["person_id"]).drop_duplicates("person_id")
-        birth = persons.set_index("person_id")["birth_date"]
-        lookups.append((birth, _BEFORE_BIRTH, "before the person's birth_date", False))
-    for dates, columns_of, phrase, after in lookups:
+    exit_date = None
+    if has("exits", "person_id", "date") and "exits" in codes:
+        exit_date = np.full(len(people.index), np.datetime64("NaT"), dtype="datetime64[ns]")
+        code = codes["exits"]
+        known = np.flatnonzero(code >= 0)[::-1]  # reversed: the first exit of a person wins
+        exit_date[code[known]] = frames["exits"]["date"].to_numpy()[known]
+    checks = (
+        (exit_date, _AFTER_EXIT, "after the person's death or emigration (exits.date)", True),
+        (people.birth, _BEFORE_BIRTH, "before the person's birth_date", False),
+    )
+    for dates, columns_of, phrase, after in checks:
+        if dates is None:
+            continue
         for name, columns in columns_of.items():
-            if not has(name, "person_id", *columns):
+            if name not in codes or not has(name, *columns):
                 continue
-            table = frames[name]
-            bound = table["person_id"].map(dates)
+            bound = people.lookup(dates, codes[name])
+            assert bound is not None
             for column in columns:
-                values = table[column]
+                values = frames[name][column].to_numpy()
                 mask = (values > bound) if after else (values < bound)
-                report(name, mask.to_numpy(), f"{name}.{column} is {phrase}")
+                report(name, mask, f"{name}.{column} is {phrase}")
 
 
-def _overlaps(table: pd.DataFrame, start: str, end: str) -> np.ndarray:
+def _overlaps(
+    table: pd.DataFrame, person_codes: np.ndarray | None, start: str, end: str
+) -> np.ndarray:
     """Rows whose period starts before an earlier period of the same person has ended.
 
     Periods are sorted by person and start; an empty end means the period is still open
@@ -190,7 +237,10 @@ def _overlaps(table: pd.DataFrame, start: str, end: str) -> np.ndarray:
     if valid.sum() < 2:
         return mask
     rows = np.flatnonzero(valid)
-    person = pd.factorize(table["person_id"].to_numpy()[rows])[0]
+    if person_codes is None or (person_codes[rows] < 0).any():
+        person = pd.factorize(table["person_id"].to_numpy()[rows])[0]
+    else:
+        person = person_codes[rows]
     begin = table[start].to_numpy()[rows].astype(np.int64)
     finish = table[end].to_numpy()[rows]
     finish = np.where(pd.isna(finish), np.iinfo(np.int64).max, finish.astype(np.int64))

@@ -7,6 +7,7 @@ checks (dates, order, cross-table rules).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -146,7 +147,8 @@ def known_columns(table: str) -> list[str]:
     return [col.name for col in SPECS[table]]
 
 
-def value_schema(table: str, usable: set[str]) -> pa.DataFrameSchema:
+@functools.lru_cache(maxsize=64)
+def value_schema(table: str, usable: frozenset[str]) -> pa.DataFrameSchema:
     """The pandera schema of one table's values, restricted to columns of the right type.
 
     Column presence and dtypes are checked before (so that a mistyped column gives one

@@ -151,7 +151,7 @@ def _check_values(
     reported: Reported,
 ) -> None:
     """Emptiness, categories and unique keys of the usable columns, via pandera."""
-    schema = value_schema(name, usable)
+    schema = value_schema(name, frozenset(usable))
     try:
         schema.validate(frame, lazy=True)
         return
