@@ -57,7 +57,9 @@ def risk_table_cells(
 def _default_ticks(upper: float) -> np.ndarray:
     from matplotlib.ticker import MaxNLocator
 
-    ticks = MaxNLocator(nbins=6, steps=[1, 2, 2.5, 3, 5, 10]).tick_values(0, upper)
+    ticks = np.asarray(
+        MaxNLocator(nbins=6, steps=[1, 2, 2.5, 3, 5, 10]).tick_values(0, upper), dtype="float64"
+    )
     return ticks[(ticks >= 0) & (ticks <= upper * (1 + 1e-9))]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,6 +165,7 @@ def logrank(
     k = len(prep.groups)
     if k < 2:
         raise EstimationError(f"the log-rank test needs two or more groups; by has {k}")
+    levels: list[Hashable]
     if strata is None:
         stratum, levels = np.zeros(len(prep.time), dtype=np.intp), ["all"]
     else:

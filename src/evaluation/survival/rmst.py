@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -110,7 +111,7 @@ def rmst(
         data, duration=duration, event=event, by=by, weights=weights, event_codes=event_codes
     )
     z = z_value(alpha)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for k, g in enumerate(prep.groups):
         sel = prep.group_index == k
         c = km_arrays(prep.time[sel], prep.event[sel], prep.weight[sel])
