@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 import matplotlib as mpl
+from cycler import cycler
 
 from evaluation.report.labels import check_lang
 
@@ -43,7 +45,7 @@ WIDTHS: dict[str, float] = {"journal": 3.5, "a4": 6.3}
 
 _LANG: ContextVar[str] = ContextVar("evaluation_lang", default="sv")
 
-_RC: dict[str, object] = {
+_RC: dict[str, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": 9,
     "axes.titlesize": 10,
@@ -97,7 +99,8 @@ def theme(lang: str = "sv") -> Iterator[None]:
     check_lang(lang)
     token = _LANG.set(lang)
     try:
-        with mpl.rc_context({**_RC, "axes.prop_cycle": mpl.cycler(color=list(PALETTE))}):
+        rc: Any = {**_RC, "axes.prop_cycle": cycler(color=list(PALETTE))}
+        with mpl.rc_context(rc):
             yield
     finally:
         _LANG.reset(token)

@@ -1,0 +1,239 @@
+"""The ``evaluation`` command: simulate registers, validate a register folder, write the report.
+
+Examples
+--------
+.. code-block:: console
+
+    $ evaluation simulate --seed 20151 --persons 4000 --out data/synthetic
+    $ evaluation validate data/synthetic
+    $ evaluation report --data data/synthetic --out reports --lang sv
+    $ evaluation report --all-municipalities --lang en
+
+Heavy imports (the generator, the estimators, matplotlib) happen inside the commands, so
+that ``evaluation --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main", "build_parser"]
+
+DESCRIPTION = """\
+Evaluate Swedish exit programmes (avhopparverksamhet) by relapse and retention.
+
+commands:
+  simulate   write synthetic registers with a known truth (persons, programme, offences,
+             custody, exits, meta.json, truth.json)
+  validate   check a register folder; exit code 0 when valid, 1 with every problem listed
+  report     write the evaluation report (HTML page, figures as PNG/SVG/PDF, tables as CSV
+             and one Excel workbook), with disclosure control of small counts
+"""
+
+EPILOG = """\
+exit codes: 0 success, 1 invalid registers or a report that could not be built, 2 bad usage.
+Run `evaluation COMMAND --help` for the options of a command."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``evaluation`` command (its ``--help`` is the manual)."""
+    parser = argparse.ArgumentParser(
+        prog="evaluation",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from evaluation import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    sim = sub.add_parser(
+        "simulate",
+        help="write synthetic registers with a known truth",
+        description="Simulate registers of a gang-involved population, with programme "
+        "episodes whose true effect is known, and write them with meta.json and truth.json.",
+    )
+    sim.add_argument("--seed", type=int, required=True, help="random seed (same seed, same files)")
+    sim.add_argument(
+        "--persons",
+        type=_positive_int,
+        default=None,
+        help="number of persons (default: the generator's default, a few thousand)",
+    )
+    sim.add_argument("--out", type=Path, required=True, help="folder to write (created)")
+    sim.add_argument(
+        "--format", choices=("csv", "parquet"), default="csv", help="file format (default csv)"
+    )
+
+    val = sub.add_parser(
+        "validate",
+        help="check a register folder",
+        description="Read and validate a register folder. Prints every problem (table, "
+        "column, number of rows, first offending ids) and exits with 1 when there is any; "
+        "exits with 0 when the registers are valid.",
+    )
+    val.add_argument("folder", type=Path, metavar="DIR", help="the register folder")
+
+    rep = sub.add_parser(
+        "report",
+        help="write the evaluation report",
+        description="Write the evaluation report of a register folder: one self-contained "
+        "HTML page (report.html) with every figure and table, each figure as PNG (300 dpi), "
+        "SVG and PDF, each table as CSV, and all tables in one Excel workbook. Counts below "
+        "--min-cell are suppressed, with secondary suppression so that totals cannot give "
+        "them back.",
+    )
+    rep.add_argument(
+        "--data",
+        type=Path,
+        default=Path("data/synthetic"),
+        help="register folder (default data/synthetic); a truth.json there is shown beside "
+        "the estimates",
+    )
+    rep.add_argument(
+        "--out", type=Path, default=Path("reports"), help="output folder (default reports)"
+    )
+    rep.add_argument(
+        "--lang", choices=("sv", "en"), default="sv", help="language: sv (default) or en"
+    )
+    which = rep.add_mutually_exclusive_group()
+    which.add_argument(
+        "--municipality",
+        metavar="NAME",
+        default=None,
+        help="build the report for one municipality (for example Botkyrka)",
+    )
+    which.add_argument(
+        "--all-municipalities",
+        action="store_true",
+        help="build one report per municipality, each in OUT/<municipality>/",
+    )
+    rep.add_argument(
+        "--min-cell",
+        type=_positive_int,
+        default=5,
+        help="disclosure threshold: counts from 1 to N-1 are suppressed (default 5)",
+    )
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, not {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``evaluation`` command; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    command = {"simulate": _simulate, "validate": _validate, "report": _report}[args.command]
+    return command(args)
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from evaluation.synthetic import SimulationConfig, simulate_registers, write_synthetic
+
+    config = (
+        SimulationConfig() if args.persons is None else SimulationConfig(n_persons=args.persons)
+    )
+    with tqdm(total=2, desc="simulate", unit="step", disable=None, file=sys.stderr) as bar:
+        bar.set_postfix_str(f"{config.n_persons} persons")
+        sim = simulate_registers(config, rng=args.seed)
+        bar.update()
+        bar.set_postfix_str(f"writing {args.format}")
+        folder = write_synthetic(sim, args.out, format=args.format)
+        bar.update()
+    print(f"wrote synthetic registers ({config.n_persons} persons, seed {args.seed}) to {folder}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from evaluation._errors import RegisterError
+    from evaluation.registers import Registers
+
+    try:
+        registers = Registers.read(args.folder)
+    except RegisterError as err:
+        n = len(err.problems)
+        print(
+            f"{args.folder}: {n} problem{'s' if n != 1 else ''} found:",
+            *(f"- {p}" for p in err.problems),
+            sep="\n",
+        )
+        return 1
+    sizes = ", ".join(f"{name} {len(registers.table(name))}" for name in _tables())
+    print(f"{args.folder}: valid registers ({sizes})")
+    return 0
+
+
+def _tables() -> tuple[str, ...]:
+    from evaluation.registers import TABLES
+
+    return TABLES
+
+
+def _report(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from evaluation._errors import RegisterError
+    from evaluation.registers import Registers
+    from evaluation.report import build_report
+
+    started = time.perf_counter()
+    try:
+        registers = Registers.read(args.data)
+    except RegisterError as err:
+        print(f"cannot build the report: {err}", file=sys.stderr)
+        return 1
+    truth = _read_truth(args.data)
+    common: dict[str, Any] = {"lang": args.lang, "min_cell": args.min_cell, "truth": truth}
+    if args.all_municipalities:
+        names = sorted(registers.persons["municipality"].dropna().unique().tolist())
+        written = []
+        for name in tqdm(names, desc="report", unit="municipality", disable=None, file=sys.stderr):
+            out = args.out / _slug(name)
+            written.append(build_report(registers, out, municipality=name, **common))
+        print(
+            f"wrote {len(written)} reports into {args.out} in {time.perf_counter() - started:.0f} s"
+        )
+        return 0
+    with tqdm(desc="report", unit="section", disable=None, file=sys.stderr) as bar:
+        page = build_report(
+            registers, args.out, municipality=args.municipality, progress=bar.update, **common
+        )
+    print(f"wrote {page} in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def _read_truth(folder: Path) -> dict[str, Any] | None:
+    path = Path(folder) / "truth.json"
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8") as f:
+        truth: dict[str, Any] = json.load(f)
+    return truth
+
+
+def _slug(name: str) -> str:
+    """A folder name for a municipality (ASCII, lower case): 'Malmö' -> 'malmo'."""
+    import unicodedata
+
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "".join(c if c.isalnum() else "-" for c in ascii_name.lower()).strip("-") or "other"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

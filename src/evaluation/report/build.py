@@ -1,0 +1,258 @@
+"""``build_report``: the evaluation report as one self-contained HTML page plus its files.
+
+The page is rendered from the jinja2 template ``templates/report.html``; figures are embedded
+as base64 PNG, so the page can be mailed or archived as one file. Beside it, ``figures/``
+holds every figure as PNG (300 dpi), SVG and PDF, ``tables/`` every table as CSV, and
+``tables.xlsx`` all tables, one sheet each. Every count that leaves here went through
+:func:`~evaluation.report.suppress_small_cells` (tables, figure annotations, at-risk rows)
+or :func:`count_text` (sentences).
+
+The sections are built in :mod:`evaluation.report._sections`; each one takes the cohorts
+and the report being built and adds its figures, tables and text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from evaluation.registers import Registers
+from evaluation.report._cells import DEFAULT_MIN_CELL
+from evaluation.report.disclosure import SUPPRESSED
+from evaluation.report.figures import ReportFigure, export_figure, new_figure, source_line
+from evaluation.report.formatting import format_number
+from evaluation.report.labels import check_lang, label
+from evaluation.report.tables import ReportTable, write_csv, write_excel
+from evaluation.report.theme import theme
+
+__all__ = ["ReportBuilder", "build_report", "count_text", "restrict_to_municipality"]
+
+
+def count_text(n: float | int | None, lang: str, min_cell: int = DEFAULT_MIN_CELL) -> str:
+    """A count for a sentence: the number, or ``..`` when it is below ``min_cell``.
+
+    Examples
+    --------
+    >>> count_text(1234, "sv"), count_text(3, "en"), count_text(0, "en")
+    ('1\\xa0234', '..', '0')
+    """
+    if n is None or pd.isna(n):
+        return SUPPRESSED
+    if 0 < n < min_cell:
+        return SUPPRESSED
+    return format_number(n, lang)
+
+
+@dataclass
+class ReportBuilder:
+    """The report being built: numbering, files, sections (private state of one build)."""
+
+    out_dir: Path
+    lang: str
+    min_cell: int
+    synthetic: bool
+    width: str = "a4"
+    sections: list[dict[str, Any]] = field(default_factory=list)
+    figures: list[ReportFigure] = field(default_factory=list)
+    tables: list[ReportTable] = field(default_factory=list)
+
+    @property
+    def source(self) -> str:
+        return source_line(
+            self.lang, source=label("report_source", self.lang), synthetic=self.synthetic
+        )
+
+    def section(self, key: str, title: str) -> dict[str, Any]:
+        """Start a section; blocks are appended to the returned dict."""
+        section: dict[str, Any] = {"id": key, "title": title, "blocks": []}
+        self.sections.append(section)
+        return section
+
+    def text(self, section: dict[str, Any], text: str) -> None:
+        section["blocks"].append({"kind": "text", "text": text})
+
+    def figure(
+        self,
+        section: dict[str, Any],
+        draw: Callable[[list[Any]], Any],
+        *,
+        key: str,
+        caption: str,
+        data: pd.DataFrame | None = None,
+        aspect: float = 0.62,
+        nrows: int = 1,
+        height_ratios: list[float] | None = None,
+        fig: Figure | None = None,
+    ) -> ReportFigure:
+        """Draw a figure with ``draw(axes)`` under the theme, export it and place it."""
+        with theme(self.lang):
+            if fig is None:
+                fig, axes = new_figure(
+                    self.width, aspect=aspect, nrows=nrows, height_ratios=height_ratios
+                )
+                draw(axes)
+            written = export_figure(
+                fig,
+                self.out_dir / "figures",
+                key=key,
+                number=len(self.figures) + 1,
+                caption=caption,
+                source=self.source,
+                lang=self.lang,
+                data=data,
+            )
+        plt.close(fig)
+        self.figures.append(written)
+        if data is not None and not data.empty:
+            data.to_csv(
+                self.out_dir / "figures" / f"{key}.data.csv", index=False, encoding="utf-8-sig"
+            )
+        section["blocks"].append({"kind": "figure", "figure": written})
+        return written
+
+    def table(self, section: dict[str, Any], table: ReportTable) -> ReportTable:
+        """Number a table, write its CSV and place it."""
+        numbered = table.numbered(len(self.tables) + 1)
+        self.tables.append(numbered)
+        write_csv(numbered, self.out_dir / "tables")
+        section["blocks"].append({"kind": "table", "html": numbered.to_html()})
+        return numbered
+
+
+def restrict_to_municipality(registers: Registers, municipality: str) -> Registers:
+    """The registers of the persons living in one municipality (``persons.municipality``).
+
+    Raises
+    ------
+    ValueError
+        If no person lives in ``municipality``; the message lists the municipalities.
+    """
+    persons = registers.persons
+    keep = persons["municipality"] == municipality
+    if not keep.any():
+        names = ", ".join(sorted(persons["municipality"].dropna().unique()))
+        raise ValueError(
+            f"no person in the registers lives in {municipality!r}; the municipalities are {names}"
+        )
+    ids = set(persons.loc[keep, "person_id"])
+    tables = {
+        name: getattr(registers, name)[getattr(registers, name)["person_id"].isin(ids)].reset_index(
+            drop=True
+        )
+        for name in ("persons", "programme", "offences", "custody", "exits")
+    }
+    return Registers(
+        **tables,
+        study_start=registers.study_start,
+        study_end=registers.study_end,
+        meta={**registers.meta, "municipality": municipality},
+    )
+
+
+def build_report(
+    registers: Any,
+    out_dir: str | Path,
+    *,
+    lang: str = "sv",
+    municipality: str | None = None,
+    min_cell: int = DEFAULT_MIN_CELL,
+    truth: Mapping[str, Any] | None = None,
+    width: str = "a4",
+    progress: Callable[[int], Any] | None = None,
+) -> Path:
+    """Write the evaluation report: ``report.html`` plus figures and tables.
+
+    Parameters
+    ----------
+    registers : Registers or SimulatedRegisters
+        Validated registers (a ``SimulatedRegisters`` brings its truth along).
+    out_dir : path
+        Output folder (created). Holds ``report.html``, ``tables.xlsx``, ``figures/``
+        (PNG, SVG, PDF and the numbers behind each figure as CSV) and ``tables/`` (CSV).
+    lang : {"sv", "en"}
+        Language of every word in the report.
+    municipality : str, optional
+        Restrict the report to the persons of one municipality.
+    min_cell : int, default 5
+        Disclosure threshold: counts from 1 to ``min_cell - 1`` are never shown.
+    truth : mapping, optional
+        The generator's truth (``truth.json``); shown beside the estimates. Taken from a
+        ``SimulatedRegisters`` when not given.
+    width : {"a4", "journal"}
+        Width of the figures.
+    progress : callable, optional
+        Called with 1 after each section (for a progress bar).
+
+    Returns
+    -------
+    Path
+        The HTML page.
+
+    Raises
+    ------
+    ValueError
+        For an unknown language or a municipality with no persons.
+    """
+    check_lang(lang)
+    from evaluation.report import _sections
+
+    if hasattr(registers, "registers") and hasattr(registers, "truth"):
+        truth = truth if truth is not None else registers.truth
+        registers = registers.registers
+    if municipality is not None:
+        registers = restrict_to_municipality(registers, municipality)
+    out = Path(out_dir)
+    for sub in ("figures", "tables"):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    synthetic = truth is not None or registers.meta.get("source") == "synthetic"
+    report = ReportBuilder(
+        out_dir=out, lang=lang, min_cell=min_cell, synthetic=synthetic, width=width
+    )
+    cohorts = _sections.Cohorts.build(registers)
+    for build_section in _sections.SECTIONS:
+        build_section(report, cohorts, truth)
+        if progress is not None:
+            progress(1)
+    write_excel(report.tables, out / "tables.xlsx")
+    page = out / "report.html"
+    page.write_text(_render(report, registers, municipality, truth), encoding="utf-8")
+    return page
+
+
+def _render(
+    report: ReportBuilder,
+    registers: Registers,
+    municipality: str | None,
+    truth: Mapping[str, Any] | None,
+) -> str:
+    lang = report.lang
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("evaluation.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    template = env.get_template("report.html")
+    title = label("report_title", lang)
+    if municipality:
+        title = f"{title}: {municipality}"
+    from evaluation import __version__
+
+    return template.render(
+        lang=lang,
+        title=title,
+        L=lambda key, **fields: label(key, lang, **fields),
+        sections=report.sections,
+        synthetic=report.synthetic,
+        has_truth=truth is not None,
+        min_cell=report.min_cell,
+        study_start=registers.study_start.date().isoformat(),
+        study_end=registers.study_end.date().isoformat(),
+        version=__version__,
+    )

@@ -1,0 +1,268 @@
+"""Report figures drawn here: the cohort flow diagram and milestone bar charts.
+
+The other figures of the report are ``.plot(ax=...)`` methods of the analysis results
+(relapse curves, forest plots, stacked cumulative incidence, love and overlap plots).
+Each function here draws on the given ``ax`` only, returns it, and has a ``*_data``
+companion that returns the disclosure-controlled numbers it draws.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from scipy import stats
+
+from evaluation.report._cells import DEFAULT_MIN_CELL
+from evaluation.report.disclosure import SUPPRESSED, suppress_small_cells
+from evaluation.report.formatting import format_number, format_percent
+from evaluation.report.labels import has_label, label
+from evaluation.report.theme import HATCHES, current_lang, style_for
+
+__all__ = ["flow_data", "flow_diagram", "milestone_data", "milestone_bars", "reason_label"]
+
+
+def reason_label(reason: str, lang: str) -> str:
+    """A flow-table reason in ``lang``: the label ``flow_<slug>`` when there is one.
+
+    Examples
+    --------
+    >>> reason_label("included", "sv")
+    'Ingår'
+    """
+    text = re.sub(r"^excluded:\s*", "", str(reason))
+    key = "flow_" + re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    return label(key, lang) if has_label(key) else text
+
+
+def flow_data(flow: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """The persons rows of a cohort's flow table after disclosure control.
+
+    The first row (every person in the registers) is the total; the exclusions and the
+    included row add up to it, so secondary suppression protects them against subtraction.
+    Returns columns ``reason``, ``n_persons``, ``n_entries`` (NaN where suppressed or not
+    applicable) and ``suppressed``.
+    """
+    missing = {"stage", "reason", "n_persons", "n_entries"} - set(flow.columns)
+    if missing:
+        raise ValueError(f"the flow table lacks the columns {', '.join(sorted(missing))}")
+    persons = flow[flow["stage"] == "persons"].reset_index(drop=True)
+    if persons.empty:
+        raise ValueError("the flow table has no 'persons' rows")
+    counts = pd.DataFrame(
+        {"n_persons": pd.to_numeric(persons["n_persons"]).astype("float64")},
+        index=range(len(persons)),
+    )
+    s = suppress_small_cells(counts, min_cell=min_cell, total_row=0)
+    entries = pd.to_numeric(persons["n_entries"], errors="coerce").astype("float64")
+    entries_hidden = (entries >= 1) & (entries < min_cell)
+    return pd.DataFrame(
+        {
+            "reason": persons["reason"].astype(str),
+            "n_persons": s.table["n_persons"],
+            "n_entries": entries.mask(entries_hidden),
+            "suppressed": s.mask["n_persons"],
+        }
+    )
+
+
+def _n(value: float, lang: str) -> str:
+    return SUPPRESSED if pd.isna(value) else format_number(value, lang)
+
+
+def flow_diagram(
+    flow: pd.DataFrame, *, ax: Axes | None = None, min_cell: int = DEFAULT_MIN_CELL
+) -> Axes:
+    """A CONSORT-style flow diagram of a cohort: everyone, each exclusion, the included.
+
+    Parameters
+    ----------
+    flow : DataFrame
+        ``Cohort.flow`` (columns ``stage``, ``reason``, ``n_persons``, ``n_entries``).
+    ax : Axes, optional
+        Where to draw (a new figure's axes otherwise).
+    min_cell : int
+        Disclosure threshold for the counts in the boxes.
+
+    Examples
+    --------
+    >>> flow = pd.DataFrame({"stage": ["persons"] * 3,
+    ...     "reason": ["persons in registers", "excluded: no entry event", "included"],
+    ...     "n_persons": [100, 3, 97], "n_entries": [pd.NA, pd.NA, 120]})
+    >>> ax = flow_diagram(flow)
+    >>> [t.get_text().splitlines()[1] for t in ax.texts[:2]]
+    ['n = 100', 'n = ..']
+    >>> [t.get_text() for t in ax.texts if t.get_text().startswith("Ingen")][0]
+    'Ingen startpunkt (inskrivning eller programstart): ..'
+    """
+    lang = current_lang()
+    data = flow_data(flow, min_cell=min_cell)
+    ax = _axes(ax)
+    ax.set_axis_off()
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    box = {"boxstyle": "square,pad=0.5", "facecolor": "white", "edgecolor": "#333333", "lw": 0.8}
+    top, excluded, included = data.iloc[0], data.iloc[1:-1], data.iloc[-1]
+    ax.text(
+        0.3,
+        0.88,
+        f"{reason_label(top['reason'], lang)}\nn = {_n(top['n_persons'], lang)}",
+        ha="center",
+        va="center",
+        bbox=box,
+        fontsize=8,
+    )
+    entries = included["n_entries"]
+    entry_text = (
+        f"\n{label('flow_n_entries', lang)}: {_n(entries, lang)}" if pd.notna(entries) else ""
+    )
+    ax.text(
+        0.3,
+        0.12,
+        f"{reason_label(included['reason'], lang)}\n"
+        f"n = {_n(included['n_persons'], lang)}{entry_text}",
+        ha="center",
+        va="center",
+        bbox=box,
+        fontsize=8,
+    )
+    arrow = {"arrowstyle": "-|>", "color": "#333333", "lw": 0.8}
+    ax.annotate("", xy=(0.3, 0.2), xytext=(0.3, 0.8), arrowprops=arrow)
+    if len(excluded):
+        # Reasons that excluded nobody are left out of the box (they stay in the table).
+        lines = [
+            f"{reason_label(r, lang)}: {_n(n, lang)}"
+            for r, n in zip(excluded["reason"], excluded["n_persons"], strict=True)
+            if not n == 0
+        ]
+        ax.text(
+            0.62, 0.5, "\n".join(lines), ha="left", va="center", bbox=box, fontsize=7, wrap=True
+        )
+        ax.annotate("", xy=(0.6, 0.5), xytext=(0.3, 0.5), arrowprops=arrow)
+    return ax
+
+
+def milestone_data(
+    data: pd.DataFrame,
+    *,
+    by: str,
+    windows: Sequence[int] = (1, 2, 3),
+    min_cell: int = DEFAULT_MIN_CELL,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Share relapsed within each window by group, with Wilson intervals, disclosure-controlled.
+
+    Uses the cohort's window flags ``relapse_{w}y`` (True, False, or missing where the
+    window is not fully observed). Counts below ``min_cell`` are suppressed (with secondary
+    suppression across the groups of a window, whose counts add up to the total); a share
+    and its interval are shown only where the count and a denominator of at least
+    ``min_cell`` are shown.
+
+    Returns
+    -------
+    DataFrame
+        ``group``, ``window``, ``n``, ``n_events``, ``estimate``, ``ci_lower``, ``ci_upper``
+        (NaN where suppressed).
+    """
+    if by not in data.columns:
+        raise ValueError(f"the cohort has no column {by!r} to group by")
+    z = stats.norm.ppf(1 - alpha / 2)
+    rows = []
+    for w in windows:
+        col = f"relapse_{w}y"
+        if col not in data.columns:
+            raise ValueError(f"the cohort has no window column {col!r}")
+        flags = data[col]
+        measured = flags.notna()
+        groups = data.loc[measured, by].astype(str)
+        hits = flags[measured].astype(bool)
+        table = pd.DataFrame({"n": groups.value_counts(), "n_events": hits.groupby(groups).sum()})
+        table = table.fillna(0).sort_index()
+        total = pd.DataFrame(
+            {"n": [table["n"].sum()], "n_events": [table["n_events"].sum()]}, index=["__total__"]
+        )
+        s = suppress_small_cells(
+            pd.concat([total, table]).astype("int64"),
+            min_cell=min_cell,
+            total_row="__total__",
+            shares={"estimate": ("n_events", "n")},
+        )
+        shown = s.table.drop(index="__total__")
+        for group, row in shown.iterrows():
+            n, k, p = row["n"], row["n_events"], row["estimate"]
+            lo = hi = np.nan
+            if pd.notna(p):
+                # Wilson score interval (Wilson 1927): stays inside [0, 1] for small n.
+                centre = (k + z**2 / 2) / (n + z**2)
+                half = z * np.sqrt(k * (n - k) / n + z**2 / 4) / (n + z**2)
+                lo, hi = centre - half, centre + half
+            rows.append(
+                {
+                    "group": group,
+                    "window": w,
+                    "n": n,
+                    "n_events": k,
+                    "estimate": p,
+                    "ci_lower": lo,
+                    "ci_upper": hi,
+                }
+            )
+    columns = ["group", "window", "n", "n_events", "estimate", "ci_lower", "ci_upper"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def milestone_bars(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Grouped bars: share relapsed at each window (x) by group (bars), with intervals.
+
+    ``table`` is :func:`milestone_data`'s output. Suppressed shares are drawn as no bar with
+    ``..`` at its place.
+    """
+    lang = current_lang()
+    ax = _axes(ax)
+    groups = list(dict.fromkeys(table["group"]))
+    windows = list(dict.fromkeys(table["window"]))
+    width = 0.8 / max(len(groups), 1)
+    for i, group in enumerate(groups):
+        rows = table[table["group"] == group].set_index("window").reindex(windows)
+        x = np.arange(len(windows)) + (i - (len(groups) - 1) / 2) * width
+        est = rows["estimate"].to_numpy(dtype=float)
+        style = style_for(i)
+        ax.bar(
+            x,
+            np.nan_to_num(est),
+            width=width * 0.9,
+            color=style["color"],
+            hatch=HATCHES[i % len(HATCHES)],
+            edgecolor="white",
+            lw=0.5,
+            label=group,
+        )
+        err = np.vstack(
+            [est - rows["ci_lower"].to_numpy(float), rows["ci_upper"].to_numpy(float) - est]
+        )
+        ax.errorbar(x, est, yerr=err, fmt="none", ecolor="#222222", elinewidth=0.8, capsize=2)
+        for xi, e in zip(x, est, strict=True):
+            if np.isnan(e):
+                ax.text(xi, 0.01, SUPPRESSED, ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(np.arange(len(windows)))
+    ax.set_xticklabels(
+        [label(f"window_{w}y", lang) if has_label(f"window_{w}y") else str(w) for w in windows]
+    )
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(lambda v, _pos: format_percent(v, lang) + " %")
+    ax.set_ylabel(label("share_relapsed", lang))
+    if groups:
+        ax.legend(ncols=min(len(groups), 4), loc="upper left")
+    ax.grid(axis="x", visible=False)
+    return ax
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    from matplotlib.figure import Figure
+
+    return Figure(layout="constrained").add_subplot()

@@ -1,0 +1,311 @@
+"""Report tables: Brå layout and model tables, exported as CSV, Excel and HTML.
+
+A :class:`ReportTable` holds a table *as published*: text cells already formatted in the
+report's language and already through disclosure control, a title (and the title in the
+other language, as Brå's tables are bilingual), and footnotes with the definitions. The
+writers below never format or suppress anything themselves, so that the CSV, the Excel
+sheet and the HTML page show exactly the same cells.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+from evaluation.report.disclosure import SuppressedTable
+from evaluation.report.formatting import format_number
+from evaluation.report.labels import check_lang, has_label, label
+
+__all__ = [
+    "ReportTable",
+    "format_p",
+    "model_table",
+    "table_from_suppressed",
+    "write_csv",
+    "write_excel",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportTable:
+    """A publishable table: formatted text cells, title, footnotes.
+
+    Attributes
+    ----------
+    key : str
+        File stem (``relapse_by_sex`` gives ``relapse_by_sex.csv``).
+    title : str
+        Title in the report's language, without the "Tabell N." prefix.
+    table : DataFrame
+        Cells as text, columns named by their headers; the first column names the rows.
+    footnotes : tuple of str
+        Definitions and the suppression note.
+    lang : str
+        Language of the cells.
+    number : int or None
+        Table number in the report (set by the report when it places the table).
+    title_other : str or None
+        The title in the other language (Brå's bilingual titles).
+    """
+
+    key: str
+    title: str
+    table: pd.DataFrame
+    footnotes: tuple[str, ...] = ()
+    lang: str = "sv"
+    number: int | None = None
+    title_other: str | None = None
+
+    def numbered(self, number: int) -> ReportTable:
+        """The same table with its number in the report."""
+        return replace(self, number=number)
+
+    @property
+    def caption(self) -> str:
+        """``Tabell 2. <title>`` (or the bare title before the table is numbered)."""
+        if self.number is None:
+            return self.title
+        return f"{label('table', self.lang)} {self.number}. {self.title}"
+
+    def to_html(self) -> str:
+        """The table as an HTML ``<table>`` with caption and footnotes (escaped text).
+
+        Count cells carry ``class="num"``; the first column is a row header.
+
+        Examples
+        --------
+        >>> cells = pd.DataFrame({"Grupp": ["A"], "Antal": ["12"]})
+        >>> t = ReportTable(key="k", title="T", table=cells)
+        >>> "<td class=\\"num\\">12</td>" in t.to_html()
+        True
+        """
+        esc = html.escape
+        parts = [f'<figure class="table" id="tab-{esc(self.key)}">']
+        parts.append(f"<figcaption><strong>{esc(self.caption)}</strong>")
+        if self.title_other:
+            parts.append(f'<br><span class="other-lang">{esc(self.title_other)}</span>')
+        parts.append("</figcaption><table><thead><tr>")
+        parts.extend(f'<th scope="col">{esc(str(c))}</th>' for c in self.table.columns)
+        parts.append("</tr></thead><tbody>")
+        for row in self.table.itertuples(index=False):
+            cells = [str(v) for v in row]
+            parts.append(f'<tr><th scope="row">{esc(cells[0])}</th>')
+            parts.extend(f'<td class="num">{esc(c)}</td>' for c in cells[1:])
+            parts.append("</tr>")
+        parts.append("</tbody></table>")
+        if self.footnotes:
+            parts.append('<ol class="footnotes">')
+            parts.extend(f"<li>{esc(note)}</li>" for note in self.footnotes)
+            parts.append("</ol>")
+        parts.append("</figure>")
+        return "".join(parts)
+
+
+def table_from_suppressed(
+    suppressed: SuppressedTable,
+    *,
+    key: str,
+    title: str,
+    lang: str = "sv",
+    headers: dict[str, str] | None = None,
+    row_header: str | None = None,
+    footnotes: Sequence[str] = (),
+    title_other: str | None = None,
+) -> ReportTable:
+    """A :class:`ReportTable` from a disclosure-controlled table.
+
+    The index becomes the first column (named ``row_header``, default the label "Grupp");
+    columns are renamed with ``headers``; the suppression footnote is added when a cell was
+    suppressed, and the share footnote when the table has shares.
+    """
+    check_lang(lang)
+    shown = suppressed.display(lang)
+    shown.index = [str(i) for i in shown.index]
+    shown = shown.rename(columns=headers or {})
+    shown.insert(0, row_header or label("group", lang), shown.index)
+    notes = list(footnotes)
+    if suppressed.shares:
+        notes.append(label("share_footnote", lang, min_cell=suppressed.min_cell))
+    if suppressed.n_suppressed:
+        notes.append(suppressed.footnote(lang))
+    return ReportTable(
+        key=key,
+        title=title,
+        table=shown.reset_index(drop=True).astype(str),
+        footnotes=tuple(notes),
+        lang=lang,
+        title_other=title_other,
+    )
+
+
+def format_p(p: float | None, lang: str = "sv") -> str:
+    """A p-value for a table: three decimals, ``<0,001`` below that.
+
+    Examples
+    --------
+    >>> format_p(0.0312), format_p(0.00001, "en")
+    ('0,031', '<0.001')
+    """
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "–"
+    if p < 0.001:
+        return "<" + format_number(0.001, lang, decimals=3)
+    return format_number(p, lang, decimals=3)
+
+
+#: Columns of model summaries (DESIGN.md) and the label keys of their headers.
+_MODEL_COLUMNS: dict[str, str] = {
+    "term": "term",
+    "measure": "measure",
+    "estimand": "estimand",
+    "hr": "hazard_ratio",
+    "estimate": "estimate",
+    "truth": "truth",
+    "ci": "ci",
+    "p": "p_value",
+}
+
+
+def model_table(
+    summary: pd.DataFrame,
+    *,
+    key: str,
+    title: str,
+    lang: str = "sv",
+    value: str = "hr",
+    decimals: int = 2,
+    footnotes: Sequence[str] = (),
+    extra: Iterable[str] = (),
+) -> ReportTable:
+    """A model table (Cox, Fine–Gray, effect estimates) with headers in ``lang``.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        A tidy summary with ``term`` (or ``measure``), the ``value`` column, ``ci_lower``,
+        ``ci_upper`` and optionally ``p``.
+    value : str
+        The column to show as the estimate: ``"hr"`` for hazard ratios, ``"estimate"``.
+    extra : iterable of str
+        Further columns to keep before the estimate (for example ``estimand``, ``truth``).
+
+    Terms are translated where the label table has them.
+
+    Examples
+    --------
+    >>> s = pd.DataFrame({"term": ["sex[M]"], "hr": [1.5], "ci_lower": [1.1],
+    ...                   "ci_upper": [2.0], "p": [0.004]})
+    >>> model_table(s, key="cox", title="Cox", lang="en").table.iloc[0].tolist()
+    ['sex[M]', '1.50', '1.10–2.00', '0.004']
+    """
+    check_lang(lang)
+    name_col = "term" if "term" in summary.columns else "measure"
+    missing = [c for c in (name_col, value, "ci_lower", "ci_upper") if c not in summary.columns]
+    if missing:
+        raise ValueError(f"the model summary lacks the columns {', '.join(missing)}")
+
+    def num(x: object) -> str:
+        return format_number(float(x), lang, decimals=decimals) if pd.notna(x) else "–"  # type: ignore[arg-type]
+
+    out = pd.DataFrame()
+    out[_header(name_col, lang)] = [_term(t, lang) for t in summary[name_col]]
+    for col in extra:
+        if col in summary.columns:
+            values = summary[col]
+            is_num = pd.api.types.is_numeric_dtype(values)
+            out[_header(col, lang)] = [num(v) if is_num else _term(v, lang) for v in values]
+    out[_header(value, lang)] = [num(v) for v in summary[value]]
+    out[_header("ci", lang)] = [
+        f"{num(lo)}–{num(hi)}"
+        for lo, hi in zip(summary["ci_lower"], summary["ci_upper"], strict=True)
+    ]
+    if "p" in summary.columns:
+        out[_header("p", lang)] = [format_p(p, lang) for p in summary["p"]]
+    return ReportTable(key=key, title=title, table=out, footnotes=tuple(footnotes), lang=lang)
+
+
+def _header(column: str, lang: str) -> str:
+    key = _MODEL_COLUMNS.get(column, column)
+    return label(key, lang) if has_label(key) else column
+
+
+def _term(term: object, lang: str) -> str:
+    text = str(term)
+    return label(text, lang) if has_label(text) else text
+
+
+def write_csv(table: ReportTable, folder: str | Path) -> Path:
+    """Write the table's cells as ``<key>.csv`` (UTF-8 with BOM, so Excel reads å, ä, ö)."""
+    path = Path(folder) / f"{table.key}.csv"
+    table.table.to_csv(path, index=False, encoding="utf-8-sig")
+    return path
+
+
+def write_excel(tables: Sequence[ReportTable], path: str | Path) -> Path:
+    """Write one workbook, one sheet per table, with caption above and footnotes below.
+
+    Cells that are whole numbers are written as numbers (so that a reader can compute with
+    them); everything else, including the ``..`` of suppressed cells, as text.
+    """
+    import openpyxl
+    from openpyxl.styles import Alignment, Font
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    used: set[str] = set()
+    for k, table in enumerate(tables, start=1):
+        name = _sheet_name(table, k, used)
+        sheet = book.create_sheet(name)
+        sheet.append([table.caption])
+        sheet["A1"].font = Font(bold=True, size=12)
+        if table.title_other:
+            sheet.append([table.title_other])
+            sheet["A2"].font = Font(italic=True)
+        sheet.append([])
+        sheet.append([str(c) for c in table.table.columns])
+        header_row = sheet.max_row
+        for cell in sheet[header_row]:
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="bottom")
+        for row in table.table.itertuples(index=False):
+            sheet.append([_excel_value(v, table.lang) for v in row])
+        sheet.append([])
+        for note in table.footnotes:
+            sheet.append([note])
+        sheet.column_dimensions["A"].width = max(
+            [12, *(len(str(v)) + 2 for v in table.table.iloc[:, 0])]
+        )
+        for col in range(2, table.table.shape[1] + 1):
+            sheet.column_dimensions[openpyxl.utils.get_column_letter(col)].width = 14
+    path = Path(path)
+    book.save(path)
+    return path
+
+
+def _sheet_name(table: ReportTable, k: int, used: set[str]) -> str:
+    base = f"{label('table', table.lang)} {table.number or k}"
+    name, i = base[:31], 2
+    while name in used:
+        name, i = f"{base[:27]} ({i})", i + 1
+    used.add(name)
+    return name
+
+
+_WHOLE = {
+    "sv": re.compile(r"^(0|[1-9]\d{0,2}(\u00a0\d{3})*)$"),
+    "en": re.compile(r"^(0|[1-9]\d{0,2}(,\d{3})*)$"),
+}
+
+
+def _excel_value(value: object, lang: str) -> object:
+    """Whole numbers as numbers (in the table's own format), everything else as text."""
+    text = str(value)
+    if _WHOLE[lang].match(text):
+        return int(re.sub(r"[^0-9]", "", text))
+    return text

@@ -1,0 +1,124 @@
+"""The `evaluation` command: help, validate exit codes and problem list, simulate, report."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evaluation import Registers
+from evaluation.cli import _slug, main
+from registers_helpers import tiny_registers
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("simulate", "validate", "report"):
+        assert command in out
+    assert "exit codes" in out
+
+
+@pytest.mark.parametrize(
+    ("command", "words"),
+    [
+        ("simulate", ["--seed", "--persons", "--out", "--format"]),
+        ("validate", ["DIR", "exits with 1"]),
+        (
+            "report",
+            ["--data", "--out", "--lang", "--municipality", "--all-municipalities", "--min-cell"],
+        ),
+    ],
+)
+def test_each_command_has_complete_help(command, words, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for word in words:
+        assert word in out
+
+
+def test_bad_usage_exits_with_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["report", "--lang", "de"])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["report", "--municipality", "Malmö", "--all-municipalities"])
+
+
+def test_validate_valid_registers_exits_0(tmp_path: Path, capsys):
+    tiny_registers().write(tmp_path / "regs")
+    assert main(["validate", str(tmp_path / "regs")]) == 0
+    assert "valid registers" in capsys.readouterr().out
+
+
+def test_validate_lists_every_problem_and_exits_1(tmp_path: Path, capsys):
+    folder = tiny_registers().write(tmp_path / "regs")
+    # Two independent problems: an unknown sex code and an offence of an unknown person.
+    persons = (folder / "persons.csv").read_text(encoding="utf-8")
+    (folder / "persons.csv").write_text(persons.replace(",F,", ",X,"), encoding="utf-8")
+    offences = (folder / "offences.csv").read_text(encoding="utf-8").splitlines()
+    offences[1] = offences[1].replace("P000001", "P999999")
+    (folder / "offences.csv").write_text("\n".join(offences) + "\n", encoding="utf-8")
+    assert main(["validate", str(folder)]) == 1
+    out = capsys.readouterr().out
+    problems = [line for line in out.splitlines() if line.startswith("- ")]
+    assert len(problems) >= 2
+    assert any("sex" in p for p in problems)
+    assert any("P999999" in p or "unknown" in p for p in problems)
+
+
+def test_validate_missing_folder_exits_1(tmp_path: Path, capsys):
+    assert main(["validate", str(tmp_path / "nothing")]) == 1
+    assert "does not exist" in capsys.readouterr().out
+
+
+def test_simulate_writes_valid_registers_and_the_truth(tmp_path: Path):
+    out = tmp_path / "sim"
+    assert main(["simulate", "--seed", "5", "--persons", "60", "--out", str(out)]) == 0
+    for name in ("persons", "programme", "offences", "custody", "exits"):
+        assert (out / f"{name}.csv").is_file()
+    assert (out / "truth.json").is_file()
+    assert len(Registers.read(out).persons) == 60
+
+
+def test_report_command_writes_the_page(tmp_path: Path, capsys):
+    data = tiny_registers().write(tmp_path / "regs")
+    out = tmp_path / "report"
+    assert main(["report", "--data", str(data), "--out", str(out), "--lang", "en"]) == 0
+    assert (out / "report.html").is_file() and (out / "tables.xlsx").is_file()
+    assert "report.html" in capsys.readouterr().out
+
+
+def test_report_for_all_municipalities_writes_one_folder_each(tmp_path: Path):
+    # Two municipalities, each with a programme episode (the four persons of the helper).
+    regs = tiny_registers()
+    persons = regs.persons.assign(municipality=["Stockholm", "Malmö", "Stockholm", "Malmö"])
+    data = tiny_registers(persons=persons).write(tmp_path / "regs")
+    out = tmp_path / "reports"
+    assert main(["report", "--data", str(data), "--out", str(out), "--all-municipalities"]) == 0
+    names = {p.name for p in out.iterdir() if (p / "report.html").is_file()}
+    assert names == {"malmo", "stockholm"}
+
+
+def test_report_on_invalid_registers_exits_1(tmp_path: Path, capsys):
+    assert main(["report", "--data", str(tmp_path), "--out", str(tmp_path / "r")]) == 1
+    assert "cannot build the report" in capsys.readouterr().err
+
+
+def test_slug_is_ascii():
+    assert [_slug(n) for n in ("Malmö", "Göteborg", "other")] == ["malmo", "goteborg", "other"]
+
+
+def test_the_installed_entry_point_runs():
+    exe = shutil.which("evaluation", path=str(Path(sys.executable).parent))
+    assert exe is not None, "the `evaluation` console script is not installed in the venv"
+    done = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "evaluation" in done.stdout

@@ -1,0 +1,129 @@
+"""build_report: the files it writes, both languages, and no small count in any of them.
+
+Two reports are built once per module: one municipality of the default synthetic data
+(Landskrona: a few hundred persons, so many groups are tiny) in Swedish, and the four-person
+registers of ``registers_helpers`` in English (every count is small).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from PIL import Image
+
+from evaluation import load_synthetic
+from evaluation.cohorts import relapse_cohort
+from evaluation.report import build_report, find_disclosures
+from evaluation.report.build import count_text, restrict_to_municipality
+from evaluation.report.plots import milestone_data
+from registers_helpers import tiny_registers
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "synthetic"
+MUNICIPALITY = "Landskrona"
+
+
+@pytest.fixture(scope="module")
+def small_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report_sv")
+    truth = json.loads((DATA / "truth.json").read_text(encoding="utf-8"))
+    return build_report(
+        load_synthetic(), out, lang="sv", municipality=MUNICIPALITY, min_cell=5, truth=truth
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report_en")
+    return build_report(tiny_registers(), out, lang="en", min_cell=5)
+
+
+def test_the_raw_numbers_of_the_small_report_hold_small_counts():
+    # Without this, the disclosure scan below could pass on data with nothing to hide.
+    regs = restrict_to_municipality(load_synthetic(), MUNICIPALITY)
+    cohort = relapse_cohort(regs, definition="bra-final", population="programme")
+    raw = milestone_data(cohort.data, by="sex", min_cell=1)
+    counts = np.concatenate([raw["n"].to_numpy(), raw["n_events"].to_numpy()])
+    assert ((counts >= 1) & (counts < 5)).any()
+
+
+@pytest.mark.parametrize("which", ["small_report", "tiny_report"])
+def test_no_written_file_discloses_a_count_below_min_cell(which, request):
+    page: Path = request.getfixturevalue(which)
+    written = sorted(p.suffix for p in page.parent.rglob("*") if p.is_file())
+    assert {".csv", ".xlsx", ".html", ".svg", ".png", ".pdf"} <= set(written)
+    assert find_disclosures(page.parent, min_cell=5) == []
+
+
+def test_the_scan_finds_the_counts_when_nothing_is_suppressed(tmp_path: Path):
+    page = build_report(tiny_registers(), tmp_path, lang="en", min_cell=1)
+    assert find_disclosures(page.parent, min_cell=5) != []
+
+
+def test_every_figure_is_written_in_three_formats_with_caption_and_source(small_report: Path):
+    figures = small_report.parent / "figures"
+    stems = {p.stem for p in figures.glob("*.svg")}
+    assert stems, "no figure written"
+    for k, stem in enumerate(sorted(stems)):
+        for fmt in ("png", "svg", "pdf"):
+            assert (figures / f"{stem}.{fmt}").stat().st_size > 0
+        svg = (figures / f"{stem}.svg").read_text(encoding="utf-8")
+        assert re.search(r"Figur \d+\.", svg)
+        assert "Källa:" in svg and "Syntetiska data." in svg
+        if k == 0:
+            with Image.open(figures / f"{stem}.png") as image:
+                dpi = image.info["dpi"]
+            assert dpi == pytest.approx((300, 300), abs=0.5)
+
+
+def test_page_is_self_contained_with_contents_and_embedded_figures(small_report: Path):
+    html = small_report.read_text(encoding="utf-8")
+    assert '<html lang="sv">' in html
+    sections = re.findall(r'<section id="([^"]+)"', html)
+    assert sections[:2] == ["data", "bra"]
+    for section in sections:
+        assert f'href="#{section}"' in html  # the table of contents links every section
+    images = re.findall(r'<img src="([^"]+)"', html)
+    n_figures = len(list((small_report.parent / "figures").glob("*.svg")))
+    assert len(images) == n_figures
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+    assert "Innehåll" in html and "syntetiska data" in html
+    assert f": {MUNICIPALITY}</h1>" in html
+
+
+def test_tables_are_csv_and_one_excel_sheet_each_with_caption_and_footnotes(small_report: Path):
+    folder = small_report.parent
+    csvs = sorted((folder / "tables").glob("*.csv"))
+    book = openpyxl.load_workbook(folder / "tables.xlsx", read_only=True)
+    try:
+        assert len(book.sheetnames) == len(csvs)
+        first = [list(r) for r in book.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        book.close()
+    assert str(first[0][0]).startswith("Tabell 1.")
+    assert any(str(r[0]).startswith("..") for r in first if r and r[0])  # the suppression note
+    table = pd.read_csv(folder / "tables" / "programme_by_sex.csv", dtype=str, encoding="utf-8-sig")
+    assert table.columns[0] == "Grupp" and table.iloc[0, 0] == "Samtliga"
+    assert (table == "..").any().any()
+
+
+def test_english_report_has_english_words(tiny_report: Path):
+    html = tiny_report.read_text(encoding="utf-8")
+    assert '<html lang="en">' in html and "Contents" in html and "Innehåll" not in html
+    svg = next((tiny_report.parent / "figures").glob("*.svg")).read_text(encoding="utf-8")
+    assert "Figure 1." in svg or "Figure" in svg
+    assert "Source:" in svg
+
+
+def test_unknown_municipality_is_refused_with_the_names(tmp_path: Path):
+    with pytest.raises(ValueError, match="Stockholm"):
+        build_report(tiny_registers(), tmp_path, municipality="Atlantis")
+
+
+def test_count_text_never_prints_a_small_count():
+    assert [count_text(n, "sv") for n in (0, 1, 4, 5, 12345)] == ["0", "..", "..", "5", "12\xa0345"]
