@@ -119,7 +119,8 @@ class SimulationConfig:
     horizon_years
         Follow-up of the true effects from each participant's first start.
     bra_monte_carlo_persons
-        Size of the independent population simulated for ``truth["bra"]``.
+        Size of the independent population simulated for ``truth["bra"]`` (0 leaves its
+        values missing, for fast replications that do not need them).
     """
 
     n_persons: int = 6000
