@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import EstimationError
-from evaluation.cohorts._keyed import KeyedDates, KeyedIntervals, minus_years, to_days
+from evaluation.cohorts._keyed import (
+    KeyedDates,
+    KeyedIntervals,
+    from_days,
+    minus_years,
+    to_days,
+)
 
 if TYPE_CHECKING:
     from evaluation.registers import Registers
@@ -26,6 +32,7 @@ __all__ = [
     "age_group",
     "covariates_at",
     "person_codes",
+    "table_codes",
     "prior_group",
 ]
 
@@ -80,6 +87,29 @@ def person_codes(persons: pd.DataFrame, ids: pd.Series | np.ndarray, *, table: s
             f"{table}.person_id has {len(bad)} ids unknown to persons (first: {first})"
         )
     return codes
+
+
+# Codes of each register table's person_id, for the last few registers objects. Hashing
+# millions of id strings is the slowest step of cohort building, and every step needs the
+# same codes. The cache holds the registers themselves, so an id() cannot be reused while
+# its entry lives; registers are immutable (frozen, and their tables are not to be edited).
+_CODES: dict[int, tuple[Registers, dict[str, np.ndarray]]] = {}
+_CODES_KEEP = 2
+
+
+def table_codes(registers: Registers, table: str) -> np.ndarray:
+    """Person codes of ``registers.<table>.person_id`` (cached per registers object)."""
+    entry = _CODES.get(id(registers))
+    if entry is None or entry[0] is not registers:
+        while len(_CODES) >= _CODES_KEEP:
+            _CODES.pop(next(iter(_CODES)))
+        entry = (registers, {})
+        _CODES[id(registers)] = entry
+    cache = entry[1]
+    if table not in cache:
+        frame = registers.table(table)
+        cache[table] = person_codes(registers.persons, frame["person_id"], table=table)
+    return cache[table]
 
 
 def whole_years(birth_days: np.ndarray, at_days: np.ndarray) -> np.ndarray:
@@ -162,12 +192,17 @@ def covariates_at(registers: Registers, index: pd.DataFrame) -> pd.DataFrame:
     if len(missing):
         rows = ", ".join(map(str, index.index[missing[:5]]))
         raise EstimationError(f"index.entry_date has {len(missing)} missing values (rows {rows})")
-    persons = registers.persons
-    codes = person_codes(persons, index["person_id"], table="index")
-    t = to_days(entry)
-    lo = minus_years(t, LOOKBACK_YEARS)
+    codes = person_codes(registers.persons, index["person_id"], table="index")
+    return covariates_from_codes(registers, codes, to_days(entry), index=index.index)
 
-    out = pd.DataFrame(index=index.index)
+
+def covariates_from_codes(
+    registers: Registers, codes: np.ndarray, t: np.ndarray, *, index: pd.Index | None = None
+) -> pd.DataFrame:
+    """:func:`covariates_at` for person codes and entry day numbers (no id hashing)."""
+    persons = registers.persons
+    lo = minus_years(t, LOOKBACK_YEARS)
+    out = pd.DataFrame(index=index if index is not None else pd.RangeIndex(len(codes)))
     out["sex"] = persons["sex"].to_numpy()[codes]
     birth = to_days(persons["birth_date"])[codes]
     age = whole_years(birth, t)
@@ -175,7 +210,7 @@ def covariates_at(registers: Registers, index: pd.DataFrame) -> pd.DataFrame:
     out["age_group"] = age_group(age)
 
     off = registers.offences
-    off_codes = person_codes(persons, off["person_id"], table="offences")
+    off_codes = table_codes(registers, "offences")
     off_days = to_days(off["decision_date"])
     # One lagföring per person and decision date.
     dec_keys = np.unique(off_codes.astype(np.int64) * np.int64(1 << 20) + off_days)
@@ -185,7 +220,7 @@ def covariates_at(registers: Registers, index: pd.DataFrame) -> pd.DataFrame:
     out["prior_group"] = prior_group(n_prior)
 
     cus = registers.custody
-    cus_codes = person_codes(persons, cus["person_id"], table="custody")
+    cus_codes = table_codes(registers, "custody")
     # Still in custody at extraction: the period runs past study_end.
     end_default = int(to_days(np.array([registers.study_end], dtype="datetime64[ns]"))[0]) + 1
     intervals = KeyedIntervals(
@@ -203,7 +238,7 @@ def covariates_at(registers: Registers, index: pd.DataFrame) -> pd.DataFrame:
     last = decisions.last_before(codes, t)
     out["days_since_last_decision"] = np.where(last >= 0, t - last, np.nan)
     out["municipality"] = persons["municipality"].to_numpy()[codes]
-    out["entry_year"] = entry.dt.year.to_numpy()
+    out["entry_year"] = from_days(t).astype("datetime64[Y]").astype(np.int64) + 1970
     if "affiliation" in persons.columns:
         out["affiliation"] = persons["affiliation"].to_numpy()[codes]
     return out

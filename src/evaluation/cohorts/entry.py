@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.cohorts._keyed import NEVER, KeyedIntervals, to_days
-from evaluation.cohorts.covariates import person_codes
+from evaluation.cohorts.covariates import table_codes
 
 if TYPE_CHECKING:
     from evaluation.registers import Registers
@@ -45,7 +45,7 @@ def study_days(registers: Registers) -> tuple[int, int]:
 def custody_intervals(registers: Registers) -> KeyedIntervals:
     """All custody periods as keyed intervals; a period still open at extraction never ends."""
     cus = registers.custody
-    codes = person_codes(registers.persons, cus["person_id"], table="custody")
+    codes = table_codes(registers, "custody")
     return KeyedIntervals(
         codes, to_days(cus["start_date"]), to_days(cus["end_date"], nat=int(NEVER))
     )
@@ -61,7 +61,7 @@ def exit_days(registers: Registers) -> tuple[np.ndarray, np.ndarray]:
     code = np.zeros(n, dtype=np.int64)
     ex = registers.exits
     if len(ex):
-        c = person_codes(registers.persons, ex["person_id"], table="exits")
+        c = table_codes(registers, "exits")
         d = to_days(ex["date"])
         order = np.lexsort((d, c))[::-1]  # the earliest exit of a person is written last
         c, d = c[order], d[order]
@@ -86,7 +86,6 @@ def entry_events(
         ``referral``, ``programme_municipality``, ``exit_reason``. Sorted by person, day
         and kind, one row per person, day and kind.
     """
-    persons = registers.persons
     parts = []
     if "release" in kinds:
         cus = registers.custody
@@ -97,7 +96,7 @@ def entry_events(
         parts.append(
             pd.DataFrame(
                 {
-                    "code": person_codes(persons, cus["person_id"][m], table="custody"),
+                    "code": table_codes(registers, "custody")[m],
                     "day": to_days(cus["end_date"][m]),
                     "kind": "release",
                 }
@@ -107,7 +106,7 @@ def entry_events(
         off = registers.offences
         frame = pd.DataFrame(
             {
-                "code": person_codes(persons, off["person_id"], table="offences"),
+                "code": table_codes(registers, "offences"),
                 "day": to_days(off["decision_date"]),
                 "custodial": off["sanction"].astype(str).isin(CUSTODIAL_SANCTIONS).to_numpy(),
             }
@@ -122,7 +121,7 @@ def entry_events(
         parts.append(
             pd.DataFrame(
                 {
-                    "code": person_codes(persons, prog["person_id"], table="programme"),
+                    "code": table_codes(registers, "programme"),
                     "day": to_days(prog["start_date"]),
                     "kind": "programme_start",
                     "episode_id": prog["episode_id"].astype(str).to_numpy(),

@@ -17,7 +17,7 @@ from evaluation.cohorts._keyed import (
     plus_years,
     to_days,
 )
-from evaluation.cohorts.covariates import covariates_at, person_codes
+from evaluation.cohorts.covariates import covariates_from_codes, table_codes
 from evaluation.cohorts.definitions import RelapseDefinition, resolve_definition
 from evaluation.cohorts.entry import custody_intervals, entry_events, exit_days, study_days
 
@@ -209,7 +209,7 @@ def _counted_offences(registers: Registers, d: RelapseDefinition) -> pd.DataFram
     off = registers.offences
     frame = pd.DataFrame(
         {
-            "code": person_codes(registers.persons, off["person_id"], table="offences"),
+            "code": table_codes(registers, "offences"),
             "oday": to_days(off["offence_date"]),
             "dday": to_days(off["decision_date"]),
         }
@@ -299,7 +299,7 @@ def _follow_up(
 
     # Programme status at entry.
     prog = registers.programme
-    pcode = person_codes(registers.persons, prog["person_id"], table="programme")
+    pcode = table_codes(registers, "programme")
     pday = to_days(prog["start_date"])
     started = KeyedDates(pcode, pday)
     ever = np.zeros(len(registers.persons), dtype=bool)
@@ -321,7 +321,7 @@ def _follow_up(
         )
         referral = np.where(has, ref[safe], "")
         data["referral"] = pd.Series(referral, index=data.index, dtype="string").where(has, pd.NA)
-    cov = covariates_at(registers, data[["person_id", "entry_date"]])
+    cov = covariates_from_codes(registers, code, t0, index=data.index)
     if population == "programme":
         cov = cov.rename(columns={"municipality": "home_municipality"})
         cov["municipality"] = cand["programme_municipality"].to_numpy()

@@ -13,7 +13,7 @@ from evaluation._errors import DefinitionError, EstimationError
 from evaluation._results import html_repr
 from evaluation.cohorts._cohort import FLOW_COLUMNS, Cohort, person_flow
 from evaluation.cohorts._keyed import plus_years, to_days
-from evaluation.cohorts.covariates import covariates_at, person_codes
+from evaluation.cohorts.covariates import covariates_at, table_codes
 from evaluation.cohorts.entry import study_days
 
 if TYPE_CHECKING:
@@ -98,7 +98,7 @@ def retention_cohort(
     persons = registers.persons
     s_day, e_day = study_days(registers)
     first_usable = int(plus_years(np.array([s_day]), lookback_years)[0])
-    codes = person_codes(persons, prog["person_id"], table="programme")
+    codes = table_codes(registers, "programme")
     t0_col = "start_date" if time_zero == "start" else "contact_date"
     t0 = to_days(prog[t0_col])
     bad = np.flatnonzero(t0 < 0)
