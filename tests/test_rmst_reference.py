@@ -54,3 +54,44 @@ def test_rmst_equals_r(name: str) -> None:
         np.testing.assert_allclose(frame["ci_lower"], ref[f"{prefix}_lower"], rtol=RTOL)
         np.testing.assert_allclose(frame["ci_upper"], ref[f"{prefix}_upper"], rtol=RTOL)
         np.testing.assert_allclose(frame["p"], ref[f"{prefix}_p"], rtol=RTOL)
+
+
+ROBUST = json.loads((REF / "rmst_robust_reference.json").read_text())
+ROSSI["entry"] = np.minimum(ROSSI["prio"], ROSSI["week"] - 1)
+ROBUST_CASES: dict[str, tuple[pd.DataFrame, dict]] = {
+    "rossi_fin_entry_40": (ROSSI, {**R, "by": "fin", "tau": 40, "entry": "entry"}),
+    "rossi_fin_w_robust_40": (
+        ROSSI,
+        {**R, "by": "fin", "tau": 40, "weights": "w", "variance": "robust"},
+    ),
+    "rossi_fin_robust_52": (ROSSI, {**R, "by": "fin", "tau": 52, "variance": "robust"}),
+    "syn_group_entry_w_robust_730": (
+        SYN,
+        {
+            **S,
+            "by": "group",
+            "tau": 730,
+            "weights": "weight",
+            "entry": "entry",
+            "variance": "robust",
+        },
+    ),
+    # tau past the last follow-up: the curve is carried flat, as R does.
+    "syn_group_w_robust_2000": (
+        SYN,
+        {**S, "by": "group", "tau": 2000, "weights": "weight", "variance": "robust"},
+    ),
+}
+
+
+def test_robust_cases_cover_every_r_case() -> None:
+    assert set(ROBUST_CASES) == set(ROBUST)
+
+
+@pytest.mark.parametrize("name", list(ROBUST_CASES))
+def test_delayed_entry_and_jackknife_se_equal_r(name: str) -> None:
+    data, kwargs = ROBUST_CASES[name]
+    ref = ROBUST[name]
+    res = rmst(data, **kwargs)
+    np.testing.assert_allclose(res.table["estimate"], ref["rmean"], rtol=RTOL)
+    np.testing.assert_allclose(res.table["se"], ref["se"], rtol=RTOL)

@@ -40,3 +40,35 @@ out$syn_group_1000_a10 <- one(survfit(Surv(time, status == 1) ~ group, data = sy
 out$syn_group_w_365 <- one(survfit(Surv(time, status == 1) ~ group, data = syn, weights = weight), 365)
 
 writeLines(toJSON(out, digits = NA, pretty = FALSE), "tests/reference/rmst_reference.json")
+
+# Delayed entry (Greenwood-type se from survmean) and the infinitesimal-jackknife se from
+# survfit's own per-person RMST residuals, sqrt(sum((w * r)^2)), one group at a time.
+rossi$id <- seq_len(nrow(rossi))
+rossi$entry <- pmin(rossi$prio, rossi$week - 1)
+syn$id <- seq_len(nrow(syn))
+ij <- function(data, formula_rhs, tau, wname) {
+  lv <- levels(factor(data$grp))
+  est <- se <- numeric(length(lv))
+  for (k in seq_along(lv)) {
+    d <- data[data$grp == lv[k], ]
+    d$wt <- d[[wname]]
+    # resid() re-evaluates the call, so build it with the formula and data spelled out.
+    assign("ij_data", d, envir = .GlobalEnv)
+    f <- eval(bquote(survfit(.(formula_rhs), data = ij_data, weights = wt, id = id,
+                             robust = TRUE)), envir = .GlobalEnv)
+    r <- resid(f, times = tau, type = "rmst")
+    est[k] <- survival:::survmean(f, rmean = tau)$matrix["rmean"]
+    se[k] <- sqrt(sum((d$wt * r)^2))
+  }
+  list(rmean = est, se = se)
+}
+rossi$grp <- rossi$fin
+syn$grp <- syn$group
+syn$one <- 1
+res <- list()
+res$rossi_fin_entry_40 <- one(survfit(Surv(entry, week, arrest) ~ fin, data = rossi), 40)
+res$rossi_fin_w_robust_40 <- ij(rossi, Surv(week, arrest) ~ 1, 40, "w")
+res$rossi_fin_robust_52 <- ij(transform(rossi, one = 1), Surv(week, arrest) ~ 1, 52, "one")
+res$syn_group_entry_w_robust_730 <- ij(syn, Surv(entry, time, status == 1) ~ 1, 730, "weight")
+res$syn_group_w_robust_2000 <- ij(syn, Surv(time, status == 1) ~ 1, 2000, "weight")
+writeLines(toJSON(res, digits = NA, pretty = FALSE), "tests/reference/rmst_robust_reference.json")

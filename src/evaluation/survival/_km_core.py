@@ -247,3 +247,50 @@ def rmst_arrays(
         hh = np.where(n - d == 0, 0.0, d / (n * (n - d)))
     tail_area = _revcumsum(rectangles[1:])  # A_j = area from t_j to tau
     return mean, float(np.sum(tail_area**2 * hh))
+
+
+def rmst_ij_variance(
+    time: np.ndarray,
+    event: np.ndarray,
+    weight: np.ndarray,
+    entry: np.ndarray | None,
+    tau: float,
+) -> float:
+    """Infinitesimal-jackknife variance of the RMST to ``tau`` (sampling weights).
+
+    The influence of person ``i`` is the integral over [0, tau] of its influence on S(t),
+    ``S(t) d log S(t) / d w_i`` (see ``_ij_variance``); on the step grid it is
+    ``sum_j a_j U_i(t_j)`` with ``a_j`` the rectangle of S on [t_j, t_{j+1}) cut at tau.
+    The variance is ``sum_i (w_i influence_i)^2``, which is what R gets from
+    ``residuals(survfit(..., robust=TRUE, id=), times=tau, type="rmst")``.
+    """
+    ut, exit_index = np.unique(time, return_inverse=True)
+    exit_index = exit_index.astype(np.intp, copy=False)
+    m = len(ut)
+    n_event = np.bincount(exit_index, weights=weight * event, minlength=m)
+    n_exit = np.bincount(exit_index, weights=weight, minlength=m)
+    n_risk = _revcumsum(n_exit)
+    entry_index = np.zeros_like(exit_index)
+    if entry is not None:
+        entry_index = np.searchsorted(ut, entry, side="right").astype(np.intp)
+        n_risk = n_risk - _revcumsum(np.bincount(entry_index, weights=weight, minlength=m + 1))[1:]
+        close = np.abs(n_risk - n_exit) <= 1e-12 * np.abs(n_risk)
+        n_risk = np.where(close, n_exit, np.maximum(n_risk, n_exit))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hazard = n_event / n_risk
+        surv = np.cumprod(1.0 - hazard)
+        own = 1.0 / (n_risk - n_event)
+        cum = np.cumsum(hazard * own)  # A_j
+        nxt = np.append(ut[1:], max(tau, ut[-1]))
+        a = np.clip(np.minimum(nxt, tau) - ut, 0.0, None) * surv
+        a = np.where(a > 0, a, 0.0)  # S = 0 with an infinite A contributes nothing
+        p0 = np.concatenate([[0.0], np.cumsum(a)])  # p0[j] = sum_{l < j} a_l
+        p1 = np.concatenate([[0.0], np.cumsum(np.where(a > 0, a * cum, 0.0))])
+        a0 = np.where(entry_index > 0, cum[np.maximum(entry_index - 1, 0)], 0.0)
+        # While at risk (entry index k <= j < exit index J): U = -(A_j - A0); from J on:
+        # U = -(d own_J - (A_J - A0)), constant.
+        during = (p1[exit_index] - p1[entry_index]) - a0 * (p0[exit_index] - p0[entry_index])
+        after = event * own[exit_index] - (cum[exit_index] - a0)
+        tail = p0[-1] - p0[exit_index]
+        influence = -(-during + np.where(tail > 0, after * tail, 0.0))
+        return float(np.sum((weight * influence) ** 2))

@@ -12,7 +12,13 @@ from scipy import stats
 
 from evaluation._errors import EstimationError
 from evaluation._results import html_repr
-from evaluation.survival._km_core import km_arrays, rmst_arrays, z_value
+from evaluation.survival._km_core import (
+    VARIANCES,
+    km_arrays,
+    rmst_arrays,
+    rmst_ij_variance,
+    z_value,
+)
 from evaluation.survival._km_input import DEFAULT_EVENT_CODES, prepare
 from evaluation.survival.km import check_alpha
 
@@ -56,7 +62,9 @@ def rmst(
     tau: float,
     by: str | Sequence[str] | None = None,
     weights: str | None = None,
+    entry: str | None = None,
     alpha: float = 0.05,
+    variance: str = "greenwood",
     event_codes: Sequence[int] = DEFAULT_EVENT_CODES,
 ) -> RMSTResult:
     """Restricted mean survival (event-free) time to ``tau``, by group, with contrasts.
@@ -67,7 +75,10 @@ def rmst(
     (``A_j``, the area from ``t_j`` to ``tau``), the estimator's own delta-method variance
     as in R's ``print(survfit(...), rmean=tau)`` and survRM2 (lifelines'
     ``restricted_mean_survival_time(return_variance=True)`` returns a different quantity).
-    With weights, the counts are weighted as in R's ``survfit`` (frequency weights).
+    With weights, the counts are weighted as in R's ``survfit`` (frequency weights); with
+    sampling or inverse-probability weights use ``variance="robust"``, the
+    infinitesimal-jackknife variance (R: ``residuals(survfit(..., robust=TRUE, id=),
+    times=tau, type="rmst")``, summed as ``sqrt(sum((w * r)^2))``).
 
     Parameters
     ----------
@@ -81,8 +92,12 @@ def rmst(
         Group column(s); the first group in sorted order is the reference of the contrasts.
     weights : str, optional
         Case-weight column.
+    entry : str, optional
+        Entry-time column (delayed entry), as in :func:`kaplan_meier`.
     alpha : float
         1 − confidence level.
+    variance : {"greenwood", "robust"}
+        The Greenwood-type variance above, or the infinitesimal-jackknife one.
     event_codes : sequence of int
         The codes counted as events (default ``(1,)``).
 
@@ -107,15 +122,28 @@ def rmst(
     alpha = check_alpha(alpha)
     if not (isinstance(tau, int | float) and np.isfinite(tau) and tau > 0):
         raise EstimationError(f"tau must be a positive number, not {tau!r}")
+    if variance not in VARIANCES:
+        raise EstimationError(f"variance must be one of {', '.join(VARIANCES)}, not {variance!r}")
     prep = prepare(
-        data, duration=duration, event=event, by=by, weights=weights, event_codes=event_codes
+        data,
+        duration=duration,
+        event=event,
+        by=by,
+        weights=weights,
+        entry=entry,
+        event_codes=event_codes,
     )
     z = z_value(alpha)
     rows: list[dict[str, Any]] = []
     for k, g in enumerate(prep.groups):
         sel = prep.group_index == k
-        c = km_arrays(prep.time[sel], prep.event[sel], prep.weight[sel])
+        start = None if prep.entry is None else prep.entry[sel]
+        c = km_arrays(prep.time[sel], prep.event[sel], prep.weight[sel], start)
         mean, var = rmst_arrays(c.time, c.surv, c.n_risk, c.n_event, float(tau))
+        if variance == "robust":
+            var = rmst_ij_variance(
+                prep.time[sel], prep.event[sel], prep.weight[sel], start, float(tau)
+            )
         se = float(np.sqrt(var))
         rows.append(
             {
@@ -164,7 +192,7 @@ def rmst(
         n=len(prep.time),
         events=float(np.sum(prep.event * prep.weight)),
         alpha=alpha,
-        method="kaplan-meier area",
+        method=f"kaplan-meier area, {variance} variance",
         tau=float(tau),
         table=table,
         contrasts=pd.DataFrame(
