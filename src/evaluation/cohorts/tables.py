@@ -44,8 +44,9 @@ class RelapseTable:
         The cohort's relapse definition.
     windows
         Window labels shown (``"1y"``, ...).
-    min_cell, study_end, programme
-        Disclosure threshold, extraction date, and whether time zero is a programme start.
+    min_cell, study_end, programme, lang
+        Disclosure threshold, extraction date, whether time zero is a programme start, and
+        the default language of ``formatted()`` and the HTML view.
     """
 
     table: pd.DataFrame
@@ -56,6 +57,7 @@ class RelapseTable:
     min_cell: int
     study_end: str
     programme: bool
+    lang: str = "sv"
 
     def summary(self) -> pd.DataFrame:
         """The tidy table after disclosure control."""
@@ -98,13 +100,13 @@ class RelapseTable:
         notes.append(label("bra_source", lang, source=d.source))
         return notes
 
-    def formatted(self, lang: str = "sv") -> pd.DataFrame:
+    def formatted(self, lang: str | None = None) -> pd.DataFrame:
         """The table in Brå's layout as text: groups as rows, measures per window as columns.
 
         Whole-number percentages, the language's number format, ``..`` where suppressed.
         The title and footnotes are in ``.attrs["title"]`` and ``.attrs["footnotes"]``.
         """
-        check_lang(lang)
+        lang = check_lang(lang or self.lang)
         t = self.table
         rows = t[["breakdown", "level"]].drop_duplicates()
         out = pd.DataFrame(
@@ -135,7 +137,7 @@ class RelapseTable:
         return out
 
     def _repr_html_(self) -> str:
-        f = self.formatted("sv")
+        f = self.formatted(self.lang)
         return html_repr(f.attrs["title"], f, notes=f.attrs["footnotes"])
 
 
@@ -280,6 +282,7 @@ def relapse_table(
         min_cell=int(min_cell),
         study_end=str(end),
         programme=bool(programme),
+        lang=lang,
     )
 
 
