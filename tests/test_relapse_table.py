@@ -77,11 +77,11 @@ def test_formatted_swedish_and_english(cohort):
     total = t.table.iloc[0]
     assert sv.iloc[0, 4] == str(round(100 * total["share"]))
     assert "Antal och andel återfall inom 1 år" in sv.attrs["title"]
-    assert "Number and proportion of recidivists within 1 years" in sv.attrs["title"]
+    assert "Number and proportion of recidivists within 1 year " in sv.attrs["title"]
     assert en.attrs["title"].startswith("Number and proportion")
     notes = " ".join(sv.attrs["footnotes"])
     assert "3 år efter uppföljningstidens slut" in notes and "2025-12-31" in notes
-    assert any("Brå" in n for n in en.attrs["footnotes"])
+    assert any("Brå" in n for n in en.attrs["footnotes"])  # the definition's source
     assert (sv.to_numpy() == SUPPRESSED).sum() == t.suppressed.to_numpy().sum()
     assert "<table" in t._repr_html_()
 

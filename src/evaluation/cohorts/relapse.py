@@ -183,6 +183,7 @@ def relapse_cohort(
         "study_start": str(pd.Timestamp(registers.study_start).date()),
         "study_end": str(pd.Timestamp(registers.study_end).date()),
         "population": population,
+        "source": registers.meta.get("source", ""),
     }
     return Cohort(data=data, flow=flow, definition=d, meta=meta)
 

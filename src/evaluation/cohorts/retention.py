@@ -181,6 +181,7 @@ def retention_cohort(
         "study_start": str(pd.Timestamp(registers.study_start).date()),
         "study_end": str(pd.Timestamp(registers.study_end).date()),
         "population": "programme",
+        "source": registers.meta.get("source", ""),
     }
     definition = {"name": "retention", "time_zero": time_zero, "lookback_years": lookback_years}
     return Cohort(data=data, flow=flow, definition=definition, meta=meta)

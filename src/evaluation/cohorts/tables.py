@@ -47,6 +47,9 @@ class RelapseTable:
     min_cell, study_end, programme, lang
         Disclosure threshold, extraction date, whether time zero is a programme start, and
         the default language of ``formatted()`` and the HTML view.
+    synthetic
+        Whether the registers were synthetic (``meta["source"] == "synthetic"``): the
+        footnotes then say so.
     """
 
     table: pd.DataFrame
@@ -58,6 +61,7 @@ class RelapseTable:
     study_end: str
     programme: bool
     lang: str = "sv"
+    synthetic: bool = False
 
     def summary(self) -> pd.DataFrame:
         """The tidy table after disclosure control."""
@@ -97,7 +101,10 @@ class RelapseTable:
         notes.append(label("share_footnote", lang, min_cell=self.min_cell))
         notes.append(label("bra_footnote_median", lang, min_cell=self.min_cell))
         notes.append(label("suppressed_footnote", lang, min_cell=self.min_cell))
-        notes.append(label("bra_source", lang, source=d.source))
+        if d.source:
+            notes.append(label("bra_definition_source", lang, source=d.source))
+        if self.synthetic:
+            notes.append(label("source_synthetic", lang))
         return notes
 
     def formatted(self, lang: str | None = None) -> pd.DataFrame:
@@ -152,12 +159,16 @@ def _window_text(window: str, lang: str) -> str:
 
 
 def _years_text(windows: Sequence[str], lang: str) -> str:
+    """ "1 år", "1, 2 och 3 år" / "1 year", "1, 2 and 3 years" (months as fractions of years)."""
     parts = [
         w[:-1] if w.endswith("y") else format_number(int(w[:-1]) / 12, lang, decimals=1)
         for w in windows
     ]
     joiner = " och " if lang == "sv" else " and "
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + joiner + parts[-1]
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + joiner + parts[-1]
+    if lang == "sv":
+        return f"{text} år"
+    return f"{text} year" if parts == ["1"] else f"{text} years"
 
 
 def _breakdown_text(breakdown: str, lang: str) -> str:
@@ -283,6 +294,7 @@ def relapse_table(
         study_end=str(end),
         programme=bool(programme),
         lang=lang,
+        synthetic=cohort.meta.get("source") == "synthetic",
     )
 
 
