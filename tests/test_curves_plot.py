@@ -132,3 +132,14 @@ def test_bad_options_raise() -> None:
     df = pd.DataFrame({"t": range(1, 11), "e": 1, "g": range(10)})
     with pytest.raises(EstimationError, match="at most 9"):
         kaplan_meier(df, duration="t", event="e", by="g").plot()
+
+
+def test_years_axis_puts_the_risk_table_at_the_right_days() -> None:
+    km = _curves()
+    ax = km.plot(time_unit="years", xticks=[0, 1, 2, 3], min_cell=5)
+    cells = risk_table_cells(km, np.array([0, 1, 2, 3]) * 365.25, min_cell=5)
+    expected = []
+    for column in ("at_risk_text", "events_text"):
+        for g in km.groups:
+            expected += cells.loc[cells["group"] == g, column].tolist()
+    assert _table_texts(ax) == expected

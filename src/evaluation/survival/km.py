@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -264,11 +264,43 @@ class SurvivalCurves:
         out["incidence"] = 1 - out["estimate"]
         return out
 
-    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Draw the curves; see :func:`evaluation.survival._curves_plot.plot_curves`."""
+    def plot(
+        self,
+        ax: Axes | None = None,
+        *,
+        kind: str = "incidence",
+        time_unit: str = "days",
+        risk_table: bool = True,
+        ci: bool = True,
+        censor_marks: bool = True,
+        min_cell: int = 5,
+        lang: str | None = None,
+        xticks: Sequence[float] | None = None,
+        ylabel: str | None = None,
+    ) -> Axes:
+        """Step curves with censoring marks, bands and a number-at-risk table below.
+
+        ``kind="incidence"`` shows 1 − S(t) ("Andel som återfallit"), ``"survival"`` S(t);
+        ``time_unit`` is ``"days"``, ``"months"`` or ``"years"`` (durations in days);
+        risk-table counts from 1 to ``min_cell - 1`` are shown as ``<min_cell``; labels in
+        ``lang`` (the active theme's by default); ``xticks`` in ``time_unit``. See
+        :func:`evaluation.survival._curves_plot.plot_curves`. Returns the Axes.
+        """
         from evaluation.survival._curves_plot import plot_curves
 
-        return plot_curves(self, ax=ax, **kwargs)
+        return plot_curves(
+            self,
+            ax=ax,
+            kind=kind,
+            time_unit=time_unit,
+            risk_table=risk_table,
+            ci=ci,
+            censor_marks=censor_marks,
+            min_cell=min_cell,
+            lang=lang,
+            xticks=xticks,
+            ylabel=ylabel,
+        )
 
     def _repr_html_(self) -> str:
         notes = [
