@@ -475,3 +475,22 @@ def test_numeric_pseudonyms_with_a_wrong_check_digit_are_accepted():
 def test_registers_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         tiny_registers().persons = pd.DataFrame()  # type: ignore[misc]
+
+
+def test_an_empty_persons_table_makes_every_other_id_unknown():
+    regs = tiny_registers(persons=tiny_registers().persons.iloc[:0])
+    assert regs.problems() == [
+        "programme.person_id is not in persons in 4 rows (episode_id E000001, E000002, "
+        "E000003, E000004)",
+        "offences.person_id is not in persons in 6 rows (offence_id O0000001, O0000002, "
+        "O0000003, O0000004, O0000005, ...)",
+        "custody.person_id is not in persons in 4 rows (person_id P000001, P000001, P000003, "
+        "P000001)",
+        "exits.person_id is not in persons in 1 row (person_id P000002)",
+    ]
+
+
+def test_empty_tables_are_valid():
+    regs = tiny_registers()
+    empty = {name: regs.table(name).iloc[:0] for name in ("programme", "offences", "custody")}
+    assert tiny_registers(**empty, exits=regs.exits.iloc[:0]).problems() == []
