@@ -162,8 +162,11 @@ def test_truth_json_is_sorted_rounded_and_complete(small: SimulatedRegisters) ->
     assert 0 < data["bra"]["relapse_1y_nonparticipants"] < 1
 
 
-def test_write_parquet_reads_back(small: SimulatedRegisters, tmp_path: Path) -> None:
-    folder = write_synthetic(small, tmp_path, format="parquet")
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_written_registers_read_back_equal(
+    small: SimulatedRegisters, tmp_path: Path, fmt: str
+) -> None:
+    folder = write_synthetic(small, tmp_path, format=fmt)
     back = Registers.read(folder)
     assert back.equals(small.registers)
     assert json.loads((folder / "truth.json").read_text()) == json.loads(truth_json(small))
