@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation._results import html_repr
+from evaluation.cohorts._keyed import n_distinct
 
 __all__ = ["Cohort", "FLOW_COLUMNS", "person_flow"]
 
@@ -118,7 +119,7 @@ def window_flow(
                 "stage": "window",
                 "window": label,
                 "reason": reason,
-                "n_persons": int(len(np.unique(person_codes[mask]))),
+                "n_persons": n_distinct(person_codes[mask]),
                 "n_entries": int(mask.sum()),
             }
         )

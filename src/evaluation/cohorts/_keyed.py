@@ -46,9 +46,22 @@ def plus_years(days: np.ndarray, years: float) -> np.ndarray:
     """Shift day numbers by calendar ``years``; fractional years are taken as months.
 
     Calendar arithmetic (not 365.25 days) so that "within 1 year" of 2016-03-01 ends on
-    2017-03-01 as Brå's windows do. Vectorised through ``datetime64[M]``.
+    2017-03-01 as Brå's windows do; the last day of a shorter month stands in for a day it
+    does not have (2016-02-29 + 1 year = 2017-02-28). Many rows share few distinct days,
+    so the shift is computed once per day in the range and gathered.
     """
+    days = np.asarray(days, dtype=np.int64)
     months = int(round(years * 12))
+    if days.size == 0:
+        return days.copy()
+    lo, hi = int(days.min()), int(days.max())
+    if days.size > 64 and hi - lo < days.size:
+        table = _shift_months(np.arange(lo, hi + 1, dtype=np.int64), months)
+        return table[days - lo]
+    return _shift_months(days, months)
+
+
+def _shift_months(days: np.ndarray, months: int) -> np.ndarray:
     d = _ORIGIN + days.astype("timedelta64[D]")
     month_start = d.astype("datetime64[M]")
     day_of_month = (d - month_start.astype("datetime64[D]")).astype(np.int64)
@@ -57,10 +70,26 @@ def plus_years(days: np.ndarray, years: float) -> np.ndarray:
     month_len = (next_month.astype("datetime64[D]") - target_month.astype("datetime64[D]")).astype(
         np.int64
     )
-    # The last day of a shorter month stands in for a day it does not have.
     dom = np.minimum(day_of_month, month_len - 1)
     shifted = target_month.astype("datetime64[D]") + dom.astype("timedelta64[D]")
     return (shifted - _ORIGIN).astype(np.int64)
+
+
+def n_distinct(values: np.ndarray) -> int:
+    """Number of distinct non-negative integers (a bincount: faster than np.unique here)."""
+    if len(values) == 0:
+        return 0
+    return int(np.count_nonzero(np.bincount(values)))
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Distinct values of an int64 array, sorted (sort + diff)."""
+    v = np.sort(values, kind="stable")
+    if len(v) == 0:
+        return v
+    keep = np.ones(len(v), dtype=bool)
+    keep[1:] = v[1:] != v[:-1]
+    return v[keep]
 
 
 def make_keys(codes: np.ndarray, days: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ from evaluation.cohorts._keyed import (
     KeyedIntervals,
     from_days,
     minus_years,
+    sorted_unique,
     to_days,
 )
 
@@ -213,7 +214,7 @@ def covariates_from_codes(
     off_codes = table_codes(registers, "offences")
     off_days = to_days(off["decision_date"])
     # One lagföring per person and decision date.
-    dec_keys = np.unique(off_codes.astype(np.int64) * np.int64(1 << 20) + off_days)
+    dec_keys = sorted_unique(off_codes.astype(np.int64) * np.int64(1 << 20) + off_days)
     decisions = KeyedDates(dec_keys >> 20, dec_keys & ((1 << 20) - 1))
     n_prior = decisions.count_in(codes, lo, t)
     out["prior_decisions_5y"] = n_prior

@@ -17,7 +17,7 @@ import pandas as pd
 
 from evaluation._errors import EstimationError
 from evaluation.cohorts._cohort import FLOW_COLUMNS, Cohort, window_flow
-from evaluation.cohorts._keyed import NEVER, KeyedDates, plus_years, to_days
+from evaluation.cohorts._keyed import NEVER, KeyedDates, n_distinct, plus_years, to_days
 from evaluation.cohorts.covariates import person_codes
 from evaluation.cohorts.definitions import RelapseDefinition, resolve_definition
 from evaluation.cohorts.entry import custody_intervals, exit_days, study_days
@@ -133,7 +133,7 @@ def landmark_cohort(
             "stage": "episodes",
             "window": "",
             "reason": "episodes in cohort",
-            "n_persons": len(np.unique(code)),
+            "n_persons": n_distinct(code),
             "n_entries": len(p),
         }
     ]
@@ -144,7 +144,7 @@ def landmark_cohort(
                 "stage": "episodes",
                 "window": "",
                 "reason": f"excluded: {why}",
-                "n_persons": len(np.unique(code[out])),
+                "n_persons": n_distinct(code[out]),
                 "n_entries": int(out.sum()),
             }
         )
@@ -154,7 +154,7 @@ def landmark_cohort(
             "stage": "episodes",
             "window": "",
             "reason": "included",
-            "n_persons": len(np.unique(code[keep])),
+            "n_persons": n_distinct(code[keep]),
             "n_entries": int(keep.sum()),
         }
     )

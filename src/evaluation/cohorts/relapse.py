@@ -285,7 +285,10 @@ def _follow_up(
         n_off = np.bincount(row[q], minlength=n)
         first_day = np.full(n, -1, dtype=np.int64)
         qi = np.flatnonzero(q)
-        rows_q, first_idx = np.unique(row[qi], return_index=True)
+        # Pairs are in row order, so a row's first qualifying pair is where the row changes.
+        rq = row[qi]
+        first_idx = np.flatnonzero(np.r_[True, rq[1:] != rq[:-1]]) if len(rq) else rq
+        rows_q = rq[first_idx]
         first_day[rows_q] = p_oday[qi[first_idx]] - t0[rows_q]
         status = np.where(deadline > e_day + 1, 1, 0)
         status = np.where((status == 0) & (n_off == 0) & (cut < w_end), 2, status)

@@ -12,7 +12,7 @@ import pandas as pd
 from evaluation._errors import DefinitionError, EstimationError
 from evaluation._results import html_repr
 from evaluation.cohorts._cohort import FLOW_COLUMNS, Cohort, person_flow
-from evaluation.cohorts._keyed import plus_years, to_days
+from evaluation.cohorts._keyed import n_distinct, plus_years, to_days
 from evaluation.cohorts.covariates import covariates_at, table_codes
 from evaluation.cohorts.entry import study_days
 
@@ -133,21 +133,21 @@ def retention_cohort(
                         "stage": "episodes",
                         "window": "",
                         "reason": "episodes in registers",
-                        "n_persons": len(np.unique(codes)),
+                        "n_persons": n_distinct(codes),
                         "n_entries": len(prog),
                     },
                     {
                         "stage": "episodes",
                         "window": "",
                         "reason": "excluded: episode before the look-back is complete",
-                        "n_persons": len(np.unique(codes[~keep])),
+                        "n_persons": n_distinct(codes[~keep]),
                         "n_entries": int((~keep).sum()),
                     },
                     {
                         "stage": "episodes",
                         "window": "",
                         "reason": "included",
-                        "n_persons": len(np.unique(codes[keep])),
+                        "n_persons": n_distinct(codes[keep]),
                         "n_entries": int(keep.sum()),
                     },
                 ],
