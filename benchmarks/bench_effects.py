@@ -78,7 +78,14 @@ def bench_bootstrap(n: int = 20_000, n_boot: int = 500) -> None:
     def one_fit() -> None:
         ps = propensity_weights(data, formula, treatment="treated")
         weighted_curves(
-            dur, ev, t, ps.design, np.ones((n, 1)), estimand="ATT", horizon=1095, tau=1095.75,
+            dur,
+            ev,
+            t,
+            ps.design,
+            np.ones((n, 1)),
+            estimand="ATT",
+            horizon=1095,
+            tau=1095.75,
             beta0=ps.coefficients["coef"].to_numpy(),
         )
 
@@ -92,12 +99,19 @@ def bench_bootstrap(n: int = 20_000, n_boot: int = 500) -> None:
     ps = propensity_weights(data, formula, treatment="treated")
     F = cluster_frequencies(data.person_id.to_numpy(), n_boot, rng)
     weighted_curves(
-        dur, ev, t, ps.design, F, estimand="ATT", horizon=1095, tau=1095.75,
+        dur,
+        ev,
+        t,
+        ps.design,
+        F,
+        estimand="ATT",
+        horizon=1095,
+        tau=1095.75,
         beta0=ps.coefficients["coef"].to_numpy(),
     )
     t_boot = time.perf_counter() - t0
-    print(f"| persons | replicates | one fit (s) | bootstrap (s) | ratio | peak MB |")
-    print(f"|---|---|---|---|---|---|")
+    print("| persons | replicates | one fit (s) | bootstrap (s) | ratio | peak MB |")
+    print("|---|---|---|---|---|---|")
     print(
         f"| {n:,} | {n_boot} | {t_one:.3f} | {t_boot:.2f} | {t_boot / t_one:.1f}x | "
         f"{_peak_mb():.0f} |"
@@ -145,14 +159,15 @@ def bench_trials(n_persons: int = 1_000_000) -> None:
     print(f"(tiling the registers took {t_build:.1f} s, not included)")
 
 
-def bench_replications(n_rep: int, n_boot: int, out: Path) -> None:
+def bench_replications(n_rep: int, n_boot: int, out: Path, motivation: float = 1.0) -> None:
     from evaluation.effects import comparison_cohort, estimate_programme_effect
     from evaluation.synthetic import SimulationConfig, simulate_registers
 
     rows = []
     t0 = time.perf_counter()
     for r in range(n_rep):
-        sim = simulate_registers(SimulationConfig(bra_monte_carlo_persons=1000), rng=10_000 + r)
+        config = SimulationConfig(bra_monte_carlo_persons=1000, motivation_strength=motivation)
+        sim = simulate_registers(config, rng=10_000 + r)
         truth = sim.truth["effect"]
         cohort = comparison_cohort(sim.registers, rng=r)
         eff = estimate_programme_effect(cohort, n_boot=n_boot, per_protocol=False, rng=r)
@@ -188,7 +203,10 @@ def bench_replications(n_rep: int, n_boot: int, out: Path) -> None:
     )
     table["bias_se"] = table.sd_estimate / np.sqrt(table.replications)
     print(table.round(4).to_string())
-    print(f"total {time.perf_counter() - t0:.0f} s for {n_rep} replications, {n_boot} replicates")
+    print(
+        f"total {time.perf_counter() - t0:.0f} s for {n_rep} replications, {n_boot} "
+        f"replicates, motivation_strength {motivation}"
+    )
 
 
 def main() -> None:
@@ -197,13 +215,14 @@ def main() -> None:
     p.add_argument("--replications", type=int, default=100)
     p.add_argument("--n-boot", type=int, default=200)
     p.add_argument("--out", type=Path, default=Path("/tmp/effects_replications.csv"))
+    p.add_argument("--motivation", type=float, default=1.0, help="motivation_strength")
     a = p.parse_args()
     if a.part == "bootstrap":
         bench_bootstrap()
     elif a.part == "trials":
         bench_trials()
     else:
-        bench_replications(a.replications, a.n_boot, a.out)
+        bench_replications(a.replications, a.n_boot, a.out, a.motivation)
 
 
 if __name__ == "__main__":
