@@ -194,6 +194,13 @@ def comparison_cohort(
     Hernán MA, Robins JM (2016). Using big data to emulate a target trial when a randomized
     trial is not available. American Journal of Epidemiology 183:758-764.
     Li YP, Propert KJ, Rosenbaum PR (2001). Balanced risk set matching. JASA 96:870-882.
+
+    Examples
+    --------
+    >>> from evaluation import load_synthetic
+    >>> c = comparison_cohort(load_synthetic(), rng=1)
+    >>> sorted(c.data["treated"].unique().tolist()), c.meta["design"]
+    ([0, 1], 'sequential-trials')
     """
     if design not in ("sequential-trials", "risk-set-matching"):
         raise DefinitionError(
@@ -287,7 +294,7 @@ def comparison_cohort(
         from evaluation.effects.propensity import propensity_weights
 
         ps = propensity_weights(data, propensity_formula, treatment="treated")
-        m = match(
+        mres = match(
             data,
             treatment="treated",
             score=ps,
@@ -296,7 +303,7 @@ def comparison_cohort(
             exact=["trial", "sex", "municipality_group"],
             replace=False,
         )
-        data = data.assign(weight=m.weights.to_numpy(), score=ps.scores.to_numpy())
+        data = data.assign(weight=mres.weights.to_numpy(), score=ps.scores.to_numpy())
         n_unmatched = int(((data["treated"] == 1) & (data["weight"] == 0)).sum())
         data = data[data["weight"] > 0].reset_index(drop=True)
         meta.update(k=k, caliper=caliper, n_participants_unmatched=n_unmatched)
@@ -349,8 +356,8 @@ def _outcomes(
     has = ep >= 0
     safe = np.where(has, ep, 0)
     for col in ("episode_id", "referral", "exit_reason"):
-        vals = prog[col].astype(str).to_numpy()[safe] if len(prog) else np.array([""])
-        data[col] = pd.array(np.where(has, vals, None), dtype="string")
+        vals = prog[col].astype(str).to_numpy()[safe] if len(prog) else np.full(len(code), "")
+        data[col] = pd.array(np.where(has, vals, pd.NA), dtype="string")
     if len(prog):
         end_day = to_days(prog["end_date"], nat=int(NEVER))[safe]
         dropped = has & (prog["exit_reason"].astype(str).to_numpy()[safe] == "dropped_out")

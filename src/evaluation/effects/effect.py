@@ -508,6 +508,17 @@ def estimate_programme_effect(
     log-rank tests. Biometrics 56:779-788.
     Sherman LW et al. (1997). Preventing crime: what works, what doesn't, what's promising.
     (The Maryland Scientific Methods Scale.)
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"person_id": np.arange(400), "treated": rng.integers(0, 2, 400),
+    ...     "age": rng.normal(30, 5, 400), "duration_days": rng.integers(1, 1200, 400),
+    ...     "event": rng.integers(0, 2, 400)})
+    >>> eff = estimate_programme_effect(df, formula="age", covariates=("age",), n_boot=20,
+    ...     per_protocol=False, rng=1)
+    >>> eff.summary("itt")["measure"].tolist()[:2]
+    ['risk_difference_1y', 'risk_ratio_1y']
     """
     data, design_label = _as_data(cohort_or_data)
     design = design or design_label

@@ -254,10 +254,11 @@ def propensity_weights(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = sm.GLM(t, X, family=sm.families.Binomial()).fit()
-    for w in caught:
-        if "converge" in str(w.message).lower() or "separation" in str(w.message).lower():
+    for msg in caught:
+        text = str(msg.message).lower()
+        if "converge" in text or "separation" in text:
             warnings.warn(
-                f"the propensity model may not have converged ({w.message}); a covariate may "
+                f"the propensity model may not have converged ({msg.message}); a covariate may "
                 "separate participants from comparisons",
                 ConvergenceWarning,
                 stacklevel=2,
