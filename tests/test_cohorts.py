@@ -516,3 +516,60 @@ def test_flow_adds_up_with_custody_handling(messy, custody):
     assert (
         c.data.loc[both, "relapse_2y"].astype(bool) >= c.data.loc[both, "relapse_1y"].astype(bool)
     ).all()
+
+
+# ---------------------------------------------------------------- brute-force references
+
+
+def test_covariates_equal_a_row_by_row_reference(messy):
+    g = np.random.default_rng(5)
+    ids = messy.persons["person_id"].to_numpy()[g.integers(0, len(messy.persons), 150)]
+    dates = pd.Timestamp("2015-01-01") + pd.to_timedelta(g.integers(0, 3000, 150), "D")
+    idx = pd.DataFrame({"person_id": ids, "entry_date": dates})
+    cov = covariates_at(messy, idx)
+    off, cus = messy.offences, messy.custody
+    for i, (pid, t) in enumerate(zip(ids, dates, strict=True)):
+        lo = t - pd.DateOffset(years=5)
+        mine = off[
+            (off["person_id"] == pid) & (off["decision_date"] >= lo) & (off["decision_date"] < t)
+        ]
+        assert cov["prior_decisions_5y"].iloc[i] == mine["decision_date"].nunique()
+        assert cov["prior_drugs_5y"].iloc[i] == (mine["category"] == "drugs").sum()
+        c = cus[cus["person_id"] == pid]
+        end = c["end_date"].fillna(STUDY_END + pd.Timedelta(days=1))
+        overlap = (end.clip(upper=t) - c["start_date"].clip(lower=lo)).dt.days.clip(lower=0)
+        assert cov["prior_custody_days_5y"].iloc[i] == overlap.sum()
+        before = off[(off["person_id"] == pid) & (off["decision_date"] < t)]["decision_date"]
+        expected = (t - before.max()).days if len(before) else np.nan
+        assert np.isclose(cov["days_since_last_decision"].iloc[i], expected, equal_nan=True)
+
+
+def test_window_flags_equal_a_row_by_row_reference(messy):
+    c = relapse_cohort(messy, definition="bra-final", rng=2)
+    off = messy.offences
+    sample = c.data.sample(200, random_state=1)
+    for _, row in sample.iterrows():
+        t = row["entry_date"]
+        o = off[
+            (off["person_id"] == row["person_id"])
+            & (off["offence_date"] >= t)
+            & (off["decision_date"] > t)
+        ]
+        for w in (1, 2, 3):
+            end = t + pd.DateOffset(years=w)
+            deadline = end + pd.DateOffset(years=3)
+            flag = row[f"relapse_{w}y"]
+            if deadline > STUDY_END + pd.Timedelta(days=1):
+                assert pd.isna(flag)
+                continue
+            n = ((o["offence_date"] < end) & (o["decision_date"] < deadline)).sum()
+            assert row[f"n_relapse_offences_{w}y"] == n
+            assert bool(flag) == (n > 0)
+        # survival outcome: the first relapse before the last usable date, or censoring
+        first = o["offence_date"].min()
+        last_usable = STUDY_END + pd.Timedelta(days=1) - pd.DateOffset(years=3)
+        if row["event"] == 1:
+            assert row["duration_days"] == (first - t).days
+        elif row["event"] == 0:
+            assert pd.isna(first) or first >= last_usable
+            assert row["duration_days"] == (last_usable - t).days
