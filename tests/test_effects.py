@@ -188,3 +188,18 @@ def test_bad_outcome_columns_are_named():
     )
     with pytest.raises(EstimationError, match=r"'duration_days'.*rows 1"):
         estimate_programme_effect(df, formula="age", n_boot=50)
+
+
+def test_matching_designs_run_and_balance():
+    """Both matching paths: matching within sequential trials, and a risk-set-matching
+    cohort analysed with the matches it holds (the cohort's weights, not new matches)."""
+    registers = load_synthetic()
+    rsm = comparison_cohort(registers, design="risk-set-matching", k=3, rng=1)
+    eff = estimate_programme_effect(rsm, method="matching", n_boot=30, per_protocol=False, rng=1)
+    assert eff.design == "risk-set-matching" and eff.matching is None
+    assert eff.number_at_risk().loc["participant", 0] == rsm.data.treated.sum()
+    assert eff.balance.max_abs_smd < np.abs(eff.balance.table.smd_before).max()
+    trials = comparison_cohort(registers, rng=1)
+    m = estimate_programme_effect(trials, method="matching", k=2, n_boot=30, rng=1)
+    assert m.matching is not None and m.matching.k == 2
+    assert m.balance.adjustment == "matching"

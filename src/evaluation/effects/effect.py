@@ -474,7 +474,7 @@ def estimate_programme_effect(
         dropout on baseline covariates); the propensity model is refitted in every
         replicate, the dropout model is held fixed.
     k, caliper
-        Matching only.
+        Matching only (a risk-set-matching cohort is used with the matches it holds).
     cluster
         Column identifying persons (clusters for the bootstrap and the Cox variance).
     alpha
@@ -540,7 +540,7 @@ def estimate_programme_effect(
     ps = propensity_weights(data, formula, treatment="treated", estimand=estimand)
     mres: MatchResult | None = None
     if method == "weighting":
-        adj: PropensityResult | MatchResult = ps
+        adj: PropensityResult | MatchResult | pd.Series = ps
         rep = weighted_curves(
             dur,
             ev,
@@ -554,9 +554,14 @@ def estimate_programme_effect(
         )
         label = f"{estimand} (weighting)"
     else:
-        exact = ["trial"] if "trial" in data.columns else None
-        mres = match(data, treatment="treated", score=ps, k=k, caliper=caliper, exact=exact)
-        adj = mres
+        if design == "risk-set-matching" and "weight" in data.columns:
+            # Already matched within each participant's risk set: keep those matches.
+            fixed = data["weight"].to_numpy(dtype=np.float64)
+        else:
+            exact = ["trial"] if "trial" in data.columns else None
+            mres = match(data, treatment="treated", score=ps, k=k, caliper=caliper, exact=exact)
+            fixed = mres.weights.to_numpy()
+        adj = mres if mres is not None else data["weight"]
         rep = weighted_curves(
             dur,
             ev,
@@ -566,7 +571,7 @@ def estimate_programme_effect(
             estimand="ATT",
             horizon=horizon,
             tau=tau,
-            fixed_weights=mres.weights.to_numpy(),
+            fixed_weights=fixed,
         )
         label = "ATT (matching)"
     w0 = rep.weights
