@@ -153,6 +153,8 @@ def _label_key(measure: str) -> str:
 
 
 def _window_text(window: str, lang: str) -> str:
+    if window == "1y":
+        return label("bra_window_one_year", lang)
     if window.endswith("y"):
         return label("bra_window_years", lang, years=window[:-1])
     return label("bra_window_months", lang, months=window[:-1])
