@@ -573,3 +573,21 @@ def test_window_flags_equal_a_row_by_row_reference(messy):
         elif row["event"] == 0:
             assert pd.isna(first) or first >= last_usable
             assert row["duration_days"] == (last_usable - t).days
+
+
+def test_missing_register_columns_are_named():
+    from evaluation._errors import RegisterError
+
+    reg = tiny()
+    broken = Registers(
+        persons=reg.persons.drop(columns=["birth_date"]),
+        programme=reg.programme,
+        offences=reg.offences.drop(columns=["sanction"]),
+        custody=reg.custody,
+        exits=reg.exits,
+        study_start=reg.study_start,
+        study_end=reg.study_end,
+    )
+    with pytest.raises(RegisterError, match="persons.birth_date is missing") as err:
+        relapse_cohort(broken)
+    assert "offences.sanction is missing" in err.value.problems

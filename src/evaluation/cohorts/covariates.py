@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from evaluation._errors import EstimationError
+from evaluation._errors import EstimationError, RegisterError
 from evaluation.cohorts._keyed import (
     KeyedDates,
     KeyedIntervals,
@@ -96,6 +96,40 @@ def person_codes(persons: pd.DataFrame, ids: pd.Series | np.ndarray, *, table: s
 # its entry lives; registers are immutable (frozen, and their tables are not to be edited).
 _CODES: dict[int, tuple[Registers, dict[str, np.ndarray]]] = {}
 _CODES_KEEP = 2
+
+
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "persons": ("person_id", "sex", "birth_date", "municipality"),
+    "programme": (
+        "episode_id",
+        "person_id",
+        "municipality",
+        "referral",
+        "contact_date",
+        "start_date",
+        "end_date",
+        "exit_reason",
+    ),
+    "offences": ("person_id", "offence_date", "decision_date", "category", "sanction"),
+    "custody": ("person_id", "start_date", "end_date", "kind"),
+    "exits": ("person_id", "date", "reason"),
+}
+
+
+def require_columns(registers: Registers, tables: tuple[str, ...] = tuple(_REQUIRED)) -> None:
+    """Raise a RegisterError naming every missing column the cohort functions read."""
+    problems = [
+        f"{t}.{c} is missing"
+        for t in tables
+        for c in _REQUIRED[t]
+        if c not in registers.table(t).columns
+    ]
+    if problems:
+        raise RegisterError(
+            f"the registers lack {len(problems)} columns needed for cohorts: "
+            + "; ".join(problems),
+            problems,
+        )
 
 
 def table_codes(registers: Registers, table: str) -> np.ndarray:
@@ -193,6 +227,7 @@ def covariates_at(registers: Registers, index: pd.DataFrame) -> pd.DataFrame:
     if len(missing):
         rows = ", ".join(map(str, index.index[missing[:5]]))
         raise EstimationError(f"index.entry_date has {len(missing)} missing values (rows {rows})")
+    require_columns(registers, ("persons", "offences", "custody"))
     codes = person_codes(registers.persons, index["person_id"], table="index")
     return covariates_from_codes(registers, codes, to_days(entry), index=index.index)
 

@@ -17,7 +17,7 @@ from evaluation.cohorts._keyed import (
     plus_years,
     to_days,
 )
-from evaluation.cohorts.covariates import covariates_from_codes, table_codes
+from evaluation.cohorts.covariates import covariates_from_codes, require_columns, table_codes
 from evaluation.cohorts.definitions import RelapseDefinition, resolve_definition
 from evaluation.cohorts.entry import custody_intervals, entry_events, exit_days, study_days
 
@@ -105,8 +105,9 @@ def relapse_cohort(
     >>> reg = Registers(
     ...     persons=pd.DataFrame({"person_id": ["P1"], "sex": ["M"],
     ...         "birth_date": pd.to_datetime(["1990-06-01"]), "municipality": ["Botkyrka"]}),
-    ...     programme=pd.DataFrame({"episode_id": pd.Series([], dtype=str),
-    ...         "person_id": pd.Series([], dtype=str), "start_date": pd.to_datetime([])}),
+    ...     programme=pd.DataFrame({c: pd.Series([], dtype=str) for c in ("episode_id",
+    ...         "person_id", "municipality", "referral", "exit_reason")} | {c: pd.to_datetime([])
+    ...         for c in ("contact_date", "start_date", "end_date")}),
     ...     offences=pd.DataFrame({"offence_id": ["O1", "O2"], "person_id": ["P1"] * 2,
     ...         "offence_date": pd.to_datetime(["2016-01-01", "2016-09-01"]),
     ...         "decision_date": pd.to_datetime(["2016-03-01", "2017-02-01"]),
@@ -123,6 +124,7 @@ def relapse_cohort(
     ('2016-03-01', 1, 184, True)
     """
     d = resolve_definition(definition)
+    require_columns(registers)
     if population not in ("all", "programme"):
         raise DefinitionError(f"population must be 'all' or 'programme', not {population!r}")
     kinds = ("programme_start",) if population == "programme" else d.entry_events

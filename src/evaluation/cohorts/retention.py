@@ -13,7 +13,7 @@ from evaluation._errors import DefinitionError, EstimationError
 from evaluation._results import html_repr
 from evaluation.cohorts._cohort import FLOW_COLUMNS, Cohort, person_flow
 from evaluation.cohorts._keyed import n_distinct, plus_years, to_days
-from evaluation.cohorts.covariates import covariates_at, table_codes
+from evaluation.cohorts.covariates import covariates_at, require_columns, table_codes
 from evaluation.cohorts.entry import study_days
 
 if TYPE_CHECKING:
@@ -94,6 +94,7 @@ def retention_cohort(
     """
     if time_zero not in ("start", "contact"):
         raise DefinitionError(f"time_zero must be 'start' or 'contact', not {time_zero!r}")
+    require_columns(registers)
     prog = registers.programme
     persons = registers.persons
     s_day, e_day = study_days(registers)
