@@ -121,6 +121,24 @@ class SimulationConfig:
     bra_monte_carlo_persons
         Size of the independent population simulated for ``truth["bra"]`` (0 leaves its
         values missing, for fast replications that do not need them).
+
+    References
+    ----------
+    Brå (2016). *Stöd till avhoppare från kriminella grupperingar*. Rapport 2016:6
+    (contact, emergency housing, how cases end). Brå's *Återfall i brott* statistics
+    (about 25 % relapse within 1 year for all persons with an entry event, far more with
+    many prior decisions). The Danish national exit programme: about a third of starters
+    dropped out, most before the main phase.
+
+    Examples
+    --------
+    >>> config = SimulationConfig(n_persons=1000, motivation_strength=2.0)
+    >>> config.effect_during, config.effect_after
+    (0.6, 0.8)
+    >>> SimulationConfig(share_male=1.5)
+    Traceback (most recent call last):
+    ...
+    evaluation._errors.DefinitionError: SimulationConfig: share_male must be in [0, 1], got 1.5
     """
 
     n_persons: int = 6000

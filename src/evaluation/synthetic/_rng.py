@@ -4,7 +4,19 @@ The potential outcomes with and without the programme are simulated with common 
 numbers. A sequential generator cannot give them, because the two worlds consume different
 numbers of draws; a counter-based generator can: the j-th offence of person i uses the
 draw keyed by (key, i, j, stream) in both worlds, whichever persons are simulated
-together. The mixing function is SplitMix64's finaliser (Steele, Lea and Flood 2014).
+together. The mixing function is SplitMix64's finaliser.
+
+References
+----------
+Salmon, J. K., Moraes, M. A., Dror, R. O. and Shaw, D. E. (2011). Parallel random numbers:
+as easy as 1, 2, 3. *Proceedings of SC11*.
+Steele, G. L., Lea, D. and Flood, C. H. (2014). Fast splittable pseudorandom number
+generators. *OOPSLA 2014*, 453–472.
+
+Examples
+--------
+>>> float(uniform(1, [5], [2], OFFENCE_CLOCK)[0]) == float(uniform(1, [5, 6], 2, 1)[0])
+True
 """
 
 from __future__ import annotations
