@@ -56,7 +56,8 @@ def collect_problems(
             problems.append(f"{name} is not a table (pandas DataFrame) but {type(table).__name__}")
             continue
         # Positions are the row numbers of messages; the caller's index is not ours to trust.
-        frame = table.set_axis(pd.RangeIndex(len(table)), axis=0)
+        frame = table.copy(deep=False)  # a new index, the same data: no copy of 10M rows
+        frame.index = pd.RangeIndex(len(table))
         frames[name] = frame
         usable[name] = _check_columns(name, frame, problems)
         _check_values(name, frame, usable[name], problems, reported)
@@ -153,7 +154,8 @@ def _check_values(
     """Emptiness, categories and unique keys of the usable columns, via pandera."""
     schema = value_schema(name, frozenset(usable))
     try:
-        schema.validate(frame, lazy=True)
+        # inplace: nothing is coerced, so pandera need not copy the table first.
+        schema.validate(frame, lazy=True, inplace=True)
         return
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
