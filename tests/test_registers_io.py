@@ -78,7 +78,7 @@ def test_writing_is_byte_reproducible(tmp_path, fmt):
 
 
 def test_text_with_commas_and_quotes_round_trips(tmp_path):
-    persons = tiny_registers().persons.assign(note=['a, "b"', "c", None, "ö"])
+    persons = tiny_registers().persons.assign(note=['a, "b"', "two\nlines", None, "ö"])
     regs = tiny_registers(persons=persons)
     back = Registers.read(regs.write(tmp_path))
     pd.testing.assert_frame_equal(back.persons, regs.persons)

@@ -143,7 +143,9 @@ def _read_arrow(file: Path, problems: list[str]) -> pa.Table | None:
         quoted_strings_can_be_null=False,
     )
     try:
-        return pcsv.read_csv(file, convert_options=convert)
+        # Quoted values may hold line ends (free-text covariates); the writer quotes them.
+        parse = pcsv.ParseOptions(newlines_in_values=True)
+        return pcsv.read_csv(file, parse_options=parse, convert_options=convert)
     except (OSError, pa.ArrowException) as err:
         problems.append(f"{file.name} could not be read as CSV: {_hide(str(err))}")
         return None
