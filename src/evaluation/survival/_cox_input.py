@@ -162,6 +162,17 @@ def design(data: pd.DataFrame, formula: str, *, intercept: bool = False) -> Desi
     for col in data.columns:
         if str(col) in names:
             no_missing(data, str(col))
+    # Categories without rows (an age group nobody in the cohort is in) would give all-zero
+    # columns; R's model frames drop unused levels too.
+    unused = [
+        c
+        for c in data.columns
+        if str(c) in names
+        and isinstance(data[c].dtype, pd.CategoricalDtype)
+        and data[c].nunique() < len(data[c].cat.categories)
+    ]
+    if unused:
+        data = data.assign(**{str(c): data[c].cat.remove_unused_categories() for c in unused})
     # Missing values were checked above in the domain's words; patsy's own check is slow.
     no_na = patsy.NAAction(NA_types=[])
     tokens = [t.strip() for t in rhs.split("+")]
