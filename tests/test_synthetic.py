@@ -179,3 +179,5 @@ def test_bad_config_is_refused_in_words() -> None:
         SimulationConfig(municipality_weights=(1.0, 2.0))
     with pytest.raises(DefinitionError, match="effect_during must be positive"):
         SimulationConfig(effect_during=0.0)
+    with pytest.raises(TypeError, match="SimulationConfig\\(n_persons=...\\)"):
+        simulate_registers(6000)  # type: ignore[arg-type]

@@ -7,24 +7,25 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evaluation._errors import DefinitionError
-
-#: The nine reference municipalities plus ``other``, in the order used for the weights.
-MUNICIPALITIES: tuple[str, ...] = (
-    "Botkyrka",
-    "Stockholm",
-    "Malmö",
-    "Göteborg",
-    "Uppsala",
-    "Landskrona",
-    "Örebro",
-    "Borlänge",
-    "Borås",
-    "other",
+from evaluation.registers._schema import (
+    AFFILIATIONS,
+    MUNICIPALITIES,
+    OFFENCE_CATEGORIES,
+    REFERRALS,
+    SANCTIONS,
 )
-AFFILIATIONS: tuple[str, ...] = ("gang", "network", "peripheral")
-CATEGORIES: tuple[str, ...] = ("violence", "weapons", "drugs", "property", "other")
-SANCTIONS: tuple[str, ...] = ("prison", "probation", "youth_care", "fine", "waiver", "other")
-REFERRALS: tuple[str, ...] = ("police", "social_services", "prison_service", "self", "other")
+
+__all__ = [
+    "AFFILIATIONS",
+    "CATEGORIES",
+    "MUNICIPALITIES",
+    "REFERRALS",
+    "SANCTIONS",
+    "SimulationConfig",
+]
+
+# The category lists are the register schema's; the generator's integer codes index them.
+CATEGORIES: tuple[str, ...] = OFFENCE_CATEGORIES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -67,6 +67,11 @@ def simulate_registers(
     ['bra', 'counts', 'effect', 'parameters', 'retention']
     """
     config = SimulationConfig() if config is None else config
+    if not isinstance(config, SimulationConfig):
+        raise TypeError(
+            f"config must be a SimulationConfig (or None for the defaults), not "
+            f"{type(config).__name__}; for a population size use SimulationConfig(n_persons=...)"
+        )
     gen = np.random.default_rng(rng)
     pop = draw_population(config, gen, config.n_persons)
     key = int(gen.integers(2**63))
