@@ -40,3 +40,17 @@ def test_predict_survival_rebuilds_categories_and_checks_strata() -> None:
     base = res.baseline_hazard()
     assert list(base.columns) == ["time", "stratum", "estimate"]
     assert base.groupby("stratum")["estimate"].apply(lambda s: s.is_monotonic_increasing).all()
+
+
+def test_html_reprs_carry_the_tables() -> None:
+    from evaluation.survival.aft import aft
+    from evaluation.survival.logistic import window_logistic
+    from evaluation.survival.zph import cox_zph
+
+    res = cox(SYN, "x1 + C(grp)", duration="time", event="event", cluster="cl")
+    html = res._repr_html_()
+    assert "Cox regression" in html and "robust_se" in html and "30 clusters" in html
+    assert "GLOBAL" in cox_zph(res)._repr_html_()
+    assert "Log(scale)" in aft(SYN, "x1", duration="time", event="event")._repr_html_()
+    flagged = SYN.assign(flag=(SYN["event"] == 1) & (SYN["time"] <= 10))
+    assert "left out" in window_logistic(flagged, "x1", window_flag="flag")._repr_html_()
