@@ -15,6 +15,11 @@ import pandas as pd
 
 from evaluation.cohorts import Cohort, relapse_cohort
 from evaluation.registers import Registers
+from evaluation.report._analysis_sections import (
+    curves_section,
+    effect_section,
+    retention_section,
+)
 from evaluation.report.build import ReportBuilder, count_text
 from evaluation.report.disclosure import suppress_small_cells
 from evaluation.report.labels import has_label, label
@@ -125,78 +130,20 @@ def data_section(report: ReportBuilder, cohorts: Cohorts, truth: Mapping[str, An
 # -- 2. Brå relapse measures -------------------------------------------------------------
 
 
-def milestone_table(
-    data: pd.DataFrame, *, by: str, lang: str, min_cell: int, key: str, title: str
-) -> ReportTable:
-    """Brå layout: groups as rows; per window the denominator, count and whole-number share."""
-    total = _window_counts(data, by=None)
-    counts = pd.concat([total.assign(group=label("all", lang)), _window_counts(data, by=by)])
-    counts = counts.set_index("group")
-    counts.index = [value_label(g, lang) for g in counts.index]
-    for w in WINDOWS:  # shares next to their counts, Brå's column order
-        n = counts[f"n_{w}y"].astype("float64")
-        counts[f"share_{w}y"] = counts[f"relapsed_{w}y"] / n.where(n > 0)
-    order = [c for w in WINDOWS for c in (f"n_{w}y", f"relapsed_{w}y", f"share_{w}y")]
-    suppressed = suppress_small_cells(
-        counts[order],
-        min_cell=min_cell,
-        counts=[c for c in order if not c.startswith("share")],
-        total_row=counts.index[0],
-        shares={f"share_{w}y": (f"relapsed_{w}y", f"n_{w}y") for w in WINDOWS},
-    )
-    headers = {}
-    for w in WINDOWS:
-        window = label("bra_window_years", lang, years=w)
-        headers[f"n_{w}y"] = label("bra_n", lang, window=window)
-        headers[f"relapsed_{w}y"] = label("bra_relapsed", lang, window=window)
-        headers[f"share_{w}y"] = label("bra_share", lang, window=window)
-    return table_from_suppressed(
-        suppressed,
-        key=key,
-        title=title,
-        title_other=label("report_tab_milestones", "en" if lang == "sv" else "sv"),
-        lang=lang,
-        headers=headers,
-        row_header=label("group", lang),
-        footnotes=(label("report_footnote_windows", lang),),
-    )
-
-
-def _window_counts(data: pd.DataFrame, *, by: str | None) -> pd.DataFrame:
-    frames = {}
-    for w in WINDOWS:
-        flags = data[f"relapse_{w}y"]
-        measured = flags.notna()
-        keys = (
-            data.loc[measured, by].astype(str)
-            if by
-            else pd.Series("all", index=data.index[measured])
-        )
-        hits = flags[measured].astype(bool)
-        frames[f"n_{w}y"] = keys.value_counts()
-        frames[f"relapsed_{w}y"] = hits.groupby(keys).sum()
-    out = pd.DataFrame(frames).fillna(0).sort_index()
-    if by is None:  # the total row exists even when nothing was measured
-        out = out.reindex(["all"], fill_value=0)
-    return out.rename_axis("group").reset_index()
-
-
 def bra_section(report: ReportBuilder, cohorts: Cohorts, truth: Mapping[str, Any] | None) -> None:
+    from evaluation.cohorts import relapse_table
+
     lang, m = report.lang, report.min_cell
     section = report.section("bra", label("report_section_bra", lang))
     report.text(section, label("report_bra_text", lang))
-    data = cohorts.everyone.data
-    report.table(
-        section,
-        milestone_table(
-            data,
-            by="group",
-            lang=lang,
-            min_cell=m,
-            key="relapse_by_group",
-            title=label("report_tab_milestones", lang),
-        ),
+    tables = (
+        ("bra_programme", cohorts.programme, ("sex", "age_group", "prior_group", "municipality")),
+        ("bra_all", cohorts.everyone, ("group", "sex", "age_group", "prior_group")),
     )
+    for key, cohort, by in tables:
+        result = relapse_table(cohort, by=by, lang=lang, min_cell=m)
+        report.table(section, bra_table(result, key=key, lang=lang))
+    data = cohorts.everyone.data
     bars = milestone_data(
         data.assign(group=[value_label(g, lang) for g in data["group"]]),
         by="group",
@@ -210,27 +157,42 @@ def bra_section(report: ReportBuilder, cohorts: Cohorts, truth: Mapping[str, Any
         caption=label("report_fig_milestones", lang),
         data=bars,
     )
-    programme = cohorts.programme.data
-    for by, key in (
-        ("sex", "programme_by_sex"),
-        ("age_group", "programme_by_age"),
-        ("prior_group", "programme_by_prior"),
-        ("municipality", "programme_by_municipality"),
-    ):
-        report.table(
-            section,
-            milestone_table(
-                programme,
-                by=by,
-                lang=lang,
-                min_cell=m,
-                key=key,
-                title=label("report_tab_programme_by", lang, by=label(by, lang).lower()),
-            ),
-        )
+
+
+def bra_table(result: Any, *, key: str, lang: str) -> ReportTable:
+    """A :class:`ReportTable` from ``relapse_table``'s result: its bilingual title and notes."""
+    cells = result.formatted(lang)
+    title, _, other = cells.attrs["title"].partition("\n")
+    return ReportTable(
+        key=key,
+        title=title,
+        title_other=other or None,
+        table=cells.astype(str).reset_index(drop=True),
+        footnotes=tuple(cells.attrs.get("footnotes", ())),
+        lang=lang,
+    )
+
+
+def definitions_section(
+    report: ReportBuilder, cohorts: Cohorts, truth: Mapping[str, Any] | None
+) -> None:
+    """The definitions behind every number, and the disclosure rule."""
+    from evaluation.cohorts import relapse_table
+
+    lang = report.lang
+    section = report.section("definitions", label("report_section_definitions", lang))
+    notes = relapse_table(cohorts.programme, by=("sex",), lang=lang, min_cell=report.min_cell)
+    items = [n for n in notes.footnotes(lang) if not n.startswith(("..", "Källa", "Source"))]
+    items.append(label("report_definition_retention", lang))
+    items.append(label("report_disclosure_note", lang, min_cell=report.min_cell))
+    section["blocks"].append({"kind": "list", "items": items})
 
 
 SECTIONS: tuple[Callable[[ReportBuilder, Cohorts, Mapping[str, Any] | None], None], ...] = (
     data_section,
     bra_section,
+    curves_section,
+    retention_section,
+    effect_section,
+    definitions_section,
 )

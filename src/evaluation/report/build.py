@@ -13,6 +13,7 @@ and the report being built and adds its figures, tables and text.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from evaluation._errors import EvaluationWarning
 from evaluation.registers import Registers
 from evaluation.report._cells import DEFAULT_MIN_CELL
 from evaluation.report.disclosure import SUPPRESSED
@@ -211,19 +213,42 @@ def build_report(
     out = Path(out_dir)
     for sub in ("figures", "tables"):
         (out / sub).mkdir(parents=True, exist_ok=True)
+        # Files of an earlier build would otherwise linger beside this one's.
+        for stale in (out / sub).iterdir():
+            if stale.is_file() and stale.suffix in (".png", ".svg", ".pdf", ".csv"):
+                stale.unlink()
     synthetic = truth is not None or registers.meta.get("source") == "synthetic"
     report = ReportBuilder(
         out_dir=out, lang=lang, min_cell=min_cell, synthetic=synthetic, width=width
     )
     cohorts = _sections.Cohorts.build(registers)
     for build_section in _sections.SECTIONS:
-        build_section(report, cohorts, truth)
+        with warnings.catch_warnings(record=True) as caught:
+            # The package's own warnings (convergence, disclosure) become notes in the
+            # report, where the reader sees them; every other warning passes through.
+            warnings.simplefilter("always", EvaluationWarning)
+            n_sections = len(report.sections)
+            build_section(report, cohorts, truth)
+        _note_warnings(report, caught, n_sections)
         if progress is not None:
             progress(1)
     write_excel(report.tables, out / "tables.xlsx")
     page = out / "report.html"
     page.write_text(_render(report, registers, municipality, truth), encoding="utf-8")
     return page
+
+
+def _note_warnings(
+    report: ReportBuilder, caught: list[warnings.WarningMessage], n_before: int
+) -> None:
+    ours = [w for w in caught if issubclass(w.category, EvaluationWarning)]
+    for w in caught:
+        if not issubclass(w.category, EvaluationWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if ours and len(report.sections) > n_before:
+        section = report.sections[n_before]
+        for text in dict.fromkeys(str(w.message) for w in ours):
+            report.text(section, label("report_warning", report.lang, message=text))
 
 
 def _render(
