@@ -153,8 +153,9 @@ def bra_entry_relapse(world: World, config: SimulationConfig) -> dict[str, Any]:
     ent_p = np.concatenate([op[noncust], world.cus_person[rel_kind]])
     ent_d = np.concatenate([dec_day[noncust], cus_day[rel_kind]])
     keep = (ent_d >= first) & (ent_d <= last) & ~participant[ent_p]
-    pairs = np.unique(np.column_stack([ent_p[keep], ent_d[keep]]), axis=0)
-    ent_p, ent_d = pairs[:, 0], pairs[:, 1]
+    # One event per person and date (a 1-D key sorts like the (person, date) pairs).
+    pair = np.unique(ent_p[keep].astype(np.int64) * (1 << 20) + ent_d[keep])
+    ent_p, ent_d = pair >> 20, pair & ((1 << 20) - 1)
 
     # For each entry, the lagförda offences of the same person dated in (e, e + 365].
     span = int(np.floor(DAYS_PER_YEAR))
@@ -182,8 +183,8 @@ def bra_entry_relapse(world: World, config: SimulationConfig) -> dict[str, Any]:
     year = (np.datetime64(start.date(), "D") + ent_d.astype("timedelta64[D]")).astype(
         "datetime64[Y]"
     )
-    py = np.unique(np.column_stack([ent_p, year.astype(np.int64)]), axis=0, return_inverse=True)[1]
-    w = 1.0 / np.bincount(py.ravel())[py.ravel()]
+    py = np.unique(ent_p * 4096 + year.astype(np.int64), return_inverse=True)[1].ravel()
+    w = 1.0 / np.bincount(py)[py]
     p_year = float(np.sum(w * relapse) / np.sum(w)) if n else float("nan")
     return {
         "relapse_1y_nonparticipants": _r(p),
