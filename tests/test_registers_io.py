@@ -298,3 +298,14 @@ def test_load_synthetic_without_data_says_to_run_make_data(tmp_path, monkeypatch
 def test_the_synthetic_folder_is_data_synthetic_of_the_repository():
     repository = Path(__file__).resolve().parents[1]
     assert _default._synthetic_dir() == repository / "data" / "synthetic"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_empty_tables_round_trip_with_their_types(tmp_path, fmt):
+    regs = tiny_registers()
+    empty = tiny_registers(
+        **{name: regs.table(name).iloc[:0] for name in ("programme", "custody", "exits")}
+    )
+    back = Registers.read(empty.write(tmp_path, format=fmt))
+    assert back.equals(empty)
+    assert str(back.exits["date"].dtype) == "datetime64[ns]"
