@@ -181,3 +181,26 @@ def test_bad_config_is_refused_in_words() -> None:
         SimulationConfig(effect_during=0.0)
     with pytest.raises(TypeError, match="SimulationConfig\\(n_persons=...\\)"):
         simulate_registers(6000)  # type: ignore[arg-type]
+
+
+def test_extreme_settings_still_give_valid_registers() -> None:
+    # Frequent offending, remand after every custodial offence, many deaths and
+    # emigrations, a short step and frequent entry stress the no-overlap and
+    # nothing-after-exit rules at once.
+    config = SimulationConfig(
+        n_persons=300,
+        step_days=7,
+        offence_rate=5.0,
+        remand_probability=1.0,
+        death_rate=0.1,
+        emigration_rate=0.1,
+        entry_rate=0.5,
+        bra_monte_carlo_persons=0,
+    )
+    sim = simulate_registers(config, rng=9)
+    assert sim.registers.problems() == []
+    assert sim.truth["effect"]["n_participants"] > 50
+    assert (
+        sim.truth["bra"]["relapse_1y_nonparticipants"]
+        != sim.truth["bra"]["relapse_1y_nonparticipants"]
+    )  # NaN: the Monte Carlo population was switched off
