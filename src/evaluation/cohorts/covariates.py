@@ -8,7 +8,7 @@ of person-months through it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -79,8 +79,12 @@ def prior_group(n_prior: np.ndarray | pd.Series) -> pd.Categorical:
 
 def person_codes(persons: pd.DataFrame, ids: pd.Series | np.ndarray, *, table: str) -> np.ndarray:
     """Integer codes of ``ids`` in the order of ``persons.person_id``; unknown ids are an error."""
-    cat = pd.CategoricalDtype(categories=pd.Index(persons["person_id"].astype(str)))
-    codes = pd.Categorical(np.asarray(ids).astype(str), dtype=cat).codes.astype(np.int64)
+    index = pd.Index(persons["person_id"])
+    if not index.is_unique:
+        raise EstimationError("persons.person_id has duplicate ids")
+    # Ids are strings in the registers; an object-to-str copy of millions of ids costs more
+    # than the hash look-up itself, so the values are looked up as they are.
+    codes = index.get_indexer(pd.Index(ids)).astype(np.int64)
     bad = np.flatnonzero(codes < 0)
     if len(bad):
         first = ", ".join(map(str, np.asarray(ids)[bad[:5]]))
@@ -236,9 +240,15 @@ def covariates_from_codes(
     registers: Registers, codes: np.ndarray, t: np.ndarray, *, index: pd.Index | None = None
 ) -> pd.DataFrame:
     """:func:`covariates_at` for person codes and entry day numbers (no id hashing)."""
+    out = covariate_columns(registers, codes, t)
+    return pd.DataFrame(out, index=index if index is not None else pd.RangeIndex(len(codes)))
+
+
+def covariate_columns(registers: Registers, codes: np.ndarray, t: np.ndarray) -> dict[str, Any]:
+    """The covariate columns as a dict of arrays (one DataFrame is built by the caller)."""
     persons = registers.persons
     lo = minus_years(t, LOOKBACK_YEARS)
-    out = pd.DataFrame(index=index if index is not None else pd.RangeIndex(len(codes)))
+    out: dict[str, Any] = {}
     out["sex"] = persons["sex"].to_numpy()[codes]
     birth = to_days(persons["birth_date"])[codes]
     age = whole_years(birth, t)

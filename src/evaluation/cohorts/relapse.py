@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from evaluation.cohorts._keyed import (
     plus_years,
     to_days,
 )
-from evaluation.cohorts.covariates import covariates_from_codes, require_columns, table_codes
+from evaluation.cohorts.covariates import covariate_columns, require_columns, table_codes
 from evaluation.cohorts.definitions import RelapseDefinition, resolve_definition
 from evaluation.cohorts.entry import custody_intervals, entry_events, exit_days, study_days
 
@@ -255,14 +255,16 @@ def _follow_up(
     if d.custody == "subtract":
         duration = duration - intervals.time_in(code, t0, end)
 
-    pid = registers.persons["person_id"].astype(str).to_numpy()
-    data = pd.DataFrame({"person_id": pid[code], "_code": code})
-    entry_date = pd.Series(from_days(t0))
-    data["entry_date"] = entry_date.to_numpy()
-    data["entry_kind"] = cand["kind"].to_numpy()
-    data["in_custody_at_entry"] = cand["in_custody_at_entry"].to_numpy()
-    data["duration_days"] = duration.astype(np.int64)
-    data["event"] = event.astype(np.int64)
+    pid = registers.persons["person_id"].to_numpy()
+    cols: dict[str, Any] = {
+        "person_id": pid[code],
+        "_code": code,
+        "entry_date": from_days(t0),
+        "entry_kind": cand["kind"].to_numpy(),
+        "in_custody_at_entry": cand["in_custody_at_entry"].to_numpy(),
+        "duration_days": duration.astype(np.int64),
+        "event": event.astype(np.int64),
+    }
 
     # Window measures, from the pairs (entry row, offence of that person in the widest window).
     wends = [plus_years(t0, w) for w in d.windows_years]
@@ -295,13 +297,11 @@ def _follow_up(
         status = np.where(deadline > e_day + 1, 1, 0)
         status = np.where((status == 0) & (n_off == 0) & (cut < w_end), 2, status)
         measured = status == 0
-        data[f"relapse_{label}"] = pd.array(np.where(measured, n_off > 0, False), dtype="boolean")
-        data.loc[~measured, f"relapse_{label}"] = pd.NA
-        data[f"n_relapse_offences_{label}"] = pd.array(n_off, dtype="Int64")
-        data.loc[~measured, f"n_relapse_offences_{label}"] = pd.NA
+        cols[f"relapse_{label}"] = pd.arrays.BooleanArray(n_off > 0, ~measured)
+        cols[f"n_relapse_offences_{label}"] = pd.arrays.IntegerArray(n_off, ~measured)
         days = np.where(measured & (n_off > 0), first_day, np.nan).astype(np.float64)
-        data[f"days_to_relapse_{label}"] = days
-        data[f"_status_{label}"] = status
+        cols[f"days_to_relapse_{label}"] = days
+        cols[f"_status_{label}"] = status
 
     # Programme status at entry.
     prog = registers.programme
@@ -310,28 +310,28 @@ def _follow_up(
     started = KeyedDates(pcode, pday)
     ever = np.zeros(len(registers.persons), dtype=bool)
     ever[pcode] = True
-    data["ever_participant"] = ever[code]
+    cols["ever_participant"] = ever[code]
     if population == "programme":
-        data["group"] = "participant"
-        data["episode_id"] = cand["episode_id"].to_numpy()
-        data["referral"] = cand["referral"].to_numpy()
-        data["exit_reason"] = cand["exit_reason"].to_numpy()
+        cols["group"] = np.full(n, "participant", dtype=object)
+        cols["episode_id"] = cand["episode_id"].to_numpy()
+        cols["referral"] = cand["referral"].to_numpy()
+        cols["exit_reason"] = cand["exit_reason"].to_numpy()
     else:
         # Latest episode started on or before the entry date, if any.
         last_pos = started.position(code, t0, side="right") - 1
         safe = np.where(last_pos >= 0, last_pos, 0)
         has = (last_pos >= 0) & (started.codes[safe] == code) if len(pday) else np.zeros(n, bool)
-        data["group"] = np.where(has, "participant", "non-participant")
+        cols["group"] = np.where(has, "participant", "non-participant").astype(object)
         ref = (
             prog["referral"].astype(str).to_numpy()[started.order] if len(pday) else np.array([""])
         )
         referral = np.where(has, ref[safe], "")
-        data["referral"] = pd.Series(referral, index=data.index, dtype="string").where(has, pd.NA)
-    cov = covariates_from_codes(registers, code, t0, index=data.index)
+        cols["referral"] = pd.Series(referral, dtype="string").where(has, pd.NA).array
+    cov = covariate_columns(registers, code, t0)
     if population == "programme":
-        cov = cov.rename(columns={"municipality": "home_municipality"})
+        cov["home_municipality"] = cov.pop("municipality")
         cov["municipality"] = cand["programme_municipality"].to_numpy()
-    data = pd.concat([data, cov], axis=1)
+    cols.update(cov)
     front = [
         "person_id",
         "group",
@@ -342,8 +342,8 @@ def _follow_up(
         "duration_days",
         "event",
     ]
-    rest = [c for c in data.columns if c not in front]
-    return data[front + rest]
+    rest = [c for c in cols if c not in front]
+    return pd.DataFrame({c: cols[c] for c in front + rest})
 
 
 def _extend_by_custody(
