@@ -36,9 +36,12 @@ FLAGS = [
 CATCH = """<script>
 window.__errors = [];
 window.addEventListener("error", function (e) {
-  window.__errors.push(e.message || ("failed to load " + (e.target && (e.target.src || e.target.href))));
+  var source = e.target && (e.target.src || e.target.href);
+  window.__errors.push(e.message || ("failed to load " + source));
 }, true);
-window.addEventListener("unhandledrejection", function (e) { window.__errors.push(String(e.reason)); });
+window.addEventListener("unhandledrejection", function (e) {
+  window.__errors.push(String(e.reason));
+});
 (function () {
   var original = console.error;
   console.error = function () {
@@ -89,7 +92,7 @@ def _run(exe: str, args: list[str], profile: Path) -> subprocess.CompletedProces
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("browser_report")
-    return build_report(tiny_registers(), out, lang="sv")
+    return build_report(tiny_registers(), out, lang="sv", formats=("png",))
 
 
 def test_report_renders_without_errors_and_every_figure_loads(page: Path, tmp_path: Path):
@@ -102,8 +105,13 @@ def test_report_renders_without_errors_and_every_figure_loads(page: Path, tmp_pa
     )
     done = _run(
         exe,
-        ["--enable-logging=stderr", "--v=0", "--virtual-time-budget=15000", "--dump-dom",
-         checked.as_uri()],
+        [
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            checked.as_uri(),
+        ],
         tmp_path / "profile",
     )
     assert done.returncode == 0, done.stderr[-2000:]

@@ -40,7 +40,8 @@ def small_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def tiny_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report_en")
-    return build_report(tiny_registers(), out, lang="en", min_cell=5)
+    # PDF is left out here (the scan reads SVG, not PDF; the small report writes all three).
+    return build_report(tiny_registers(), out, lang="en", min_cell=5, formats=("png", "svg"))
 
 
 def test_the_raw_numbers_of_the_small_report_hold_small_counts():
@@ -56,12 +57,12 @@ def test_the_raw_numbers_of_the_small_report_hold_small_counts():
 def test_no_written_file_discloses_a_count_below_min_cell(which, request):
     page: Path = request.getfixturevalue(which)
     written = sorted(p.suffix for p in page.parent.rglob("*") if p.is_file())
-    assert {".csv", ".xlsx", ".html", ".svg", ".png", ".pdf"} <= set(written)
+    assert {".csv", ".xlsx", ".html", ".svg", ".png"} <= set(written)
     assert find_disclosures(page.parent, min_cell=5) == []
 
 
 def test_the_scan_finds_the_counts_when_nothing_is_suppressed(tmp_path: Path):
-    page = build_report(tiny_registers(), tmp_path, lang="en", min_cell=1)
+    page = build_report(tiny_registers(), tmp_path, lang="en", min_cell=1, formats=("svg",))
     assert find_disclosures(page.parent, min_cell=5) != []
 
 
@@ -107,9 +108,7 @@ def test_tables_are_csv_and_one_excel_sheet_each_with_caption_and_footnotes(smal
         book.close()
     assert str(first[0][0]).startswith("Tabell 1.")
     assert any(str(r[0]).startswith("..") for r in first if r and r[0])  # the suppression note
-    table = pd.read_csv(
-        folder / "tables" / "bra_programme.csv", dtype=str, encoding="utf-8-sig"
-    )
+    table = pd.read_csv(folder / "tables" / "bra_programme.csv", dtype=str, encoding="utf-8-sig")
     assert table.columns[0] == "Redovisningsgrupp" and "Samtliga" in table.iloc[0].tolist()
     assert (table == "..").any().any()
 

@@ -28,7 +28,13 @@ from evaluation._errors import EvaluationWarning
 from evaluation.registers import Registers
 from evaluation.report._cells import DEFAULT_MIN_CELL
 from evaluation.report.disclosure import SUPPRESSED
-from evaluation.report.figures import ReportFigure, export_figure, new_figure, source_line
+from evaluation.report.figures import (
+    FORMATS,
+    ReportFigure,
+    export_figure,
+    new_figure,
+    source_line,
+)
 from evaluation.report.formatting import format_number
 from evaluation.report.labels import check_lang, label
 from evaluation.report.tables import ReportTable, write_csv, write_excel
@@ -61,6 +67,7 @@ class ReportBuilder:
     min_cell: int
     synthetic: bool
     width: str = "a4"
+    formats: tuple[str, ...] = FORMATS
     sections: list[dict[str, Any]] = field(default_factory=list)
     figures: list[ReportFigure] = field(default_factory=list)
     tables: list[ReportTable] = field(default_factory=list)
@@ -109,6 +116,7 @@ class ReportBuilder:
                 source=self.source,
                 lang=self.lang,
                 data=data,
+                formats=self.formats,
             )
         plt.close(fig)
         self.figures.append(written)
@@ -167,6 +175,7 @@ def build_report(
     min_cell: int = DEFAULT_MIN_CELL,
     truth: Mapping[str, Any] | None = None,
     width: str = "a4",
+    formats: tuple[str, ...] = FORMATS,
     progress: Callable[[int], Any] | None = None,
 ) -> Path:
     """Write the evaluation report: ``report.html`` plus figures and tables.
@@ -189,6 +198,9 @@ def build_report(
         ``SimulatedRegisters`` when not given.
     width : {"a4", "journal"}
         Width of the figures.
+    formats : tuple of str
+        Figure files to write besides the page: any of ``"png"`` (always written: the page
+        embeds it), ``"svg"``, ``"pdf"``.
     progress : callable, optional
         Called with 1 after each section (for a progress bar).
 
@@ -218,8 +230,14 @@ def build_report(
             if stale.is_file() and stale.suffix in (".png", ".svg", ".pdf", ".csv"):
                 stale.unlink()
     synthetic = truth is not None or registers.meta.get("source") == "synthetic"
+    formats = tuple(dict.fromkeys(("png", *formats)))
     report = ReportBuilder(
-        out_dir=out, lang=lang, min_cell=min_cell, synthetic=synthetic, width=width
+        out_dir=out,
+        lang=lang,
+        min_cell=min_cell,
+        synthetic=synthetic,
+        width=width,
+        formats=formats,
     )
     cohorts = _sections.Cohorts.build(registers)
     for build_section in _sections.SECTIONS:
