@@ -16,6 +16,7 @@ import pandas as pd
 from evaluation.cohorts import Cohort, relapse_cohort
 from evaluation.registers import Registers
 from evaluation.report._analysis_sections import (
+    REPORT_SEED,
     curves_section,
     effect_section,
     retention_section,
@@ -49,8 +50,14 @@ class Cohorts:
     def build(cls, registers: Registers) -> Cohorts:
         return cls(
             registers=registers,
-            everyone=relapse_cohort(registers, definition="bra-final", population="all"),
-            programme=relapse_cohort(registers, definition="bra-final", population="programme"),
+            # Brå follows one random entry event per person and year: a fixed seed makes
+            # the same registers give the same report.
+            everyone=relapse_cohort(
+                registers, definition="bra-final", population="all", rng=REPORT_SEED
+            ),
+            programme=relapse_cohort(
+                registers, definition="bra-final", population="programme", rng=REPORT_SEED
+            ),
         )
 
 

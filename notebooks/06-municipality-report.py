@@ -1,0 +1,139 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 06 · The evaluation report for one municipality
+#
+# A parameterised notebook: run it with papermill for any municipality and language, and it
+# writes the same report as `evaluation report --municipality NAME` (HTML page, figures as
+# PNG/SVG/PDF, tables as CSV and Excel) and shows its figures and tables here. From the
+# repository root:
+#
+# ```
+# .venv/bin/papermill notebooks/06-municipality-report.ipynb reports/06-Malmo.ipynb \
+#     -p municipality Malmö -p lang en
+# ```
+
+# %% tags=["parameters"]
+import os
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import HTML, Image, display
+
+import evaluation
+from evaluation.cohorts import relapse_cohort
+from evaluation.registers._default import _synthetic_dir
+from evaluation.report import build_report, find_disclosures
+from evaluation.report._analysis_sections import REPORT_SEED
+from evaluation.report._sections import value_label
+from evaluation.report.build import count_text, restrict_to_municipality
+from evaluation.report.plots import flow_data, milestone_data
+from evaluation.synthetic import load_truth
+
+municipality = "Botkyrka"  # any value of persons.municipality
+lang = "sv"  # "sv" or "en"
+min_cell = 5  # disclosure threshold
+out_dir = None  # default: reports/municipalities/<municipality> in the repository
+SEED = 20151  # the report's seed: Brå's random entry event per person and year, bootstrap
+SMOKE = "CI" in os.environ  # the report is the same either way; nothing here is heavy
+
+# %%
+assert SEED == REPORT_SEED  # the checks below recompute the report's cohorts
+registers = evaluation.load_synthetic()
+truth = load_truth()
+repository = _synthetic_dir().parents[1]
+out = Path(out_dir) if out_dir else repository / "reports" / "municipalities" / municipality
+local = restrict_to_municipality(registers, municipality)
+
+# %% [markdown]
+# ## How many persons and programme episodes does the municipality have?
+# Counts below the disclosure threshold are shown as `..`, here as in the report.
+
+# %%
+pd.Series(
+    {
+        "persons": count_text(len(local.persons), lang, min_cell),
+        "programme episodes": count_text(len(local.programme), lang, min_cell),
+        "offences (lagförda)": count_text(len(local.offences), lang, min_cell),
+    }
+)
+
+# %% [markdown]
+# ## What does the report hold?
+
+# %%
+page = build_report(
+    registers, out, lang=lang, municipality=municipality, min_cell=min_cell, truth=truth
+)
+figures = sorted((out / "figures").glob("*.png"))
+tables = sorted((out / "tables").glob("*.csv"))
+print(page)
+print(len(figures), "figures:", ", ".join(p.stem for p in figures))
+print(len(tables), "tables:", ", ".join(p.stem for p in tables))
+assert page.is_file() and (out / "tables.xlsx").is_file()
+assert {"flow_programme", "flow_all", "milestones_by_group"} <= {p.stem for p in figures}
+for figure in figures:
+    for fmt in ("svg", "pdf"):
+        assert figure.with_suffix(f".{fmt}").is_file()
+
+# %% [markdown]
+# ## Do the figures show what the registers say?
+# The numbers behind each figure are written beside it (`figures/<name>.data.csv`). Here they
+# are computed again from the municipality's registers, independently of the report, and
+# compared.
+
+# %%
+everyone = relapse_cohort(local, definition="bra-final", population="all", rng=SEED)
+expected = milestone_data(
+    everyone.data.assign(group=[value_label(g, lang) for g in everyone.data["group"]]),
+    by="group",
+    min_cell=min_cell,
+)
+written = pd.read_csv(out / "figures" / "milestones_by_group.data.csv", encoding="utf-8-sig")
+pd.testing.assert_frame_equal(
+    written.reset_index(drop=True),
+    expected.reset_index(drop=True),
+    check_dtype=False,
+)
+programme = relapse_cohort(local, definition="bra-final", population="programme", rng=SEED)
+flow = flow_data(programme.flow, min_cell=min_cell)
+flow_written = pd.read_csv(out / "figures" / "flow_programme.data.csv", encoding="utf-8-sig")
+assert flow_written["n_persons"].fillna(-1).tolist() == flow["n_persons"].fillna(-1).tolist()
+# The flow accounts for every person of the municipality (before disclosure control).
+counts = programme.flow.loc[programme.flow["stage"] == "persons", "n_persons"].astype(int)
+assert counts.iloc[0] == len(local.persons) == counts.iloc[1:].sum()
+display(expected)
+
+# %% [markdown]
+# ## Does any written file show a count below the threshold?
+
+# %%
+findings = find_disclosures(out, min_cell=min_cell)
+assert findings == [], findings[:5]
+print("no count below", min_cell, "in", sum(1 for p in out.rglob("*") if p.is_file()), "files")
+
+# %% [markdown]
+# ## The figures
+
+# %%
+for figure in figures:
+    display(Image(filename=str(figure), width=640))
+
+# %% [markdown]
+# ## The tables (as on the HTML page)
+
+# %%
+html = page.read_text(encoding="utf-8")
+for block in html.split('<div class="table-wrap">')[1:]:
+    display(HTML(block.split("</div>", 1)[0]))
