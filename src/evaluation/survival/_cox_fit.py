@@ -48,6 +48,7 @@ class Prepared:
     """Sorting and index structures that do not depend on the coefficients."""
 
     X: FloatArray  # (n, p), centred
+    XT: FloatArray  # (p, n), the same, contiguous by covariate (fast cumulative sums)
     center: FloatArray  # (p,) column means removed from X
     weights: FloatArray  # (n,)
     event: NDArray[np.bool_]  # (n,)
@@ -154,6 +155,7 @@ def prepare(
 
     return Prepared(
         X=Xc,
+        XT=np.ascontiguousarray(Xc.T),
         center=center,
         weights=w,
         event=event,
@@ -181,12 +183,16 @@ def prepare(
 
 
 def _band_sums(values: FloatArray, order: IntArray, lo: IntArray, hi: IntArray) -> FloatArray:
-    """Sum ``values`` (rows, or rows x columns) over sorted positions ``[lo, hi)``."""
-    v = values[order]
-    c = np.empty((v.shape[0] + 1, *v.shape[1:]))
-    c[0] = 0.0
-    np.cumsum(v, axis=0, out=c[1:])
-    return c[hi] - c[lo]
+    """Sum the columns of ``values`` (k, n) over sorted positions ``[lo, hi)`` -> (groups, k).
+
+    Rows of ``values`` are variables, so that each cumulative sum runs over contiguous
+    memory (several times faster than a cumulative sum down the columns of an (n, k) array).
+    """
+    v = values[:, order]
+    c = np.empty((v.shape[0], v.shape[1] + 1))
+    c[:, 0] = 0.0
+    np.cumsum(v, axis=1, out=c[:, 1:])
+    return (c[:, hi] - c[:, lo]).T
 
 
 def _group_sum(index: IntArray, values: FloatArray, size: int) -> FloatArray:
@@ -222,21 +228,23 @@ class Evaluation:
 def evaluate(prep: Prepared, beta: FloatArray, *, second: bool = True) -> Evaluation:
     """Log partial likelihood, score and information at ``beta``."""
     X, w = prep.X, prep.weights
-    eta = X @ beta
+    XT = prep.XT
+    eta = beta @ XT
     # A common shift of eta leaves the likelihood unchanged (the events' sum of w*eta and the
     # terms' sum of weights are equal) and protects exp() from overflow.
     shift = float(eta.max()) if eta.size else 0.0
     r = np.exp(eta - shift)
     v = w * r
-    vx = v[:, None] * X
-    both = np.column_stack([v, vx])
+    both = np.empty((XT.shape[0] + 1, XT.shape[1]))
+    both[0] = v
+    np.multiply(XT, v, out=both[1:])
     R = _band_sums(both, prep.order_stop, prep.stop_lo, prep.stop_hi)
     if prep.order_start is not None:
         assert prep.start_lo is not None and prep.start_hi is not None
         R -= _band_sums(both, prep.order_start, prep.start_lo, prep.start_hi)
     K = prep.group_n.size
     ev = prep.event_rows
-    D = _group_sum(prep.event_group, both[ev], K)
+    D = _group_sum(prep.event_group, both[:, ev].T, K)
     g, f = prep.term_group, prep.term_f
     num = R[g] - f[:, None] * D[g]
     d = num[:, 0]
@@ -249,7 +257,7 @@ def evaluate(prep: Prepared, beta: FloatArray, *, second: bool = True) -> Evalua
     H = _per_row(h, prep)
     H[ev] -= hf[prep.event_group]
     if second:
-        info = (X * (v * H)[:, None]).T @ X - (mean * tw[:, None]).T @ mean
+        info = (XT * (v * H)) @ X - (mean * tw[:, None]).T @ mean
         info = (info + info.T) / 2.0
     else:
         info = np.zeros((X.shape[1], X.shape[1]))
@@ -403,7 +411,7 @@ def zph_score(
         H = _per_row(h, prep)
         H[rows] -= hf[prep.event_group]
         v = w * ev.risk * H
-        b = (X * v[:, None]).T @ X - (m * (tw * gw[g])[:, None]).T @ m
+        b = (prep.XT * v) @ X - (m * (tw * gw[g])[:, None]).T @ m
         blocks.append((b + b.T) / 2.0)
     imat = np.block([[blocks[0], blocks[1]], [blocks[1], blocks[2]]])
     n_terms = np.bincount(g, minlength=K).astype(float)
