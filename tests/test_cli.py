@@ -104,13 +104,14 @@ def test_report_for_all_municipalities_builds_one_report_each(tmp_path: Path, mo
 
     def fake_build(registers, out_dir, **options):
         calls.append((Path(out_dir).name, options["municipality"], options["lang"]))
+        assert options["width"] == "journal" and options["min_cell"] == 7
         return Path(out_dir) / "report.html"
 
     monkeypatch.setattr("evaluation.report.build_report", fake_build)
     data = tiny_registers().write(tmp_path / "regs")
     out = tmp_path / "reports"
     argv = ["report", "--data", str(data), "--out", str(out), "--all-municipalities"]
-    assert main([*argv, "--lang", "en"]) == 0
+    assert main([*argv, "--lang", "en", "--width", "journal", "--min-cell", "7"]) == 0
     assert sorted(calls) == [
         ("botkyrka", "Botkyrka", "en"),
         ("goteborg", "Göteborg", "en"),

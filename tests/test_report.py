@@ -128,3 +128,21 @@ def test_unknown_municipality_is_refused_with_the_names(tmp_path: Path):
 
 def test_count_text_never_prints_a_small_count():
     assert [count_text(n, "sv") for n in (0, 1, 4, 5, 12345)] == ["0", "..", "..", "5", "12\xa0345"]
+
+
+@pytest.mark.parametrize(("width", "inches"), [("journal", 3.5), ("a4", 6.3)])
+def test_figures_export_at_journal_and_a4_width(tmp_path: Path, width: str, inches: float):
+    from evaluation.report.figures import export_figure, new_figure
+    from evaluation.report.theme import theme
+
+    with theme("en"):
+        fig, axes = new_figure(width)
+        axes[0].plot([0, 1], [0, 1])
+        written = export_figure(
+            fig, tmp_path, key="f", number=2, caption="A line", source="Source: test."
+        )
+    with Image.open(written.files["png"]) as image:
+        width_in = image.size[0] / 300
+    # bbox="tight" trims the margins and the caption may stick out a little: within 15 %.
+    assert width_in == pytest.approx(inches, rel=0.15)
+    assert written.caption == "Figure 2. A line"

@@ -116,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="build one report per municipality, each in OUT/<municipality>/",
     )
     rep.add_argument(
+        "--width",
+        choices=("a4", "journal"),
+        default="a4",
+        help="figure width: a4 (6.3 in, default) or journal (3.5 in, one column)",
+    )
+    rep.add_argument(
         "--min-cell",
         type=_positive_int,
         default=5,
@@ -199,7 +205,12 @@ def _report(args: argparse.Namespace) -> int:
         print(f"cannot build the report: {err}", file=sys.stderr)
         return 1
     truth = _read_truth(args.data)
-    common: dict[str, Any] = {"lang": args.lang, "min_cell": args.min_cell, "truth": truth}
+    common: dict[str, Any] = {
+        "lang": args.lang,
+        "min_cell": args.min_cell,
+        "truth": truth,
+        "width": args.width,
+    }
     if args.all_municipalities:
         names = sorted(registers.persons["municipality"].dropna().unique().tolist())
         written = []

@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from evaluation.report.labels import check_lang, label
-from evaluation.report.theme import WIDTHS
+from evaluation.report.theme import WIDTHS, current_lang
 
 __all__ = ["FORMATS", "ReportFigure", "export_figure", "new_figure", "source_line"]
 
@@ -105,7 +105,7 @@ def export_figure(
     number: int,
     caption: str,
     source: str,
-    lang: str = "sv",
+    lang: str | None = None,
     data: pd.DataFrame | None = None,
     formats: tuple[str, ...] = FORMATS,
 ) -> ReportFigure:
@@ -125,6 +125,8 @@ def export_figure(
         Caption text without the number.
     source : str
         The source line (see :func:`source_line`).
+    lang : {"sv", "en"}, optional
+        Language of "Figur"/"Figure"; the active theme's by default.
     data : DataFrame, optional
         The numbers behind the figure, kept on the result (already disclosure-controlled).
 
@@ -132,7 +134,7 @@ def export_figure(
     -------
     ReportFigure
     """
-    check_lang(lang)
+    lang = check_lang(lang if lang is not None else current_lang())
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown figure formats: {', '.join(sorted(unknown))}")

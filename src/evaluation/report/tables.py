@@ -202,7 +202,7 @@ def model_table(
     >>> s = pd.DataFrame({"term": ["sex[M]"], "hr": [1.5], "ci_lower": [1.1],
     ...                   "ci_upper": [2.0], "p": [0.004]})
     >>> model_table(s, key="cox", title="Cox", lang="en").table.iloc[0].tolist()
-    ['sex[M]', '1.50', '1.10–2.00', '0.004']
+    ['sex[M]', '1.50', '1.10 to 2.00', '0.004']
     """
     check_lang(lang)
     name_col = "term" if "term" in summary.columns else "measure"
@@ -221,8 +221,10 @@ def model_table(
             is_num = pd.api.types.is_numeric_dtype(values)
             out[_header(col, lang)] = [num(v) if is_num else _term(v, lang) for v in values]
     out[_header(value, lang)] = [num(v) for v in summary[value]]
+    # "till"/"to" rather than a dash, which reads as a minus beside negative limits.
+    to = " till " if lang == "sv" else " to "
     out[_header("ci", lang)] = [
-        f"{num(lo)}–{num(hi)}"
+        f"{num(lo)}{to}{num(hi)}"
         for lo, hi in zip(summary["ci_lower"], summary["ci_upper"], strict=True)
     ]
     if "p" in summary.columns:
