@@ -230,3 +230,9 @@ def test_scanner_reads_excel_sheets(tmp_path: Path):
     sheet.append(["Män", 140, 3])
     book.save(tmp_path / "b.xlsx")
     assert [f.value for f in find_disclosures(tmp_path / "b.xlsx")] == [2]
+
+
+def test_scanner_reads_thousands_separators_of_both_languages():
+    text = "n = 4,689 (en); n = 4\u00a0689 (sv); 1,5 brott per person; n = 4.5"
+    assert find_disclosures(text) == []
+    assert [f.value for f in find_disclosures("n = 4, then 3 persons")] == [4, 3]

@@ -35,7 +35,9 @@ COUNT_HEADER = re.compile(
     r"händelser|deltagare|participants|episod)",
     re.IGNORECASE,
 )
-_NUM = r"(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)"
+# A whole number, with the thousands separators of either language (space, no-break space,
+# narrow no-break space, comma), not followed by a decimal part.
+_NUM = r"(\d{1,3}(?:[ \u00a0\u202f,]\d{3})+|\d+)(?![.,]?\d)"
 #: Free-text forms of a count.
 TEXT_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\bn\s*=\s*" + _NUM, re.IGNORECASE),
@@ -128,7 +130,7 @@ def _as_int(text: str) -> int | None:
     match = _BARE_INT.match(text)
     if match is None:
         return None
-    return int(re.sub(r"[ \u00a0\u202f]", "", match.group(1)))
+    return int(re.sub(r"[ \u00a0\u202f,]", "", match.group(1)))
 
 
 def _small(value: int | None, min_cell: int) -> bool:
