@@ -134,3 +134,10 @@ def test_the_installed_entry_point_runs():
     assert exe is not None, "the `evaluation` console script is not installed in the venv"
     done = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
     assert done.returncode == 0 and "evaluation" in done.stdout
+
+
+def test_report_for_an_unknown_municipality_exits_1_with_the_names(tmp_path: Path, capsys):
+    data = tiny_registers().write(tmp_path / "regs")
+    argv = ["report", "--data", str(data), "--out", str(tmp_path / "r"), "--municipality", "X"]
+    assert main(argv) == 1
+    assert "Botkyrka, Göteborg, Malmö, Stockholm" in capsys.readouterr().err

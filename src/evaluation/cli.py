@@ -204,6 +204,14 @@ def _report(args: argparse.Namespace) -> int:
     except RegisterError as err:
         print(f"cannot build the report: {err}", file=sys.stderr)
         return 1
+    names = sorted(registers.persons["municipality"].dropna().unique().tolist())
+    if args.municipality is not None and args.municipality not in names:
+        print(
+            f"no person in {args.data} lives in {args.municipality!r}; "
+            f"the municipalities are {', '.join(names)}",
+            file=sys.stderr,
+        )
+        return 1
     truth = _read_truth(args.data)
     common: dict[str, Any] = {
         "lang": args.lang,
@@ -212,7 +220,6 @@ def _report(args: argparse.Namespace) -> int:
         "width": args.width,
     }
     if args.all_municipalities:
-        names = sorted(registers.persons["municipality"].dropna().unique().tolist())
         written = []
         for name in tqdm(names, desc="report", unit="municipality", disable=None, file=sys.stderr):
             out = args.out / _slug(name)
@@ -221,7 +228,11 @@ def _report(args: argparse.Namespace) -> int:
             f"wrote {len(written)} reports into {args.out} in {time.perf_counter() - started:.0f} s"
         )
         return 0
-    with tqdm(desc="report", unit="section", disable=None, file=sys.stderr) as bar:
+    from evaluation.report._sections import SECTIONS
+
+    with tqdm(
+        total=len(SECTIONS), desc="report", unit="section", disable=None, file=sys.stderr
+    ) as bar:
         page = build_report(
             registers, args.out, municipality=args.municipality, progress=bar.update, **common
         )
