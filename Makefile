@@ -34,13 +34,13 @@ browser:
 
 test: $(VENV)/.installed-dev browser
 	$(BIN)/python -m pytest -n 2 tests src
-	$(BIN)/python -m pytest -n 2 -p no:doctest -o addopts="" --nbval-lax notebooks/
+	$(BIN)/python -m pytest -n 2 --dist loadfile -p no:doctest -o addopts="" --nbval-lax notebooks/
 
 test-fast: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n 2 -m "not slow" tests src
 
 test-notebooks: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -n 2 -p no:doctest -o addopts="" --nbval-lax notebooks/
+	$(BIN)/python -m pytest -n 2 --dist loadfile -p no:doctest -o addopts="" --nbval-lax notebooks/
 
 lab: $(VENV)/.installed-dev
 	$(BIN)/jupyter lab notebooks/
