@@ -108,8 +108,12 @@ pd.testing.assert_frame_equal(
 )
 programme = relapse_cohort(local, definition="bra-final", population="programme", rng=SEED)
 flow = flow_data(programme.flow, min_cell=min_cell)
-flow_written = pd.read_csv(out / "figures" / "flow_programme.data.csv", encoding="utf-8-sig")
-assert flow_written["n_persons"].fillna(-1).tolist() == flow["n_persons"].fillna(-1).tolist()
+flow_written = pd.read_csv(
+    out / "figures" / "flow_programme.data.csv", encoding="utf-8-sig", keep_default_na=False
+)
+for column in ("n_persons", "n_entries"):
+    shown = pd.to_numeric(flow_written[column].replace("", None)).fillna(-1).tolist()
+    assert shown == flow[column].fillna(-1).tolist(), column
 # The flow accounts for every person of the municipality (before disclosure control).
 counts = programme.flow.loc[programme.flow["stage"] == "persons", "n_persons"].astype(int)
 assert counts.iloc[0] == len(local.persons) == counts.iloc[1:].sum()

@@ -112,12 +112,13 @@ def data_section(report: ReportBuilder, cohorts: Cohorts, truth: Mapping[str, An
             key=key,
             caption=label(caption_key, lang),
             data=flow,
-            aspect=0.55,
+            aspect=0.7,
         )
         counts = pd.DataFrame(
             {"n_persons": cohort.flow.loc[cohort.flow["stage"] == "persons", "n_persons"]}
         ).reset_index(drop=True)
-        counts.index = [reason_label(r, lang) for r in flow["reason"]]
+        persons_rows = flow[flow["stage"] == "persons"]
+        counts.index = [reason_label(r, lang) for r in persons_rows["reason"]]
         suppressed = suppress_small_cells(
             counts.astype("int64"), min_cell=m, total_row=counts.index[0]
         )

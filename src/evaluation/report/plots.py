@@ -25,8 +25,10 @@ from evaluation.report.theme import HATCHES, current_lang, style_for
 __all__ = ["flow_data", "flow_diagram", "milestone_data", "milestone_bars", "reason_label"]
 
 
-def reason_label(reason: str, lang: str) -> str:
+def reason_label(reason: str, lang: str, *, short: bool = False) -> str:
     """A flow-table reason in ``lang``: the label ``flow_<slug>`` when there is one.
+
+    With ``short``, the label ``flow_short_<slug>`` is preferred (for small boxes).
 
     Examples
     --------
@@ -34,17 +36,26 @@ def reason_label(reason: str, lang: str) -> str:
     'Ingår'
     """
     text = re.sub(r"^excluded:\s*", "", str(reason))
-    key = "flow_" + re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-    return label(key, lang) if has_label(key) else text
+    slug = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    for key in ([f"flow_short_{slug}"] if short else []) + [f"flow_{slug}"]:
+        if has_label(key):
+            return label(key, lang)
+    return text
 
 
 def flow_data(flow: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
-    """The persons rows of a cohort's flow table after disclosure control.
+    """A cohort's flow table after disclosure control: persons rows, then window rows.
 
-    The first row (every person in the registers) is the total; the exclusions and the
-    included row add up to it, so secondary suppression protects them against subtraction.
-    Returns columns ``reason``, ``n_persons``, ``n_entries`` (NaN where suppressed or not
-    applicable) and ``suppressed``.
+    Persons rows: the first row (every person in the registers) is the total; the exclusions
+    and the included row add up to it. Window rows: for each follow-up window, the measured
+    entries and the reasons a window could not be measured add up to the included entries.
+    Secondary suppression protects both sets of relations against subtraction.
+
+    Returns
+    -------
+    DataFrame
+        ``stage``, ``window``, ``reason``, ``n_persons``, ``n_entries`` (NaN where suppressed
+        or not applicable) and ``suppressed``.
     """
     missing = {"stage", "reason", "n_persons", "n_entries"} - set(flow.columns)
     if missing:
@@ -58,15 +69,44 @@ def flow_data(flow: pd.DataFrame, *, min_cell: int = DEFAULT_MIN_CELL) -> pd.Dat
     )
     s = suppress_small_cells(counts, min_cell=min_cell, total_row=0)
     entries = pd.to_numeric(persons["n_entries"], errors="coerce").astype("float64")
+    included_entries = entries.iloc[-1]
     entries_hidden = (entries >= 1) & (entries < min_cell)
-    return pd.DataFrame(
-        {
-            "reason": persons["reason"].astype(str),
-            "n_persons": s.table["n_persons"],
-            "n_entries": entries.mask(entries_hidden),
-            "suppressed": s.mask["n_persons"],
-        }
-    )
+    parts = [
+        pd.DataFrame(
+            {
+                "stage": "persons",
+                "window": "",
+                "reason": persons["reason"].astype(str),
+                "n_persons": s.table["n_persons"],
+                "n_entries": entries.mask(entries_hidden),
+                "suppressed": s.mask["n_persons"],
+            }
+        )
+    ]
+    if "window" not in flow.columns:  # a flow table without window rows
+        flow = flow.assign(window="")
+    windows = flow[flow["stage"] == "window"]
+    for window in dict.fromkeys(windows["window"]):
+        rows = windows[windows["window"] == window].reset_index(drop=True)
+        n = pd.to_numeric(rows["n_entries"]).astype("float64").tolist()
+        table = pd.DataFrame({"n_entries": [included_entries, *n]})
+        w = suppress_small_cells(table, min_cell=min_cell, total_row=0)
+        shown = w.table["n_entries"].iloc[1:].reset_index(drop=True)
+        hidden = w.mask["n_entries"].iloc[1:].reset_index(drop=True)
+        n_persons = pd.to_numeric(rows["n_persons"]).astype("float64")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "stage": "window",
+                    "window": str(window),
+                    "reason": rows["reason"].astype(str),
+                    "n_persons": n_persons.mask((n_persons >= 1) & (n_persons < min_cell)),
+                    "n_entries": shown,
+                    "suppressed": hidden,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 def _n(value: float, lang: str) -> str:
@@ -76,16 +116,17 @@ def _n(value: float, lang: str) -> str:
 def flow_diagram(
     flow: pd.DataFrame, *, ax: Axes | None = None, min_cell: int = DEFAULT_MIN_CELL
 ) -> Axes:
-    """A CONSORT-style flow diagram of a cohort: everyone, each exclusion, the included.
+    """A CONSORT-style flow diagram of a cohort: everyone, exclusions, the included, windows.
 
     Parameters
     ----------
     flow : DataFrame
-        ``Cohort.flow`` (columns ``stage``, ``reason``, ``n_persons``, ``n_entries``).
+        ``Cohort.flow`` (columns ``stage``, ``window``, ``reason``, ``n_persons``,
+        ``n_entries``).
     ax : Axes, optional
         Where to draw (a new figure's axes otherwise).
     min_cell : int
-        Disclosure threshold for the counts in the boxes.
+        Disclosure threshold for the counts in the boxes (see :func:`flow_data`).
 
     Examples
     --------
@@ -100,15 +141,19 @@ def flow_diagram(
     """
     lang = current_lang()
     data = flow_data(flow, min_cell=min_cell)
+    persons = data[data["stage"] == "persons"].reset_index(drop=True)
+    windows = data[data["stage"] == "window"]
     ax = _axes(ax)
     ax.set_axis_off()
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     box = {"boxstyle": "square,pad=0.5", "facecolor": "white", "edgecolor": "#333333", "lw": 0.8}
-    top, excluded, included = data.iloc[0], data.iloc[1:-1], data.iloc[-1]
+    arrow = {"arrowstyle": "-|>", "color": "#333333", "lw": 0.8}
+    top, excluded, included = persons.iloc[0], persons.iloc[1:-1], persons.iloc[-1]
+    y_included = 0.45 if len(windows) else 0.12
     ax.text(
         0.3,
-        0.88,
+        0.92,
         f"{reason_label(top['reason'], lang)}\nn = {_n(top['n_persons'], lang)}",
         ha="center",
         va="center",
@@ -121,7 +166,7 @@ def flow_diagram(
     )
     ax.text(
         0.3,
-        0.12,
+        y_included,
         f"{reason_label(included['reason'], lang)}\n"
         f"n = {_n(included['n_persons'], lang)}{entry_text}",
         ha="center",
@@ -129,8 +174,8 @@ def flow_diagram(
         bbox=box,
         fontsize=8,
     )
-    arrow = {"arrowstyle": "-|>", "color": "#333333", "lw": 0.8}
-    ax.annotate("", xy=(0.3, 0.2), xytext=(0.3, 0.8), arrowprops=arrow)
+    ax.annotate("", xy=(0.3, y_included + 0.09), xytext=(0.3, 0.85), arrowprops=arrow)
+    y_excluded = (0.92 + y_included) / 2
     if len(excluded):
         # Reasons that excluded nobody are left out of the box (they stay in the table).
         lines = [
@@ -138,11 +183,27 @@ def flow_diagram(
             for r, n in zip(excluded["reason"], excluded["n_persons"], strict=True)
             if not n == 0
         ]
-        ax.text(
-            0.62, 0.5, "\n".join(lines), ha="left", va="center", bbox=box, fontsize=7, wrap=True
-        )
-        ax.annotate("", xy=(0.6, 0.5), xytext=(0.3, 0.5), arrowprops=arrow)
+        ax.text(0.62, y_excluded, "\n".join(lines), ha="left", va="center", bbox=box, fontsize=7)
+        ax.annotate("", xy=(0.6, y_excluded), xytext=(0.3, y_excluded), arrowprops=arrow)
+    names = list(dict.fromkeys(windows["window"]))
+    for k, window in enumerate(names):
+        x = (k + 0.5) / len(names)
+        rows = windows[windows["window"] == window]
+        lines = [_window_title(window, lang)]
+        lines += [
+            f"{reason_label(r, lang, short=True)}: {_n(n, lang)}"
+            for r, n in zip(rows["reason"], rows["n_entries"], strict=True)
+            if not n == 0
+        ]
+        ax.text(x, 0.1, "\n".join(lines), ha="center", va="center", bbox=box, fontsize=6.5)
+        ax.annotate("", xy=(x, 0.2), xytext=(0.3, y_included - 0.08), arrowprops=arrow)
     return ax
+
+
+def _window_title(window: str, lang: str) -> str:
+    """'1y' -> 'Inom 1 år' (the label ``window_1y``), else the window as written."""
+    key = f"window_{window}"
+    return label(key, lang) if has_label(key) else str(window)
 
 
 def milestone_data(
