@@ -77,7 +77,6 @@ class _People:
         self.pnr_rows = looks_like_personnummer(ids)
         self.pnr = self.pnr_rows[first]
         self.birth = persons["birth_date"].to_numpy()[first] if birth_ok else None
-        self.exit: np.ndarray | None = None
 
     def codes(self, ids: pd.Series) -> np.ndarray:
         # Arrow hashes the id bytes in C++, about three times faster than a pandas Index of
