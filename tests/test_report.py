@@ -146,3 +146,22 @@ def test_figures_export_at_journal_and_a4_width(tmp_path: Path, width: str, inch
     # bbox="tight" trims the margins and the caption may stick out a little: within 15 %.
     assert width_in == pytest.approx(inches, rel=0.15)
     assert written.caption == "Figure 2. A line"
+
+
+def test_excel_cells_are_numbers_where_the_text_is_a_whole_number(tmp_path: Path):
+    from evaluation.report.tables import ReportTable, write_excel
+
+    cells = pd.DataFrame(
+        {"Grupp": ["Samtliga", "Kvinnor"], "Antal": ["1\xa0234", ".."], "Andel": ["1,5", "0"]}
+    )
+    table = ReportTable(key="t", title="T", table=cells, footnotes=("Not.",), number=3)
+    write_excel([table], tmp_path / "t.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "t.xlsx", read_only=True)
+    try:
+        rows = [list(r) for r in book["Tabell 3"].iter_rows(values_only=True)]
+    finally:
+        book.close()
+    assert rows[0] == ["Tabell 3. T", None, None]
+    assert rows[3] == ["Samtliga", 1234, "1,5"]
+    assert rows[4] == ["Kvinnor", "..", 0]
+    assert rows[-1][0] == "Not."

@@ -60,14 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate registers of a gang-involved population, with programme "
         "episodes whose true effect is known, and write them with meta.json and truth.json.",
     )
-    sim.add_argument("--seed", type=int, required=True, help="random seed (same seed, same files)")
+    sim.add_argument(
+        "--seed", type=int, metavar="N", required=True, help="random seed (same seed, same files)"
+    )
     sim.add_argument(
         "--persons",
         type=_positive_int,
+        metavar="N",
         default=None,
         help="number of persons (default: the generator's default, a few thousand)",
     )
-    sim.add_argument("--out", type=Path, required=True, help="folder to write (created)")
+    sim.add_argument(
+        "--out", type=Path, metavar="DIR", required=True, help="folder to write (created)"
+    )
     sim.add_argument(
         "--format", choices=("csv", "parquet"), default="csv", help="file format (default csv)"
     )
@@ -93,12 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--data",
         type=Path,
+        metavar="DIR",
         default=Path("data/synthetic"),
         help="register folder (default data/synthetic); a truth.json there is shown beside "
         "the estimates",
     )
     rep.add_argument(
-        "--out", type=Path, default=Path("reports"), help="output folder (default reports)"
+        "--out",
+        type=Path,
+        metavar="DIR",
+        default=Path("reports"),
+        help="output folder (default reports)",
     )
     rep.add_argument(
         "--lang", choices=("sv", "en"), default="sv", help="language: sv (default) or en"
@@ -113,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument(
         "--all-municipalities",
         action="store_true",
-        help="build one report per municipality, each in OUT/<municipality>/",
+        help="build one report per municipality, each in its own folder OUT/<name> (the "
+        "name in lower-case ASCII: OUT/malmo, OUT/goteborg, ...)",
     )
     rep.add_argument(
         "--width",
@@ -124,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--min-cell",
         type=_positive_int,
+        metavar="N",
         default=5,
         help="disclosure threshold: counts from 1 to N-1 are suppressed (default 5)",
     )
