@@ -190,7 +190,10 @@ def fine_gray(
     by forward and backward cumulative sums after one sort (Kawaguchi et al. 2020), so a fit
     costs O(n log n + n p^2) per Newton step instead of crr's O(n^2). Ties use Breslow's
     approximation, as crr. With ``strata``, G of a stratum is 0 after the last time
-    observed in it (both R functions do the same). The ``crr`` censoring term follows
+    observed in it (both R functions do the same). ``strata`` equals crr's ``cengroup``;
+    with ``convention="finegray"`` it is not R's ``finegray(... + strata(s))`` followed by
+    an unstratified ``coxph``, which splits a competing exit's rows only at the failure
+    times of its own stratum. The ``crr`` censoring term follows
     cmprsk 2.2's ``crrvv`` (per censoring stratum); with case weights it is our extension:
     the influence of person i is ``w_i eta_i + psi_i``, psi from the unweighted censoring
     Kaplan–Meier (no R function computes it).
