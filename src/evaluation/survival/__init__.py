@@ -1,6 +1,8 @@
 """Survival estimators: Kaplan–Meier, log-rank tests, RMST, Cox, AFT and competing risks."""
 
+from evaluation.survival.cause_specific import CauseSpecificCoxResult, cause_specific_cox
 from evaluation.survival.competing import CumulativeIncidence, cumulative_incidence
+from evaluation.survival.fine_gray import FineGrayResult, fine_gray
 from evaluation.survival.gray import GrayTestResult, gray_test
 from evaluation.survival.km import SurvivalCurves, kaplan_meier
 from evaluation.survival.logrank import LogRankResult, logrank
@@ -21,9 +23,13 @@ __all__ = [
     "cox_zph",
     "forest_plot",
     "window_logistic",
+    "CauseSpecificCoxResult",
     "CumulativeIncidence",
+    "FineGrayResult",
     "GrayTestResult",
+    "cause_specific_cox",
     "cumulative_incidence",
+    "fine_gray",
     "gray_test",
     "LogRankResult",
     "RMSTResult",
@@ -32,5 +38,3 @@ __all__ = [
     "logrank",
     "rmst",
 ]
-from evaluation.survival.fine_gray import FineGrayResult, fine_gray
-from evaluation.survival.cause_specific import CauseSpecificCoxResult, cause_specific_cox
