@@ -198,6 +198,7 @@ def _retention_by_municipality(
         caption=label("report_fig_retention_municipality", lang, min_n=max(m, 20)),
         data=pd.DataFrame({"municipality": shown, "n_episodes": counts[shown].to_numpy()}),
         aspect=0.34 * nrows,
+        width="a4",
     )
     if hidden:
         report.text(section, label("report_retention_hidden", lang, names=", ".join(hidden)))

@@ -113,6 +113,7 @@ def data_section(report: ReportBuilder, cohorts: Cohorts, truth: Mapping[str, An
             caption=label(caption_key, lang),
             data=flow,
             aspect=0.7,
+            width="a4",
         )
         counts = pd.DataFrame(
             {"n_persons": cohort.flow.loc[cohort.flow["stage"] == "persons", "n_persons"]}

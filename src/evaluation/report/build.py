@@ -96,15 +96,20 @@ class ReportBuilder:
         caption: str,
         data: pd.DataFrame | None = None,
         aspect: float = 0.62,
+        width: str | None = None,
         nrows: int = 1,
         height_ratios: list[float] | None = None,
         fig: Figure | None = None,
     ) -> ReportFigure:
-        """Draw a figure with ``draw(axes)`` under the theme, export it and place it."""
+        """Draw a figure with ``draw(axes)`` under the theme, export it and place it.
+
+        ``width`` overrides the report's figure width (diagrams and panels of several
+        municipalities need the full A4 width to stay legible).
+        """
         with theme(self.lang):
             if fig is None:
                 fig, axes = new_figure(
-                    self.width, aspect=aspect, nrows=nrows, height_ratios=height_ratios
+                    width or self.width, aspect=aspect, nrows=nrows, height_ratios=height_ratios
                 )
                 draw(axes)
             written = export_figure(
