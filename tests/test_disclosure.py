@@ -236,3 +236,37 @@ def test_scanner_reads_thousands_separators_of_both_languages():
     text = "n = 4,689 (en); n = 4\u00a0689 (sv); 1,5 brott per person; n = 4.5"
     assert find_disclosures(text) == []
     assert [f.value for f in find_disclosures("n = 4, then 3 persons")] == [4, 3]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.sampled_from([0, 1, 2, 3, 4, 6, 9, 25, 80]), min_size=2, max_size=4),
+    st.lists(st.sampled_from([0, 1, 2, 3, 4, 6, 9, 25, 80]), min_size=2, max_size=5),
+    st.integers(1, 3),
+)
+def test_bra_blocks_cannot_give_back_a_suppressed_count(sexes, ages, n_columns):
+    # A Brå table: the total row and two breakdowns (sexes, ages), each block adding up to
+    # the total in every column. The ages are rescaled to the same column total as the sexes.
+    rng = np.random.default_rng(len(sexes) * 10 + len(ages))
+    columns = {}
+    for j in range(n_columns):
+        a = np.array(sexes) + j
+        total = int(a.sum())
+        weights = np.array(ages, float) + 1
+        b = rng.multinomial(total, weights / weights.sum())
+        columns[f"c{j}"] = [total, *a.tolist(), *b.tolist()]
+    index = ["total"] + [f"s{i}" for i in range(len(sexes))] + [f"a{i}" for i in range(len(ages))]
+    t = pd.DataFrame(columns, index=index)
+    groups = [index[1 : 1 + len(sexes)], index[1 + len(sexes) :]]
+    s = suppress_small_cells(t, total_row="total", row_groups=groups)
+    values = t.to_numpy(dtype=float)
+    hidden = s.mask.to_numpy()
+    assert hidden[(values >= 1) & (values < 5)].all()
+    relations = []
+    for j in range(n_columns):
+        for group in groups:
+            rows = [index.index(r) for r in group]
+            relations.append([((i, j), 1.0) for i in rows] + [((0, j), -1.0)])
+    for cell in np.argwhere(hidden):
+        low, high = feasible_range(values, hidden, relations, tuple(cell))
+        assert high - low > 1e-7, f"cell {tuple(cell)} recoverable in\n{t}\n{s.mask}"
