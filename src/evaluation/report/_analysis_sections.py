@@ -39,7 +39,7 @@ def _not_estimable(report: ReportBuilder, section: dict[str, Any], err: Exceptio
 
 
 def curves_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any] | None) -> None:
-    from evaluation.survival import cox, forest_plot, kaplan_meier
+    from evaluation.survival import cox, fine_gray, forest_plot, kaplan_meier
 
     lang, m = report.lang, report.min_cell
     section = report.section("curves", label("report_section_curves", lang))
@@ -91,6 +91,28 @@ def curves_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
             title=label("report_tab_cox", lang),
             lang=lang,
             footnotes=(label("report_footnote_cox", lang),),
+        ),
+    )
+    try:
+        competing = fine_gray(
+            data,
+            COX_FORMULA,
+            duration="duration_days",
+            event="event",
+            cause=1,
+            cluster="person_id",
+        )
+    except EstimationError as err:
+        _not_estimable(report, section, err)
+        return
+    report.table(
+        section,
+        model_table(
+            competing.summary(),
+            key="fine_gray_model",
+            title=label("report_tab_fine_gray", lang),
+            lang=lang,
+            footnotes=(label("report_footnote_fine_gray", lang),),
         ),
     )
 

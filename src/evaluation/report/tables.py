@@ -27,6 +27,7 @@ __all__ = [
     "format_p",
     "model_table",
     "table_from_suppressed",
+    "term_label",
     "write_csv",
     "write_excel",
 ]
@@ -237,9 +238,39 @@ def _header(column: str, lang: str) -> str:
     return label(key, lang) if has_label(key) else column
 
 
-def _term(term: object, lang: str) -> str:
+#: A formula factor term: ``C(sex)[T.M]`` or ``group[T.participant]``.
+_FACTOR = re.compile(r"^(?:C\((?P<cvar>[^,)]+)[^)]*\)|(?P<var>[^\[]+))\[T\.(?P<level>.+)\]$")
+#: Register codes whose label key is not the code itself.
+_LEVEL_KEYS = {"F": "women", "M": "men", "other": "other_municipality"}
+
+
+def term_label(term: object, lang: str = "sv") -> str:
+    """A model term in words: ``C(sex)[T.M]`` -> ``Kön: Män``, ``age`` -> ``Ålder``.
+
+    Variable and level names are looked up in the label table (a level also as its plural,
+    so that ``participant`` finds "Deltagare"); anything not found is shown as it is.
+
+    Examples
+    --------
+    >>> term_label("C(sex)[T.M]"), term_label("C(group)[T.participant]", "en")
+    ('Kön: Män', 'Group: Participants')
+    """
     text = str(term)
-    return label(text, lang) if has_label(text) else text
+    match = _FACTOR.match(text)
+    if match is None:
+        return label(text, lang) if has_label(text) else text
+    var = (match.group("cvar") or match.group("var")).strip()
+    level = match.group("level")
+    var_text = label(var, lang) if has_label(var) else var
+    base = level.replace("-", "_").lower()
+    for key in (_LEVEL_KEYS.get(level, ""), level, base, base + "s"):
+        if key and has_label(key):
+            return f"{var_text}: {label(key, lang)}"
+    return f"{var_text}: {level}"
+
+
+def _term(term: object, lang: str) -> str:
+    return term_label(term, lang)
 
 
 def write_csv(table: ReportTable, folder: str | Path) -> Path:
