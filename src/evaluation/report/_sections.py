@@ -30,6 +30,7 @@ from evaluation.report.plots import (
     milestone_bars,
     milestone_data,
     reason_label,
+    window_bars,
 )
 from evaluation.report.tables import ReportTable, table_from_suppressed
 
@@ -165,6 +166,21 @@ def bra_section(report: ReportBuilder, cohorts: Cohorts, truth: Mapping[str, Any
         key="milestones_by_group",
         caption=label("report_fig_milestones", lang),
         data=bars,
+    )
+    programme = cohorts.programme.data
+    by_municipality = milestone_data(
+        programme.assign(municipality=[value_label(g, lang) for g in programme["municipality"]]),
+        by="municipality",
+        windows=(3,),
+        min_cell=m,
+    )
+    report.figure(
+        section,
+        lambda axes: window_bars(by_municipality, window=3, ax=axes[0]),
+        key="relapse_3y_by_municipality",
+        caption=label("report_fig_by_municipality", lang),
+        data=by_municipality,
+        aspect=0.7,
     )
 
 

@@ -22,7 +22,14 @@ from evaluation.report.formatting import format_number, format_percent
 from evaluation.report.labels import has_label, label
 from evaluation.report.theme import HATCHES, current_lang, style_for
 
-__all__ = ["flow_data", "flow_diagram", "milestone_data", "milestone_bars", "reason_label"]
+__all__ = [
+    "flow_data",
+    "flow_diagram",
+    "milestone_bars",
+    "milestone_data",
+    "reason_label",
+    "window_bars",
+]
 
 
 def reason_label(reason: str, lang: str, *, short: bool = False) -> str:
@@ -318,6 +325,43 @@ def milestone_bars(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     if groups:
         ax.legend(ncols=min(len(groups), 4), loc="upper left")
     ax.grid(axis="x", visible=False)
+    return ax
+
+
+def window_bars(table: pd.DataFrame, *, window: int, ax: Axes | None = None) -> Axes:
+    """Horizontal bars: share relapsed within one window for each group, with intervals.
+
+    ``table`` is :func:`milestone_data`'s output; groups are the rows (Brå's layout, for
+    example one bar per municipality). A suppressed share is drawn as ``..`` and no bar.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"group": ["A", "B"], "window": [3, 3], "n": [40, 4],
+    ...     "n_events": [20, 2], "estimate": [0.5, None], "ci_lower": [0.35, None],
+    ...     "ci_upper": [0.65, None]})
+    >>> ax = window_bars(t, window=3)
+    >>> [t.get_text() for t in ax.texts]
+    ['..']
+    """
+    lang = current_lang()
+    ax = _axes(ax)
+    rows = table[table["window"] == window].reset_index(drop=True)
+    y = np.arange(len(rows))[::-1]
+    est = rows["estimate"].to_numpy(dtype=float)
+    ax.barh(y, np.nan_to_num(est), height=0.7, color=style_for(0)["color"])
+    err = np.vstack(
+        [est - rows["ci_lower"].to_numpy(float), rows["ci_upper"].to_numpy(float) - est]
+    )
+    ax.errorbar(est, y, xerr=err, fmt="none", ecolor="#222222", elinewidth=0.8, capsize=2)
+    for yi, e in zip(y, est, strict=True):
+        if np.isnan(e):
+            ax.text(0.01, yi, SUPPRESSED, ha="left", va="center", fontsize=7)
+    ax.set_yticks(y)
+    ax.set_yticklabels(rows["group"].astype(str).tolist())
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(lambda v, _pos: format_percent(v, lang) + " %")
+    ax.set_xlabel(label("share_relapsed", lang))
+    ax.grid(axis="y", visible=False)
     return ax
 
 
