@@ -16,7 +16,7 @@ __all__ = ["Cohort", "FLOW_COLUMNS", "person_flow"]
 FLOW_COLUMNS = ["stage", "window", "reason", "n_persons", "n_entries"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Cohort:
     """An analysis table built from registers, with the flow of exclusions behind it.
 
@@ -56,6 +56,10 @@ class Cohort:
     def summary(self) -> pd.DataFrame:
         """The flow table (what the cohort is made of)."""
         return self.flow.copy()
+
+    def __repr__(self) -> str:
+        name = getattr(self.definition, "name", None) or dict(self.definition).get("name", "")
+        return f"Cohort({name!r}, rows={self.n}, persons={self.n_persons})"
 
     def _repr_html_(self) -> str:
         name = getattr(self.definition, "name", None) or dict(self.definition).get("name", "")
