@@ -381,8 +381,10 @@ def _flow(
 ) -> pd.DataFrame:
     """Every person once: participant, started but excluded (by reason), comparison, neither."""
     pid = registers.persons["person_id"].astype(str).to_numpy()
-    in_data = np.isin(pid, data["person_id"].unique())
-    is_part = np.isin(pid, data.loc[data["treated"] == 1, "person_id"].unique())
+    # pandas' hash-based isin: numpy's on strings is quadratic at a million persons.
+    ids = pd.Index(pid)
+    in_data = ids.isin(data["person_id"].unique())
+    is_part = ids.isin(data.loc[data["treated"] == 1, "person_id"].unique())
     rows: list[dict[str, Any]] = [
         {"reason": "persons in registers", "n_persons": n, "n_entries": pd.NA}
     ]
@@ -394,7 +396,9 @@ def _flow(
             "n_entries": int((data["treated"] == 1).sum()),
         }
     )
-    eligible_unmatched = np.isin(pid, pid[part]) & ~is_part
+    eligible_unmatched = np.zeros(n, dtype=bool)
+    eligible_unmatched[part] = True
+    eligible_unmatched &= ~is_part
     if eligible_unmatched.any():
         rows.append(
             {
