@@ -1,16 +1,16 @@
 """Survival estimators: Kaplan–Meier, log-rank tests, RMST, Cox, AFT and competing risks."""
 
+from evaluation.survival.aft import AFTResult, aft
 from evaluation.survival.cause_specific import CauseSpecificCoxResult, cause_specific_cox
 from evaluation.survival.competing import CumulativeIncidence, cumulative_incidence
+from evaluation.survival.cox import CoxResult, cox
 from evaluation.survival.fine_gray import FineGrayResult, fine_gray
+from evaluation.survival.forest import forest_plot
 from evaluation.survival.gray import GrayTestResult, gray_test
 from evaluation.survival.km import SurvivalCurves, kaplan_meier
+from evaluation.survival.logistic import WindowLogisticResult, window_logistic
 from evaluation.survival.logrank import LogRankResult, logrank
 from evaluation.survival.rmst import RMSTResult, rmst
-from evaluation.survival.aft import AFTResult, aft
-from evaluation.survival.cox import CoxResult, cox
-from evaluation.survival.forest import forest_plot
-from evaluation.survival.logistic import WindowLogisticResult, window_logistic
 from evaluation.survival.zph import ZphResult, cox_zph
 
 __all__ = [
