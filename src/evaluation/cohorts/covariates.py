@@ -83,8 +83,21 @@ def person_codes(persons: pd.DataFrame, ids: pd.Series | np.ndarray, *, table: s
     if not index.is_unique:
         raise EstimationError("persons.person_id has duplicate ids")
     # Ids are strings in the registers; an object-to-str copy of millions of ids costs more
-    # than the hash look-up itself, so the values are looked up as they are.
-    codes = index.get_indexer(pd.Index(ids)).astype(np.int64)
+    # than the hash look-up itself, so the values are looked up as they are. Register tables
+    # usually list a person's rows together: then only the first id of each run is hashed.
+    values = np.asarray(ids)
+    if len(values) > 1:
+        head = np.empty(len(values), dtype=bool)
+        head[0] = True
+        np.not_equal(values[1:], values[:-1], out=head[1:])
+        starts = np.flatnonzero(head)
+    else:
+        starts = np.arange(len(values))
+    if len(starts) < 0.5 * len(values):
+        lengths = np.diff(np.append(starts, len(values)))
+        codes = np.repeat(index.get_indexer(pd.Index(values[starts])), lengths).astype(np.int64)
+    else:
+        codes = index.get_indexer(pd.Index(values)).astype(np.int64)
     bad = np.flatnonzero(codes < 0)
     if len(bad):
         first = ", ".join(map(str, np.asarray(ids)[bad[:5]]))
