@@ -159,6 +159,8 @@ def test_concordance(scenarios: dict, name: str) -> None:
         rtol=1e-9,
     )
     assert res.concordance == pytest.approx(r["concordance"][4], rel=1e-12)
+    # R's infinitesimal-jackknife standard error (cluster-summed for clustered fits).
+    assert got["se"] == pytest.approx(r["concordance_se"], rel=1e-9)
 
 
 @pytest.mark.parametrize("name", ["plain", "strata", "weights", "entry", "synthetic"])

@@ -455,13 +455,11 @@ def _prefix_counts(
     return total
 
 
-def concordance(prep: Prepared, eta: FloatArray) -> tuple[float, float, float, float]:
-    """Weighted counts of concordant, discordant, tied-on-predictor and tied-on-time pairs.
+def _event_side(prep: Prepared, eta: FloatArray) -> tuple[FloatArray, ...]:
+    """Per event: weighted counts of comparable rows below / at-or-below its predictor.
 
-    As R's ``concordance(coxph fit)``: for each event, the comparable rows are those at risk
-    at its time in its stratum other than the events at that same time (those are
-    ``tied.y``); a higher linear predictor with the earlier event is concordant; pairs are
-    weighted by the product of case weights.
+    The comparable rows of an event are those at risk at its time in its stratum other
+    than the events at that same time (those are tied on time).
     """
     w = prep.weights
     rows = prep.event_rows
@@ -493,19 +491,71 @@ def concordance(prep: Prepared, eta: FloatArray) -> tuple[float, float, float, f
     order = np.argsort(keys, kind="stable")
     sk = keys[order]
     cw = np.concatenate([[0.0], np.cumsum(wq[order])])
-    base = grp * np.int64(nr + 1)
-    t_below = cw[np.searchsorted(sk, keys, "left")] - cw[np.searchsorted(sk, base, "left")]
-    t_below_eq = cw[np.searchsorted(sk, keys + 1, "left")] - cw[np.searchsorted(sk, base, "left")]
+    base = cw[np.searchsorted(sk, grp * np.int64(nr + 1), "left")]
+    below -= cw[np.searchsorted(sk, keys, "left")] - base
+    below_eq -= cw[np.searchsorted(sk, keys + 1, "left")] - base
     t_all = np.bincount(grp, weights=wq, minlength=prep.group_n.size)[grp]
-    below -= t_below
-    below_eq -= t_below_eq
     comparable = at_risk - t_all
+    return rank, below, below_eq, comparable, t_all
+
+
+def concordance(prep: Prepared, eta: FloatArray) -> tuple[float, float, float, float]:
+    """Weighted counts of concordant, discordant, tied-on-predictor and tied-on-time pairs.
+
+    As R's ``concordance(coxph fit)``: for each event, the comparable rows are those at risk
+    at its time in its stratum other than the events at that same time (those are
+    ``tied.y``); a higher linear predictor with the earlier event is concordant; pairs are
+    weighted by the product of case weights.
+    """
+    wq = prep.weights[prep.event_rows]
+    _, below, below_eq, comparable, t_all = _event_side(prep, eta)
     concordant = float(np.dot(wq, below))
     tied_x = float(np.dot(wq, below_eq - below))
     discordant = float(np.dot(wq, comparable - below_eq))
     # Each tied-time pair of events is seen from both sides.
     tied_y = float(np.dot(wq, t_all - wq)) / 2.0
     return concordant, discordant, tied_x, tied_y
+
+
+def concordance_influence(prep: Prepared, eta: FloatArray) -> tuple[FloatArray, ...]:
+    """Per row: weighted counts of the concordant, discordant and tied-x pairs it is in.
+
+    A row is in pairs as the event (partners weighted by their weights) and as the
+    comparator of earlier events (weighted by the events' weights): R's ``influence``
+    matrix of ``concordancefit``, from which its infinitesimal-jackknife variance comes.
+    """
+    w = prep.weights
+    n = w.size
+    rows = prep.event_rows
+    grp = prep.event_group
+    rank, below, below_eq, comparable, _ = _event_side(prep, eta)
+    conc = np.zeros(n)
+    disc = np.zeros(n)
+    tie = np.zeros(n)
+    conc[rows] += below
+    tie[rows] += below_eq - below
+    disc[rows] += comparable - below_eq
+    # As the comparator: the events of the tie groups the row is at risk in, except its
+    # own group when it is itself an event (tied on time).
+    nr = int(rank.max()) + 1 if n else 0
+    ev_order = np.argsort(grp, kind="stable")
+    ev_rank = rank[rows][ev_order]
+    ev_w = w[rows][ev_order]
+    first = np.searchsorted(grp[ev_order], np.arange(prep.group_n.size + 1))
+    hi = prep.row_hi.copy()
+    hi[rows] = grp
+    P_lo, P_hi = first[prep.row_lo], first[hi]
+    P = np.concatenate([P_hi, P_lo, P_hi, P_lo])
+    R = np.concatenate([rank + 1, rank + 1, rank, rank])
+    c = _prefix_counts(ev_rank, ev_w, P, R, nr)
+    at_or_below = c[:n] - c[n : 2 * n]  # events whose predictor is <= the row's
+    strictly_below = c[2 * n : 3 * n] - c[3 * n :]
+    cum = np.concatenate([[0.0], np.cumsum(ev_w)])
+    total = cum[P_hi] - cum[P_lo]
+    conc += total - at_or_below
+    disc += strictly_below
+    tie += at_or_below - strictly_below
+    return conc, disc, tie
 
 
 def _band(values: FloatArray, order: IntArray, lo: IntArray, hi: IntArray) -> FloatArray:

@@ -119,12 +119,26 @@ class CoxResult:
         return float(self.concordance_table()["concordance"].iloc[0])
 
     def concordance_table(self) -> pd.DataFrame:
-        """Concordant, discordant, tied pairs (weighted) and the concordance, as R counts them."""
+        """Concordant, discordant, tied pairs (weighted), the concordance and its standard
+        error, as R's ``concordance(fit)`` counts them.
+
+        The standard error is R's infinitesimal jackknife, summed within clusters for a
+        cluster-robust fit (as ``coxph`` passes its cluster to ``concordancefit``).
+        """
         if "concordance" not in self._cache:
             m = self._model
             eta = m.prep.X @ self.coef
             c, d, tx, ty = _cox_fit.concordance(m.prep, eta)
-            value = (c + tx / 2) / (c + d + tx) if c + d + tx > 0 else np.nan
+            npair = c + d + tx
+            value = (c + tx / 2) / npair if npair > 0 else np.nan
+            se = np.nan
+            if npair > 0:
+                conc, disc, tie = _cox_fit.concordance_influence(m.prep, eta)
+                somer = (c - d) / npair
+                dfbeta = m.prep.weights * ((conc - disc) - somer * (conc + disc + tie)) / npair
+                if m.cluster_codes is not None:
+                    dfbeta = np.bincount(m.cluster_codes, weights=dfbeta).astype(float)
+                se = float(np.sqrt(np.sum(dfbeta**2) / 4))
             self._cache["concordance"] = pd.DataFrame(
                 {
                     "concordant": [c],
@@ -132,6 +146,7 @@ class CoxResult:
                     "tied_x": [tx],
                     "tied_y": [ty],
                     "concordance": [value],
+                    "se": [se],
                 }
             )
         return self._cache["concordance"].copy()
