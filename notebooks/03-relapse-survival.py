@@ -153,7 +153,7 @@ summary = model.summary()
 summary
 
 # %%
-model.tests, model.concordance
+model.tests, model.concordance_table()
 
 # %%
 with theme("sv"):
