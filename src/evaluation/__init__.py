@@ -31,12 +31,17 @@ _LAZY: dict[str, str] = {
     "SimulationConfig": "evaluation.synthetic",
     "SimulatedRegisters": "evaluation.synthetic",
     "simulate_registers": "evaluation.synthetic",
+    "write_synthetic": "evaluation.synthetic",
+    "load_truth": "evaluation.synthetic",
     # cohorts
     "Cohort": "evaluation.cohorts",
     "RelapseDefinition": "evaluation.cohorts",
     "relapse_cohort": "evaluation.cohorts",
     "retention_cohort": "evaluation.cohorts",
     "relapse_table": "evaluation.cohorts",
+    "covariates_at": "evaluation.cohorts",
+    "retention_measures": "evaluation.cohorts",
+    "landmark_cohort": "evaluation.cohorts",
     # survival
     "kaplan_meier": "evaluation.survival",
     "logrank": "evaluation.survival",
@@ -45,6 +50,7 @@ _LAZY: dict[str, str] = {
     "aft": "evaluation.survival",
     "rmst": "evaluation.survival",
     "window_logistic": "evaluation.survival",
+    "forest_plot": "evaluation.survival",
     # competing risks
     "cumulative_incidence": "evaluation.survival",
     "gray_test": "evaluation.survival",
@@ -57,10 +63,12 @@ _LAZY: dict[str, str] = {
     "balance": "evaluation.effects",
     "estimate_programme_effect": "evaluation.effects",
     "e_value": "evaluation.effects",
+    "confounding_check": "evaluation.effects",
     # report
     "theme": "evaluation.report",
     "suppress_small_cells": "evaluation.report",
     "build_report": "evaluation.report",
+    "find_disclosures": "evaluation.report",
 }
 
 __all__ = [
