@@ -61,6 +61,23 @@ def plus_years(days: np.ndarray, years: float) -> np.ndarray:
     return _shift_months(days, months)
 
 
+def year_of(days: np.ndarray) -> np.ndarray:
+    """Calendar year of day numbers (through a per-day table when rows share days)."""
+    days = np.asarray(days, dtype=np.int64)
+    if days.size == 0:
+        return days.copy()
+
+    def direct(d: np.ndarray) -> np.ndarray:
+        return (_ORIGIN + d.astype("timedelta64[D]")).astype("datetime64[Y]").astype(
+            np.int64
+        ) + 1970
+
+    lo, hi = int(days.min()), int(days.max())
+    if days.size > 64 and hi - lo < days.size:
+        return direct(np.arange(lo, hi + 1, dtype=np.int64))[days - lo]
+    return direct(days)
+
+
 def _shift_months(days: np.ndarray, months: int) -> np.ndarray:
     d = _ORIGIN + days.astype("timedelta64[D]")
     month_start = d.astype("datetime64[M]")

@@ -17,10 +17,10 @@ from evaluation._errors import EstimationError, RegisterError
 from evaluation.cohorts._keyed import (
     KeyedDates,
     KeyedIntervals,
-    from_days,
     minus_years,
     sorted_unique,
     to_days,
+    year_of,
 )
 
 if TYPE_CHECKING:
@@ -297,7 +297,7 @@ def covariate_columns(registers: Registers, codes: np.ndarray, t: np.ndarray) ->
     last = decisions.last_before(codes, t)
     out["days_since_last_decision"] = np.where(last >= 0, t - last, np.nan)
     out["municipality"] = persons["municipality"].to_numpy()[codes]
-    out["entry_year"] = from_days(t).astype("datetime64[Y]").astype(np.int64) + 1970
+    out["entry_year"] = year_of(t)
     if "affiliation" in persons.columns:
         out["affiliation"] = persons["affiliation"].to_numpy()[codes]
     return out

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from evaluation.cohorts._keyed import NEVER, KeyedIntervals, to_days
+from evaluation.cohorts._keyed import NEVER, SPAN, KeyedIntervals, make_keys, to_days
 from evaluation.cohorts.covariates import table_codes
 
 if TYPE_CHECKING:
@@ -86,63 +86,48 @@ def entry_events(
         ``referral``, ``programme_municipality``, ``exit_reason``. Sorted by person, day
         and kind, one row per person, day and kind.
     """
-    parts = []
+    codes_parts: list[np.ndarray] = []
+    day_parts: list[np.ndarray] = []
+    kind_parts: list[np.ndarray] = []
+    src_parts: list[np.ndarray] = []  # row in programme for programme starts, else -1
     if "release" in kinds:
         cus = registers.custody
         m = (
             cus["kind"].astype(str).isin(CUSTODIAL_KINDS).to_numpy()
             & cus["end_date"].notna().to_numpy()
         )
-        parts.append(
-            pd.DataFrame(
-                {
-                    "code": table_codes(registers, "custody")[m],
-                    "day": to_days(cus["end_date"][m]),
-                    "kind": "release",
-                }
-            )
-        )
+        codes_parts.append(table_codes(registers, "custody")[m])
+        day_parts.append(to_days(cus["end_date"].to_numpy()[m]))
+        kind_parts.append(np.full(int(m.sum()), _KIND_ORDER["release"], dtype=np.int64))
+        src_parts.append(np.full(int(m.sum()), -1, dtype=np.int64))
     if "decision" in kinds:
         off = registers.offences
-        frame = pd.DataFrame(
-            {
-                "code": table_codes(registers, "offences"),
-                "day": to_days(off["decision_date"]),
-                "custodial": off["sanction"].astype(str).isin(CUSTODIAL_SANCTIONS).to_numpy(),
-            }
-        )
-        # One lagföring per person and date; a custodial sanction in it makes it custodial.
-        dec = frame.groupby(["code", "day"], sort=False, as_index=False)["custodial"].max()
-        dec = dec[~dec["custodial"]].drop(columns="custodial")
-        dec["kind"] = "decision"
-        parts.append(dec)
+        custodial = off["sanction"].isin(CUSTODIAL_SANCTIONS).to_numpy().astype(np.int64)
+        # One lagföring per person and date; a custodial sanction in it makes it custodial:
+        # sort (person, date, custodial) keys and keep the last of each person-date run.
+        key = make_keys(table_codes(registers, "offences"), to_days(off["decision_date"]))
+        key2 = np.sort(key * 2 + custodial)
+        last = np.ones(len(key2), dtype=bool)
+        last[:-1] = (key2[1:] >> 1) != (key2[:-1] >> 1)
+        dec = key2[last]
+        dec = dec[(dec & 1) == 0] >> 1
+        codes_parts.append(dec // SPAN)
+        day_parts.append(dec % SPAN)
+        kind_parts.append(np.full(len(dec), _KIND_ORDER["decision"], dtype=np.int64))
+        src_parts.append(np.full(len(dec), -1, dtype=np.int64))
     if "programme_start" in kinds:
         prog = registers.programme
-        parts.append(
-            pd.DataFrame(
-                {
-                    "code": table_codes(registers, "programme"),
-                    "day": to_days(prog["start_date"]),
-                    "kind": "programme_start",
-                    "episode_id": prog["episode_id"].astype(str).to_numpy(),
-                    "referral": prog["referral"].astype(str).to_numpy(),
-                    "programme_municipality": prog["municipality"].astype(str).to_numpy(),
-                    "exit_reason": prog["exit_reason"].astype(str).to_numpy(),
-                }
-            )
-        )
-    cand = (
-        pd.concat(parts, ignore_index=True)
-        if parts
-        else pd.DataFrame(
-            {"code": np.array([], np.int64), "day": np.array([], np.int64), "kind": []}
-        )
-    )
-    cand["code"] = cand["code"].astype(np.int64)
-    cand["day"] = cand["day"].astype(np.int64)
-    codes = cand["code"].to_numpy()
-    day = cand["day"].to_numpy().copy()
-    shift = (cand["kind"].to_numpy() != "programme_start") & move_to_release
+        codes_parts.append(table_codes(registers, "programme"))
+        day_parts.append(to_days(prog["start_date"]))
+        kind_parts.append(np.full(len(prog), _KIND_ORDER["programme_start"], dtype=np.int64))
+        src_parts.append(np.arange(len(prog), dtype=np.int64))
+    empty = np.array([], dtype=np.int64)
+    codes = np.concatenate(codes_parts).astype(np.int64) if codes_parts else empty
+    day = np.concatenate(day_parts).astype(np.int64) if day_parts else empty
+    kind = np.concatenate(kind_parts) if kind_parts else empty
+    src = np.concatenate(src_parts) if src_parts else empty
+
+    shift = (kind != _KIND_ORDER["programme_start"]) & move_to_release
     intervals = custody_intervals(registers)
     inside0, _ = intervals.containing(codes, day)
     # Adjacent periods (remand then prison) need more than one step to reach liberty.
@@ -152,11 +137,36 @@ def entry_events(
         if not move.any():
             break
         day = np.where(move, end, day)
-    cand["day"] = day
-    cand["in_custody_at_entry"] = inside0
-    cand["custody_open"] = shift & (day >= NEVER)
-    cand["_k"] = cand["kind"].map(_KIND_ORDER).astype(np.int64)
-    cand = cand.sort_values(["code", "day", "_k"], kind="stable")
+    order = np.argsort(make_keys(codes, day) * 4 + kind, kind="stable")
+    codes, day, kind, src = codes[order], day[order], kind[order], src[order]
+    inside0, shift = inside0[order], shift[order]
     # A release and a decision moved to the same release are one entry event.
-    cand = cand[~cand.duplicated(["code", "day"]) | (cand["kind"] == "programme_start")]
-    return cand.drop(columns="_k").reset_index(drop=True)
+    first = np.ones(len(codes), dtype=bool)
+    first[1:] = (codes[1:] != codes[:-1]) | (day[1:] != day[:-1])
+    keep = first | (kind == _KIND_ORDER["programme_start"])
+    codes, day, kind, src, inside0, shift = (
+        x[keep] for x in (codes, day, kind, src, inside0, shift)
+    )
+    names = np.array(list(_KIND_ORDER), dtype=object)
+    cand = pd.DataFrame(
+        {
+            "code": codes,
+            "day": day,
+            "kind": names[kind],
+            "in_custody_at_entry": inside0,
+            "custody_open": shift & (day >= NEVER),
+        }
+    )
+    if "programme_start" in kinds:
+        prog = registers.programme
+        is_prog = src >= 0
+        at = np.where(is_prog, src, 0)
+        for out_col, col in (
+            ("episode_id", "episode_id"),
+            ("referral", "referral"),
+            ("programme_municipality", "municipality"),
+            ("exit_reason", "exit_reason"),
+        ):
+            values = prog[col].astype(str).to_numpy()
+            cand[out_col] = np.where(is_prog, values[at] if len(values) else None, None)
+    return cand

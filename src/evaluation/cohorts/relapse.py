@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -16,6 +17,7 @@ from evaluation.cohorts._keyed import (
     from_days,
     plus_years,
     to_days,
+    year_of,
 )
 from evaluation.cohorts.covariates import covariate_columns, require_columns, table_codes
 from evaluation.cohorts.definitions import RelapseDefinition, resolve_definition
@@ -197,9 +199,10 @@ def _select(
     if selection == "all" or cand.empty:
         return cand.reset_index(drop=True)
     gen = np.random.default_rng(rng)
-    year = from_days(cand["day"].to_numpy()).astype("datetime64[Y]").astype(np.int64)
+    year = year_of(cand["day"].to_numpy())
     u = gen.random(len(cand))
-    order = np.lexsort((u, year, cand["code"].to_numpy()))
+    # Sort by person and year (one int64 key), then by the random number within.
+    order = np.lexsort((u, cand["code"].to_numpy() * 4096 + (year - 1800)))
     c = cand["code"].to_numpy()[order]
     y = year[order]
     first = np.ones(len(order), dtype=bool)
@@ -276,7 +279,8 @@ def _follow_up(
     follow_end = np.minimum(x_day, c_day) if d.custody == "censor" else np.full(n, NEVER)
     okeys = ocode * np.int64(1 << 20) + oday
     lo = np.searchsorted(okeys, code * np.int64(1 << 20) + t0)
-    hi = np.searchsorted(okeys, code * np.int64(1 << 20) + np.max(np.vstack(wends), axis=0))
+    widest = functools.reduce(np.maximum, wends)
+    hi = np.searchsorted(okeys, code * np.int64(1 << 20) + widest)
     counts = hi - lo
     row = np.repeat(np.arange(n), counts)
     pos = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + lo[row]
