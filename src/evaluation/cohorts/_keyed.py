@@ -137,6 +137,17 @@ class KeyedDates:
             v = np.asarray(values, dtype=np.float64)[order]
             self.cum = np.concatenate([[0.0], np.cumsum(v)])
 
+    @classmethod
+    def from_sorted_keys(cls, keys: np.ndarray) -> KeyedDates:
+        """From keys of :func:`make_keys` already in ascending order (no sort)."""
+        self = cls.__new__(cls)
+        self.keys = np.asarray(keys, dtype=np.int64)
+        self.order = np.arange(len(self.keys))
+        self.codes = self.keys // SPAN
+        self.days = self.keys % SPAN
+        self.cum = None
+        return self
+
     def position(self, codes: np.ndarray, days: np.ndarray, *, side: str = "left") -> np.ndarray:
         """Index of the first event of the person at day >= ``days`` ('left') or > ('right')."""
         return np.searchsorted(self.keys, make_keys(codes, days), side=side)  # type: ignore[call-overload]

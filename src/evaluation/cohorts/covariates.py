@@ -17,8 +17,8 @@ from evaluation._errors import EstimationError, RegisterError
 from evaluation.cohorts._keyed import (
     KeyedDates,
     KeyedIntervals,
+    make_keys,
     minus_years,
-    sorted_unique,
     to_days,
     year_of,
 )
@@ -271,9 +271,15 @@ def covariate_columns(registers: Registers, codes: np.ndarray, t: np.ndarray) ->
     off = registers.offences
     off_codes = table_codes(registers, "offences")
     off_days = to_days(off["decision_date"])
+    # One sort of the offences by person and decision date serves every count below:
+    # subsets of a sorted key array stay sorted.
+    dkey = make_keys(off_codes, off_days)
+    order = np.argsort(dkey, kind="stable")
+    sorted_keys = dkey[order]
     # One lagföring per person and decision date.
-    dec_keys = sorted_unique(off_codes.astype(np.int64) * np.int64(1 << 20) + off_days)
-    decisions = KeyedDates(dec_keys >> 20, dec_keys & ((1 << 20) - 1))
+    first = np.ones(len(sorted_keys), dtype=bool)
+    first[1:] = sorted_keys[1:] != sorted_keys[:-1]
+    decisions = KeyedDates.from_sorted_keys(sorted_keys[first])
     n_prior = decisions.count_in(codes, lo, t)
     out["prior_decisions_5y"] = n_prior
     out["prior_group"] = prior_group(n_prior)
@@ -289,10 +295,11 @@ def covariate_columns(registers: Registers, codes: np.ndarray, t: np.ndarray) ->
     out["prior_custody_5y"] = cdays > 0
     out["prior_custody_days_5y"] = cdays
 
-    cats = off["category"].astype(str).to_numpy()
-    for cat in OFFENCE_CATEGORIES:
-        m = cats == cat
-        out[f"prior_{cat}_5y"] = KeyedDates(off_codes[m], off_days[m]).count_in(codes, lo, t)
+    cat_codes = pd.Categorical(off["category"], categories=list(OFFENCE_CATEGORIES)).codes
+    sorted_cats = cat_codes[order]
+    for i, cat in enumerate(OFFENCE_CATEGORIES):
+        by_cat = KeyedDates.from_sorted_keys(sorted_keys[sorted_cats == i])
+        out[f"prior_{cat}_5y"] = by_cat.count_in(codes, lo, t)
 
     last = decisions.last_before(codes, t)
     out["days_since_last_decision"] = np.where(last >= 0, t - last, np.nan)

@@ -15,6 +15,7 @@ from evaluation.cohorts._keyed import (
     KeyedDates,
     KeyedIntervals,
     from_days,
+    make_keys,
     plus_years,
     to_days,
     year_of,
@@ -213,16 +214,14 @@ def _select(
 
 def _counted_offences(registers: Registers, d: RelapseDefinition) -> pd.DataFrame:
     off = registers.offences
-    frame = pd.DataFrame(
-        {
-            "code": table_codes(registers, "offences"),
-            "oday": to_days(off["offence_date"]),
-            "dday": to_days(off["decision_date"]),
-        }
-    )
+    code = table_codes(registers, "offences")
+    oday = to_days(off["offence_date"])
+    dday = to_days(off["decision_date"])
     if d.counts == "prison_probation":
-        frame = frame[off["sanction"].astype(str).isin(COUNTED_SANCTIONS).to_numpy()]
-    return frame.sort_values(["code", "oday"], kind="stable").reset_index(drop=True)
+        m = off["sanction"].isin(COUNTED_SANCTIONS).to_numpy()
+        code, oday, dday = code[m], oday[m], dday[m]
+    order = np.argsort(make_keys(code, oday), kind="stable")
+    return pd.DataFrame({"code": code[order], "oday": oday[order], "dday": dday[order]})
 
 
 def _follow_up(
