@@ -33,6 +33,8 @@ browser:
 	  echo "chromium could not be installed; the browser test will say so and skip"; }
 
 test: $(VENV)/.installed-dev browser
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest -n 2 tests src
 	$(BIN)/python -m pytest -n 2 --dist loadfile -p no:doctest -o addopts="" --nbval-lax notebooks/
 

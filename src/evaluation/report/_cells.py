@@ -8,7 +8,9 @@ import pandas as pd
 DEFAULT_MIN_CELL = 5
 
 
-def mask_small_counts(counts: pd.Series | np.ndarray, min_cell: int = DEFAULT_MIN_CELL) -> pd.Series:
+def mask_small_counts(
+    counts: pd.Series | np.ndarray, min_cell: int = DEFAULT_MIN_CELL
+) -> pd.Series:
     """Return counts as a float Series with every value in ``1 .. min_cell - 1`` set to NaN.
 
     Zero stays visible (it discloses nothing about an individual); NaN marks a suppressed

@@ -45,7 +45,9 @@ def label(key: str, lang: str = "sv", /, **fields: object) -> str:
     check_lang(lang)
     table = label_table()
     if key not in table.index:
-        raise KeyError(f"no label {key!r} in labels.csv; add a row with its Swedish and English text")
+        raise KeyError(
+            f"no label {key!r} in labels.csv; add a row with its Swedish and English text"
+        )
     text = str(table.at[key, lang])
     return text.format(**fields) if fields else text
 
