@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import EstimationError
+from evaluation.survival._km_input import column, rows_text
+from evaluation.survival._km_input import numeric_column as numeric
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,46 +30,6 @@ class CompetingData:
     group_index: np.ndarray  # intp
     groups: tuple[Hashable, ...]
     causes: tuple[int, ...]  # event codes present, ascending (0 excluded)
-
-
-def rows_text(index: pd.Index, bad: np.ndarray, limit: int = 5) -> str:
-    """``rows a, b, c, ...`` for the first offending row labels."""
-    labels = [str(x) for x in index[bad][:limit]]
-    more = ", ..." if int(bad.sum()) > limit else ""
-    return f"rows {', '.join(labels)}{more}"
-
-
-def column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
-    """Column ``name`` of ``data``, or a clear error naming its role."""
-    if not isinstance(data, pd.DataFrame):
-        raise EstimationError(f"data must be a pandas DataFrame, not {type(data).__name__}")
-    if not isinstance(name, str) or name not in data.columns:
-        raise EstimationError(f"{role} column {name!r} is not in the data")
-    return data[name]
-
-
-def numeric(data: pd.DataFrame, name: str, role: str, *, nonnegative: bool = True) -> np.ndarray:
-    """Column as float64, refusing missing, non-numeric and (optionally) negative values."""
-    col = column(data, name, role)
-    if col.dtype == bool:
-        col = col.astype("int64")
-    if not pd.api.types.is_numeric_dtype(col):
-        raise EstimationError(f"{role} column {name!r} must be numeric, not {col.dtype}")
-    values = col.to_numpy(dtype="float64", na_value=np.nan)
-    missing = ~np.isfinite(values)
-    if missing.any():
-        raise EstimationError(
-            f"column {name!r} has {int(missing.sum())} missing or infinite values "
-            f"({rows_text(data.index, missing)})"
-        )
-    if nonnegative:
-        negative = values < 0
-        if negative.any():
-            raise EstimationError(
-                f"column {name!r} has {int(negative.sum())} negative values "
-                f"({rows_text(data.index, negative)})"
-            )
-    return values
 
 
 def factor(

@@ -34,13 +34,15 @@ class Prepared:
     weighted: bool
 
 
-def _rows(index: pd.Index, bad: np.ndarray, limit: int = 5) -> str:
+def rows_text(index: pd.Index, bad: np.ndarray, limit: int = 5) -> str:
+    """``rows a, b, c, ...`` for the first offending row labels."""
     labels = [str(x) for x in index[bad][:limit]]
     more = ", ..." if int(bad.sum()) > limit else ""
     return f"rows {', '.join(labels)}{more}"
 
 
-def _column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
+def column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
+    """Column ``name`` of ``data``, or a clear error naming its role."""
     if not isinstance(data, pd.DataFrame):
         raise EstimationError(f"data must be a pandas DataFrame, not {type(data).__name__}")
     if not isinstance(name, str) or name not in data.columns:
@@ -52,7 +54,7 @@ def numeric_column(
     data: pd.DataFrame, name: str, role: str, *, nonnegative: bool = True
 ) -> np.ndarray:
     """Return column ``name`` as float64, refusing missing, non-numeric and negative values."""
-    col = _column(data, name, role)
+    col = column(data, name, role)
     if col.dtype == bool:
         col = col.astype("int64")
     if not pd.api.types.is_numeric_dtype(col):
@@ -62,14 +64,14 @@ def numeric_column(
     if missing.any():
         raise EstimationError(
             f"column {name!r} has {int(missing.sum())} missing or infinite values "
-            f"({_rows(data.index, missing)})"
+            f"({rows_text(data.index, missing)})"
         )
     if nonnegative:
         negative = values < 0
         if negative.any():
             raise EstimationError(
                 f"column {name!r} has {int(negative.sum())} negative values "
-                f"({_rows(data.index, negative)})"
+                f"({rows_text(data.index, negative)})"
             )
     return values
 
@@ -84,7 +86,7 @@ def event_column(data: pd.DataFrame, name: str, event_codes: Sequence[int]) -> n
     if not_integer.any():
         raise EstimationError(
             f"column {name!r} must hold integer event codes; {int(not_integer.sum())} values "
-            f"are not ({_rows(data.index, not_integer)})"
+            f"are not ({rows_text(data.index, not_integer)})"
         )
     return np.isin(values, codes).astype("float64")
 
@@ -105,12 +107,12 @@ def group_codes(
     codes_list = []
     levels_list = []
     for name in names:
-        col = _column(data, name, "by")
+        col = column(data, name, "by")
         missing = col.isna().to_numpy()
         if missing.any():
             raise EstimationError(
                 f"by column {name!r} has {int(missing.sum())} missing values "
-                f"({_rows(data.index, missing)})"
+                f"({rows_text(data.index, missing)})"
             )
         if isinstance(col.dtype, pd.CategoricalDtype):
             cat = col.cat.remove_unused_categories()
@@ -160,7 +162,7 @@ def prepare(
         if zero.any():
             raise EstimationError(
                 f"weights column {weights!r} has {int(zero.sum())} zero weights "
-                f"({_rows(data.index, zero)}); drop those rows explicitly"
+                f"({rows_text(data.index, zero)}); drop those rows explicitly"
             )
     start = None
     if entry is not None:
@@ -169,7 +171,7 @@ def prepare(
         if late.any():
             raise EstimationError(
                 f"entry column {entry!r} is not before {duration!r} in {int(late.sum())} rows "
-                f"({_rows(data.index, late)}); a person must enter before leaving"
+                f"({rows_text(data.index, late)}); a person must enter before leaving"
             )
     codes, groups = group_codes(data, by)
     return Prepared(
