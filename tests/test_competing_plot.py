@@ -51,11 +51,11 @@ def test_risk_table_is_masked(ci):
     small = (raw["n_at_risk"] > 0) & (raw["n_at_risk"] < 5)
     assert small.any()  # the late ticks have small risk sets in this data
     assert cells.loc[small.to_numpy(), "n_at_risk"].isna().all()
-    assert (cells.loc[small.to_numpy(), "at_risk_text"] == "<5").all()
+    assert (cells.loc[small.to_numpy(), "at_risk_text"] == "..").all()
     with theme("sv"):
         ax = ci.plot(kind="lines", xticks=[0, 900, 1300])
     shown = [t.get_text() for t in ax.texts if t.get_gid() == "risk_table"]
-    assert "<5" in shown and not any(s in {"1", "2", "3", "4"} for s in shown)
+    assert ".." in shown and not any(s in {"1", "2", "3", "4"} for s in shown)
     assert ax.get_ylabel() == "Kumulativ incidens"
 
 
@@ -76,3 +76,19 @@ def test_cause_labels_and_errors(ci):
         ci.plot(group="A", kind="pie")
     with pytest.raises(EstimationError, match="preset"):
         ci.plot(group="A", cause_labels="nope")
+
+
+def test_risk_table_thousands_separator_and_axis_end(ci):
+    big = pd.concat([RETENTION] * 40, ignore_index=True)
+    many = cumulative_incidence(big, duration="duration_days", event="event")
+    n = len(big)
+    assert n >= 1000  # the count needs a thousands separator
+    sv = risk_table_cells(many, [0], min_cell=5, lang="sv")["at_risk_text"].iloc[0]
+    en = risk_table_cells(many, [0], min_cell=5, lang="en")["at_risk_text"].iloc[0]
+    assert sv == f"{n:,}".replace(",", "\u00a0") and en == f"{n:,}"
+    ax = ci.plot(kind="lines", lang="en")
+    ticks = ax.get_xticks()
+    assert ticks[-1] >= ci.plot_data()["time"].max()
+    assert ax.get_xlim() == (0.0, ticks[-1])
+    # one at-risk column per tick and group
+    assert len([t for t in ax.texts if t.get_gid() == "risk_table"]) == len(ticks) * len(ci.groups)

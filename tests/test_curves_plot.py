@@ -70,10 +70,10 @@ def test_risk_table_is_aligned_with_ticks_and_masked() -> None:
     np.testing.assert_allclose(ax.get_xticks(), ticks)
     cells = risk_table_cells(km, ticks, min_cell=5)
     raw = km.risk_table(ticks)
-    # Masked exactly where 1 <= count < 5, and shown as "<5".
+    # Masked exactly where 1 <= count < 5, and shown as "..", the tables' symbol.
     small = (raw["n_at_risk"] > 0) & (raw["n_at_risk"] < 5)
     assert cells["n_at_risk"].isna().tolist() == small.tolist()
-    assert (cells.loc[small, "at_risk_text"] == "<5").all()
+    assert (cells.loc[small, "at_risk_text"] == "..").all()
     assert small.any()  # the synthetic tail has few at risk: the test exercises masking
     # Texts are drawn row by row: at risk for each group, then events for each group.
     expected = []
@@ -117,7 +117,8 @@ def test_default_ticks_cover_follow_up_and_nine_groups_work() -> None:
     km = kaplan_meier(df, duration="t", event="e", by="g")
     ax = km.plot()
     ticks = ax.get_xticks()
-    assert ticks[0] == 0 and ticks[-1] <= 1000 and len(ticks) >= 3
+    assert ticks[0] == 0 and ticks[-1] >= df["t"].max() and len(ticks) >= 3
+    assert ax.get_xlim() == (0.0, ticks[-1])  # the axis ends at the last tick
     steps = [ln for ln in ax.get_lines() if ln.get_drawstyle() == "steps-post"]
     assert len({ln.get_color() for ln in steps}) == 9
     assert len(_table_texts(ax)) == 2 * 9 * len(ticks)
@@ -143,3 +144,31 @@ def test_years_axis_puts_the_risk_table_at_the_right_days() -> None:
         for g in km.groups:
             expected += cells.loc[cells["group"] == g, column].tolist()
     assert _table_texts(ax) == expected
+
+
+def test_risk_table_uses_the_languages_thousands_separator_and_decimal_mark() -> None:
+    big = pd.DataFrame({"t": np.arange(1, 12001) % 1000 + 1, "e": 1})
+    km = kaplan_meier(big, duration="t", event="e")
+    n = len(big)
+    assert risk_table_cells(km, [0], min_cell=5, lang="sv")["at_risk_text"].tolist() == [
+        f"{n // 1000}\u00a0{n % 1000:03d}"
+    ]
+    assert risk_table_cells(km, [0], min_cell=5, lang="en")["at_risk_text"].tolist() == [
+        f"{n // 1000},{n % 1000:03d}"
+    ]
+    ax = km.plot(lang="sv", xticks=[0, 500, 1000])
+    assert _table_texts(ax)[0] == "12\u00a0000"
+    fig = ax.figure
+    fig.canvas.draw()
+    ylabels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "0,2" in ylabels and not any("." in t for t in ylabels)
+
+
+def test_given_ticks_short_of_follow_up_end_the_axis() -> None:
+    km = _curves()
+    tmax = km.plot_data()["time"].max() / 365.25
+    ax = km.plot(time_unit="years", xticks=[0, 1, 2])
+    assert tmax > 2  # the follow-up goes beyond the last tick
+    assert ax.get_xlim() == (0.0, 2.0)
+    xs = sorted({t.xy[0] for t in ax.texts if t.get_gid() == "risk_table"})
+    assert xs == [0, 1, 2]

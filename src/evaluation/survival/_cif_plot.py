@@ -16,8 +16,11 @@ import pandas as pd
 
 from evaluation._errors import EstimationError
 from evaluation.report._cells import mask_small_counts
+from evaluation.report.disclosure import SUPPRESSED
+from evaluation.report.formatting import format_number
 from evaluation.report.labels import check_lang, has_label, label
 from evaluation.report.theme import HATCHES, PALETTE, current_lang, style_for
+from evaluation.survival._curves_plot import decimal_formatter, default_ticks
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -69,28 +72,25 @@ def _group_label(group: Hashable, lang: str) -> str:
 
 
 def risk_table_cells(
-    result: CumulativeIncidence, times: Sequence[float] | np.ndarray, *, min_cell: int
+    result: CumulativeIncidence,
+    times: Sequence[float] | np.ndarray,
+    *,
+    min_cell: int,
+    lang: str = "sv",
 ) -> pd.DataFrame:
     """Persons at risk at ``times`` as the figure prints them (1..min_cell-1 masked).
 
-    Columns ``group, time, n_at_risk`` (float, NaN = suppressed) and ``at_risk_text``.
+    Columns ``group, time, n_at_risk`` (float, NaN = suppressed) and ``at_risk_text``
+    (the language's thousands separator; ``..``, as in the tables, where suppressed).
     """
     table = result.risk_table(times)
     masked = mask_small_counts(table["n_at_risk"].to_numpy(), min_cell).to_numpy()
     out = table[["group", "time"]].copy()
     out["n_at_risk"] = masked
-    out["at_risk_text"] = [f"<{min_cell}" if np.isnan(v) else f"{int(v)}" for v in masked]
+    out["at_risk_text"] = [
+        SUPPRESSED if np.isnan(v) else format_number(int(v), lang) for v in masked
+    ]
     return out
-
-
-def _ticks(upper: float) -> np.ndarray:
-    from matplotlib.ticker import MaxNLocator
-
-    ticks = np.asarray(
-        MaxNLocator(nbins=6, steps=[1, 2, 2.5, 3, 5, 10]).tick_values(0, upper), dtype=float
-    )
-    keep = (ticks >= 0) & (ticks <= upper * (1 + 1e-9))
-    return np.asarray(ticks[keep])
 
 
 def plot_cif(
@@ -124,7 +124,7 @@ def plot_cif(
     lang : {"sv", "en"}, optional
         Label language; the active theme's language by default.
     min_cell : int
-        At-risk counts from 1 to ``min_cell - 1`` are shown as ``<min_cell``.
+        At-risk counts from 1 to ``min_cell - 1`` are shown as ``..`` (as in the tables).
     cause_labels : mapping or {"relapse", "retention"}, optional
         Labels of the event codes (label-table keys or text); 0 labels the event-free area.
     group : optional
@@ -134,7 +134,8 @@ def plot_cif(
     ci : bool
         Draw the bands (lines only).
     xticks : sequence of float, optional
-        Tick positions in ``time_unit`` (the risk table follows them).
+        Tick positions in ``time_unit`` (the risk table follows them); the axis ends at
+        the last one. By default round ticks up to the first at or beyond the follow-up.
 
     Returns
     -------
@@ -221,10 +222,13 @@ def plot_cif(
         ax.set_ylim(0, min(1.0, 1.1 * top))
         ax.set_ylabel(label("cumulative_incidence", lang))
         ax.legend(loc="best")
-    ticks = np.asarray(xticks, dtype="float64") if xticks is not None else _ticks(tmax)
+    ticks = np.asarray(xticks, dtype="float64") if xticks is not None else default_ticks(tmax)
     ax.set_xticks(ticks)
-    ax.set_xlim(0, max(tmax, float(ticks.max())) if len(ticks) else tmax)
+    # The axis ends at the last tick, so that the risk table has a column under every tick.
+    ax.set_xlim(0, float(ticks.max()) if len(ticks) else tmax)
     ax.set_xlabel(label(f"time_{time_unit}", lang))
+    ax.xaxis.set_major_formatter(decimal_formatter(lang))
+    ax.yaxis.set_major_formatter(decimal_formatter(lang))
     if risk_table and len(ticks):
         _draw_risk_table(ax, result, groups, ticks, scale, min_cell, lang)
     return ax
@@ -239,7 +243,7 @@ def _draw_risk_table(
     min_cell: int,
     lang: str,
 ) -> None:
-    cells = risk_table_cells(result, ticks * scale, min_cell=min_cell)
+    cells = risk_table_cells(result, ticks * scale, min_cell=min_cell, lang=lang)
     y = _TABLE_TOP
     ax.annotate(
         label("n_at_risk", lang),

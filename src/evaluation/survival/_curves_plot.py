@@ -9,13 +9,15 @@ aligned with the x ticks, so that the figure stays one Axes and saves whole with
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from evaluation._errors import EstimationError
 from evaluation.report._cells import DEFAULT_MIN_CELL, mask_small_counts
+from evaluation.report.disclosure import SUPPRESSED
+from evaluation.report.formatting import format_number
 from evaluation.report.labels import check_lang, has_label, label
 from evaluation.report.theme import current_lang, style_for
 
@@ -38,29 +40,78 @@ def group_label(group: Hashable, lang: str) -> str:
 
 
 def risk_table_cells(
-    curves: SurvivalCurves, times: Sequence[float] | np.ndarray, *, min_cell: int
+    curves: SurvivalCurves,
+    times: Sequence[float] | np.ndarray,
+    *,
+    min_cell: int,
+    lang: str = "sv",
 ) -> pd.DataFrame:
     """The risk table as the figure shows it: counts below ``min_cell`` masked.
 
     Columns ``group, time, n_at_risk, n_events`` (floats, NaN = suppressed) and
-    ``at_risk_text, events_text`` (``"<5"`` where suppressed).
+    ``at_risk_text, events_text``: the counts with the language's thousands separator
+    (``format_number``), and the tables' suppression symbol ``..`` where suppressed.
     """
     table = curves.risk_table(times)
     out = table[["group", "time"]].copy()
     for col, text in (("n_at_risk", "at_risk_text"), ("n_events", "events_text")):
         masked = mask_small_counts(table[col].to_numpy(), min_cell).to_numpy()
         out[col] = masked
-        out[text] = [f"<{min_cell}" if np.isnan(v) else f"{int(v)}" for v in masked]
+        out[text] = [SUPPRESSED if np.isnan(v) else format_number(int(v), lang) for v in masked]
     return out
 
 
-def _default_ticks(upper: float) -> np.ndarray:
+def decimal_formatter(lang: str) -> Any:
+    """A tick formatter with the language's decimal mark and as few decimals as the ticks need.
+
+    Examples
+    --------
+    >>> f = decimal_formatter("sv")
+    >>> f.format_ticks([0.0, 0.25, 0.5])
+    ['0,00', '0,25', '0,50']
+    >>> decimal_formatter("en").format_ticks([0, 1000, 2000])
+    ['0', '1,000', '2,000']
+    """
+    from matplotlib.ticker import Formatter
+
+    class _Decimal(Formatter):  # type: ignore[misc]
+        decimals = 1
+
+        def set_locs(self, locs: Sequence[float]) -> None:
+            # One number of decimals for the whole axis, as matplotlib's own formatter does.
+            self.decimals = tick_decimals(locs)
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return format_number(float(x), lang, decimals=self.decimals)
+
+    return _Decimal()
+
+
+def tick_decimals(locs: Sequence[float] | np.ndarray) -> int:
+    """The fewest decimals (up to 6) that show every tick position exactly."""
+    for d in range(7):
+        if all(abs(round(float(v), d) - float(v)) < 1e-9 * max(1.0, abs(float(v))) for v in locs):
+            return d
+    return 6
+
+
+def default_ticks(upper: float) -> np.ndarray:
+    """Round ticks from 0 up to the first tick at or beyond ``upper`` (the axis ends there).
+
+    Examples
+    --------
+    >>> default_ticks(7.6).tolist()
+    [0.0, 2.0, 4.0, 6.0, 8.0]
+    """
     from matplotlib.ticker import MaxNLocator
 
     ticks = np.asarray(
         MaxNLocator(nbins=6, steps=[1, 2, 2.5, 3, 5, 10]).tick_values(0, upper), dtype="float64"
     )
-    return ticks[(ticks >= 0) & (ticks <= upper * (1 + 1e-9))]
+    ticks = ticks[ticks >= 0]
+    # The locator's last tick is at or beyond ``upper``; drop any further ones.
+    beyond = np.flatnonzero(ticks >= upper * (1 - 1e-9))
+    return ticks[: beyond[0] + 1] if len(beyond) else ticks
 
 
 def plot_curves(
@@ -93,11 +144,13 @@ def plot_curves(
     ci, censor_marks : bool
         Draw the pointwise confidence bands and the censoring marks.
     min_cell : int
-        Counts from 1 to ``min_cell - 1`` in the risk table are shown as ``<min_cell``.
+        Counts from 1 to ``min_cell - 1`` in the risk table are shown as ``..``, the
+        tables' suppression symbol.
     lang : {"sv", "en"}, optional
         Label language; the active theme's language by default.
     xticks : sequence of float, optional
-        Tick positions in ``time_unit`` (the risk table follows them).
+        Tick positions in ``time_unit`` (the risk table follows them); the axis ends at
+        the last one. By default round ticks up to the first at or beyond the follow-up.
     ylabel : str, optional
         Override the y-axis label (for outcomes other than relapse).
 
@@ -152,10 +205,14 @@ def plot_curves(
                 markersize=5,
                 color=style["color"],
             )
-    ticks = np.asarray(xticks, dtype="float64") if xticks is not None else _default_ticks(tmax)
+    ticks = np.asarray(xticks, dtype="float64") if xticks is not None else default_ticks(tmax)
     ax.set_xticks(ticks)
-    ax.set_xlim(0, max(tmax, float(ticks.max())) if len(ticks) else tmax)
+    # The axis ends at the last tick, so that every column of the risk table has a tick and
+    # no stretch of the axis goes without one (given ticks short of the follow-up cut it).
+    ax.set_xlim(0, float(ticks.max()) if len(ticks) else tmax)
     ax.set_ylim(0, 1.0 if kind == "survival" else min(1.0, 1.1 * _top(data, kind)))
+    ax.xaxis.set_major_formatter(decimal_formatter(lang))
+    ax.yaxis.set_major_formatter(decimal_formatter(lang))
     ax.set_xlabel(label(f"time_{time_unit}", lang))
     ax.set_ylabel(
         ylabel
@@ -185,7 +242,7 @@ def _draw_risk_table(
     min_cell: int,
     lang: str,
 ) -> None:
-    cells = risk_table_cells(curves, ticks * scale, min_cell=min_cell)
+    cells = risk_table_cells(curves, ticks * scale, min_cell=min_cell, lang=lang)
     n_groups = len(curves.groups)
     y = _TABLE_TOP
     for title, column in (
