@@ -73,3 +73,39 @@ def test_bad_input() -> None:
         forest_data(pd.DataFrame({"term": ["a"], "coef": [1.0]}))
     with pytest.raises(EstimationError, match="Cox results"):
         forest_data(3.0)
+
+
+def test_log_axis_has_plain_ticks_with_the_languages_decimal_mark() -> None:
+    table = pd.DataFrame(
+        {"term": ["a", "b"], "hr": [0.85, 1.2], "ci_lower": [0.75, 1.05], "ci_upper": [0.95, 1.3]}
+    )
+    ax = forest_plot(table, lang="sv")
+    ticks = ax.get_xticks().tolist()
+    assert ticks == [0.8, 0.9, 1.0, 1.1, 1.25]
+    lo, hi = ax.get_xlim()
+    assert lo <= 0.75 and hi >= 1.3  # every interval is inside the axis
+    ax.figure.canvas.draw()
+    texts = [t.get_text() for t in ax.get_xticklabels()]
+    assert texts == ["0,8", "0,9", "1", "1,1", "1,25"]
+    assert ax.xaxis.get_minor_locator().tick_values(lo, hi) == []
+    en = forest_plot(table, lang="en")
+    en.figure.canvas.draw()
+    assert [t.get_text() for t in en.get_xticklabels()][-1] == "1.25"
+
+
+def test_group_levels_are_translated() -> None:
+    terms = ["C(group)[T.participant]", "C(sex)[T.M]"]
+    sv = forest_data(
+        pd.DataFrame(
+            {"term": terms, "hr": [0.8, 1.2], "ci_lower": [0.7, 1], "ci_upper": [0.9, 1.4]}
+        ),
+        lang="sv",
+    )
+    assert sv["label"].tolist() == ["Grupp: Deltagare", "Kön: Män"]
+    en = forest_data(
+        pd.DataFrame(
+            {"term": terms, "hr": [0.8, 1.2], "ci_lower": [0.7, 1], "ci_upper": [0.9, 1.4]}
+        ),
+        lang="en",
+    )
+    assert en["label"].tolist() == ["Group: Participants", "Sex: Men"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,25 +12,57 @@ from evaluation._errors import EstimationError
 
 __all__ = ["forest_data", "forest_plot"]
 
-_FACTOR = re.compile(r"^(?:C\((?P<cvar>[^,)]+)[^)]*\)|(?P<var>[^\[]+))\[T\.(?P<level>.+)\]$")
 _RATIO_COLUMNS = ("hr", "or", "time_ratio")
-# Register codes whose label key differs from the code (sex is F/M in the registers).
-_LEVEL_KEYS = {("sex", "M"): "men", ("sex", "F"): "women"}
+# Round ratios for the log axis, finest ladder first; the first that gives 3 to 7 ticks in
+# the axis range is used, so that the ticks read as plain numbers (0,8; 1; 1,25), never 10^0.
+_TICK_LADDERS: tuple[tuple[float, ...], ...] = (
+    (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0),
+    (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0),
+    (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0),
+    (0.01, 0.1, 1.0, 10.0, 100.0),
+    (0.001, 0.01, 0.1, 1.0, 10.0, 100.0, 1000.0),
+)
 
 
 def _term_label(term: str, lang: str) -> str:
-    """``C(sex)[T.M]`` -> ``Kön: Män`` with the label table, else the term itself."""
-    from evaluation.report.labels import has_label, label
+    """``C(sex)[T.M]`` -> ``Kön: Män``: the report's one labelling of model terms."""
+    from evaluation.report.tables import term_label
 
-    match = _FACTOR.match(term)
-    if match:
-        var = (match.group("cvar") or match.group("var")).strip()
-        level = match.group("level")
-        var_text = label(var, lang) if has_label(var) else var
-        key = _LEVEL_KEYS.get((var, level), level)
-        level_text = label(key, lang) if has_label(key) else level
-        return f"{var_text}: {level_text}"
-    return label(term, lang) if has_label(term) else term
+    return term_label(term, lang)
+
+
+def ratio_ticks(lower: float, upper: float) -> list[float]:
+    """Round ratios for a log axis from ``lower`` to ``upper`` (3 to 7 of them when possible).
+
+    Examples
+    --------
+    >>> ratio_ticks(0.72, 1.4)
+    [0.8, 0.9, 1.0, 1.1, 1.25]
+    >>> ratio_ticks(0.3, 4.5)
+    [0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0]
+    """
+    fallback: list[float] = [1.0]
+    for ladder in _TICK_LADDERS:
+        inside = [t for t in ladder if lower <= t <= upper]
+        if 3 <= len(inside) <= 7:
+            return inside
+        if len(inside) > len(fallback) and len(inside) <= 7:
+            fallback = inside
+    return fallback
+
+
+def ratio_tick_text(value: float, lang: str) -> str:
+    """A ratio as a plain number with the language's decimal mark and no trailing zeros.
+
+    Examples
+    --------
+    >>> ratio_tick_text(1.25, "sv"), ratio_tick_text(1.0, "sv"), ratio_tick_text(0.8, "en")
+    ('1,25', '1', '0.8')
+    """
+    from evaluation.report.formatting import format_number
+    from evaluation.survival._curves_plot import tick_decimals
+
+    return format_number(value, lang, decimals=tick_decimals([value]))
 
 
 def _table_of(item: Any) -> pd.DataFrame:
@@ -106,6 +137,20 @@ def forest_data(
     ]
 
 
+def _plain_ratio_axis(ax: Any, data: pd.DataFrame, lang: str) -> None:
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    lower = min(float(data["ci_lower"].min()), 1.0)
+    upper = max(float(data["ci_upper"].max()), 1.0)
+    # A little room either side on the log scale so that caps do not touch the frame.
+    pad = (np.log(upper) - np.log(lower)) * 0.05 or 0.05
+    lo, hi = float(np.exp(np.log(lower) - pad)), float(np.exp(np.log(upper) + pad))
+    ax.set_xlim(lo, hi)
+    ax.xaxis.set_major_locator(FixedLocator(ratio_ticks(lo, hi)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: ratio_tick_text(v, lang)))
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
 def forest_plot(
     results_or_tables: Any,
     ax: Any = None,
@@ -174,6 +219,7 @@ def forest_plot(
         )
     ax.axvline(1.0, color="black", linewidth=0.8, linestyle="--")
     ax.set_xscale("log")
+    _plain_ratio_axis(ax, data, lang)
     rows = data.drop_duplicates("term")
     ax.set_yticks(rows["row"].to_numpy(), labels=list(rows["label"]))
     ax.set_ylim(-0.6, rows["row"].max() + 0.6)
