@@ -67,3 +67,28 @@ def test_missing_covariate_values_are_named(data):
     bad = data.assign(age=data.age.where(data.index != 3))
     with pytest.raises(EstimationError, match=r"'age' has 1 missing values \(rows 3\)"):
         balance(bad, ["age"], treatment="t")
+
+
+def test_love_plot_labels_covariates_in_words(data):
+    from evaluation.effects._plots import covariate_label
+    from evaluation.report.theme import theme
+
+    assert covariate_label("sex=M", "sv") == "Kön: Män"
+    assert covariate_label("municipality_group=other", "sv") == "Region: Övriga kommuner"
+    assert covariate_label("prior_weapons_5y", "en") == "Weapons offences in the past 5 years"
+    assert covariate_label("days_since_last_decision_capped", "sv").startswith("Dagar sedan")
+    assert covariate_label("not_in_the_table", "sv") == "not_in_the_table"
+    ps = propensity_weights(data, "age + prior + sex", treatment="t")
+    b = balance(data, ["age", "sex"], treatment="t", weights=ps)
+    with theme("en"):
+        ax = b.plot()
+        ax.figure.canvas.draw()
+    shown = {t.get_text() for t in ax.get_yticklabels()}
+    assert {"Age", "Sex: Men", "Sex: Women"} <= shown
+    xlabels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert not any("," in t for t in xlabels)  # English: decimal point
+    with theme("sv"):
+        ax = b.plot()
+        ax.figure.canvas.draw()
+    xlabels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert any("," in t for t in xlabels) and not any("." in t for t in xlabels)

@@ -22,6 +22,41 @@ def _label(key: str, fallback: str | None = None) -> str:
     return label(key, current_lang()) if has_label(key) else (fallback or key)
 
 
+def covariate_label(name: str, lang: str) -> str:
+    """A balance covariate in words: ``sex=M`` -> "Kön: Män", ``age`` -> "Ålder".
+
+    Dummies ``name=value`` become "Label: value label"; names and values are looked up in
+    the label table as model terms are (:func:`evaluation.report.tables.term_label`), and
+    shown as they are when the table has no row for them.
+
+    Examples
+    --------
+    >>> covariate_label("sex=M", "sv"), covariate_label("municipality_group=other", "en")
+    ('Kön: Män', 'Region: Other municipalities')
+    """
+    from evaluation.report.tables import term_label
+
+    var, sep, value = str(name).partition("=")
+    return term_label(f"{var}[T.{value}]" if sep else var, lang)
+
+
+def _decimal_axis(axis: object, *, absolute: bool = False) -> None:
+    """Tick labels with the language's decimal mark (0,05 in Swedish), optionally |value|."""
+    from matplotlib.ticker import FuncFormatter
+
+    from evaluation.report.formatting import format_number
+    from evaluation.survival._curves_plot import decimal_formatter, tick_decimals
+
+    lang = current_lang()
+    if absolute:
+        formatter = FuncFormatter(
+            lambda v, _pos: format_number(abs(v), lang, decimals=tick_decimals([v]))
+        )
+    else:
+        formatter = decimal_formatter(lang)
+    axis.set_major_formatter(formatter)  # type: ignore[attr-defined]
+
+
 def _axes(ax: Axes | None) -> Axes:
     if ax is None:
         import matplotlib.pyplot as plt
@@ -62,6 +97,8 @@ def mirrored_histogram(
     ax.axhline(0.0, color="black", linewidth=0.6)
     ax.set_xlabel(_label(xlabel_key, "Propensity score"))
     ax.set_ylabel(_label("density", "Density"))
+    _decimal_axis(ax.xaxis)
+    _decimal_axis(ax.yaxis, absolute=True)  # the comparisons' bars point down, densities not
     ax.legend()
     return ax
 
@@ -85,7 +122,8 @@ def love_plot(table: pd.DataFrame, *, ax: Axes | None, threshold: float = 0.1) -
         )
     ax.axvline(threshold, color="grey", linestyle="--", linewidth=0.8)
     ax.set_yticks(y)
-    ax.set_yticklabels(order)
+    ax.set_yticklabels([covariate_label(c, current_lang()) for c in order])
+    _decimal_axis(ax.xaxis)
     ax.set_xlabel(_label("abs_smd", "Absolute standardised mean difference"))
     ax.legend()
     return ax
@@ -124,5 +162,7 @@ def curves_plot(
     ax.set_xlabel(_label("time_years", "Years"))
     ax.set_ylabel(_label(what, what))
     ax.set_ylim(0, 1 if what == "share_not_relapsed" else None)
+    _decimal_axis(ax.xaxis)
+    _decimal_axis(ax.yaxis)
     ax.legend()
     return ax
