@@ -172,3 +172,15 @@ def test_given_ticks_short_of_follow_up_end_the_axis() -> None:
     assert ax.get_xlim() == (0.0, 2.0)
     xs = sorted({t.xy[0] for t in ax.texts if t.get_gid() == "risk_table"})
     assert xs == [0, 1, 2]
+
+
+def test_group_names_end_clear_of_the_widest_first_column_number() -> None:
+    km = _curves()
+    ax = km.plot(xticks=[0, 365, 730], lang="sv")
+    cells = risk_table_cells(km, [0, 365, 730], min_cell=5, lang="sv")
+    first = cells[cells["time"] == 0]
+    widest = max(len(t) for t in [*first["at_risk_text"], *first["events_text"]])
+    names = [t for t in ax.texts if t.get_ha() == "right"]
+    assert len(names) == 2 * len(km.groups)
+    # half the widest centred number (about 3 points a character) plus a gap
+    assert all(t.xyann[0] <= -(3.0 * widest + 8.0) for t in names)

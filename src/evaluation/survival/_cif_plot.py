@@ -20,7 +20,7 @@ from evaluation.report.disclosure import SUPPRESSED
 from evaluation.report.formatting import format_number
 from evaluation.report.labels import check_lang, has_label, label
 from evaluation.report.theme import HATCHES, PALETTE, current_lang, style_for
-from evaluation.survival._curves_plot import decimal_formatter, default_ticks
+from evaluation.survival._curves_plot import decimal_formatter, default_ticks, row_label_offset
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -244,6 +244,7 @@ def _draw_risk_table(
     lang: str,
 ) -> None:
     cells = risk_table_cells(result, ticks * scale, min_cell=min_cell, lang=lang)
+    offset = row_label_offset(cells.loc[cells["time"] == cells["time"].min(), "at_risk_text"])
     y = _TABLE_TOP
     ax.annotate(
         label("n_at_risk", lang),
@@ -264,7 +265,7 @@ def _draw_risk_table(
                 _group_label(g, lang),
                 xy=(0, 0),
                 xycoords="axes fraction",
-                xytext=(-16, y),
+                xytext=(offset, y),
                 textcoords="offset points",
                 ha="right",
                 va="top",

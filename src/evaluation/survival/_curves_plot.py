@@ -95,6 +95,21 @@ def tick_decimals(locs: Sequence[float] | np.ndarray) -> int:
     return 6
 
 
+def row_label_offset(first_column: Sequence[str]) -> float:
+    """Points left of the first tick where the group names end: clear of the widest number.
+
+    The first column is centred on its tick, so half its widest text (about 3 points a
+    character in the small font) plus a gap.
+
+    Examples
+    --------
+    >>> row_label_offset(["456", "14 541"])
+    -26.0
+    """
+    widest = max((len(t) for t in first_column), default=0)
+    return -(8.0 + 3.0 * widest)
+
+
 def default_ticks(upper: float) -> np.ndarray:
     """Round ticks from 0 up to the first tick at or beyond ``upper`` (the axis ends there).
 
@@ -244,6 +259,8 @@ def _draw_risk_table(
 ) -> None:
     cells = risk_table_cells(curves, ticks * scale, min_cell=min_cell, lang=lang)
     n_groups = len(curves.groups)
+    first = cells[cells["time"] == cells["time"].min()]
+    offset = row_label_offset([*first["at_risk_text"], *first["events_text"]])
     y = _TABLE_TOP
     for title, column in (
         (label("n_at_risk", lang), "at_risk_text"),
@@ -269,7 +286,7 @@ def _draw_risk_table(
                     group_label(g, lang),
                     xy=(0, 0),
                     xycoords="axes fraction",
-                    xytext=(-16, y),
+                    xytext=(offset, y),
                     textcoords="offset points",
                     ha="right",
                     va="top",
