@@ -21,6 +21,7 @@ def commands(quick: bool) -> list[list[str]]:
     """The benchmark invocations, full size or quick."""
     n = "100000" if quick else "1000000"
     return [
+        ["bench_registers.py", "--persons", n],
         ["bench_synthetic.py", "--sizes", "100000", *([] if quick else ["1000000"])],
         ["bench_km.py", "--sizes", "100000", *([] if quick else ["1000000"])],
         ["bench_cox.py", "--n", n, "--r-n", "20000" if quick else "100000"],
