@@ -92,3 +92,15 @@ def test_love_plot_labels_covariates_in_words(data):
         ax.figure.canvas.draw()
     xlabels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert any("," in t for t in xlabels) and not any("." in t for t in xlabels)
+
+
+def test_overlap_axis_ends_just_above_the_largest_score(data):
+    from evaluation.effects._plots import score_bin_edges
+
+    ps = propensity_weights(data, "age + prior", treatment="t")
+    ax = ps.plot_overlap()
+    lo, hi = ax.get_xlim()
+    top = float(ps.scores.max())
+    assert lo == 0.0 and top <= hi < top + 0.1 + 1e-9
+    edges = score_bin_edges(np.array([0.03, 0.34]), 7)
+    assert edges[0] == 0.0 and np.isclose(edges[-1], 0.4) and len(edges) == 8

@@ -65,6 +65,20 @@ def _axes(ax: Axes | None) -> Axes:
     return ax
 
 
+def score_bin_edges(scores: np.ndarray, bins: int) -> np.ndarray | int:
+    """Bins from 0 to the first tenth above the largest score (not to 1 when all are small).
+
+    Examples
+    --------
+    >>> score_bin_edges(np.array([0.02, 0.31]), 4).tolist()
+    [0.0, 0.1, 0.2, 0.30000000000000004, 0.4]
+    """
+    if scores.min() < 0 or scores.max() > 1:
+        return bins
+    upper = min(1.0, float(np.ceil(scores.max() * 10 - 1e-9)) / 10) or 0.1
+    return np.linspace(0.0, upper, bins + 1)
+
+
 def mirrored_histogram(
     scores: np.ndarray,
     treat: np.ndarray,
@@ -76,7 +90,7 @@ def mirrored_histogram(
 ) -> Axes:
     """Participants' score histogram above the axis, comparisons' mirrored below it."""
     ax = _axes(ax)
-    edges = np.linspace(0.0, 1.0, bins + 1) if scores.min() >= 0 and scores.max() <= 1 else bins
+    edges = score_bin_edges(scores, bins)
     for i, (g, sign, key) in enumerate(((1, 1.0, "participants"), (0, -1.0, "comparisons"))):
         m = treat == g
         w = None if weights is None else weights[m]
@@ -95,6 +109,8 @@ def mirrored_histogram(
             hatch=None if i == 0 else "//",
         )
     ax.axhline(0.0, color="black", linewidth=0.6)
+    if not isinstance(edges, int):
+        ax.set_xlim(0.0, float(edges[-1]))
     ax.set_xlabel(_label(xlabel_key, "Propensity score"))
     ax.set_ylabel(_label("density", "Density"))
     _decimal_axis(ax.xaxis)
