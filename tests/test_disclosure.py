@@ -170,16 +170,46 @@ def test_bad_input_is_refused_in_plain_words():
         suppress_small_cells(pd.DataFrame({"n": [1, 5]}), min_cell=0)
 
 
-def test_a_line_with_nothing_else_to_suppress_is_an_error():
-    # One row, its only member cell is 3 and its total is 3; with a fixed total column the
-    # count would always be given back, and after suppressing the total nothing is left.
+def test_a_small_total_and_its_only_member_are_both_suppressed():
+    # One row, its only member cell is 3 and its total is 3: the total would give the count
+    # back, so it is suppressed too (the line then has no visible cell and is protected).
     t = pd.DataFrame({"a": [3], "total": [3]}, index=["r"])
     s = suppress_small_cells(t, total_column="total")
     assert s.mask.loc["r"].all()
     t2 = pd.DataFrame({"a": [3], "b": [0], "total": [3]}, index=["r"])
     s2 = suppress_small_cells(t2, total_column="total")
     assert s2.mask.loc["r", ["a", "total"]].all()
-    assert isinstance(DisclosureError("x"), Exception)
+
+
+@pytest.mark.parametrize(
+    ("table", "options"),
+    [
+        # A total column with no other count column: the line is the total cell alone.
+        (pd.DataFrame({"total": [3]}, index=["r"]), {"total_column": "total"}),
+        # A table holding only its total row: the same one-cell line, by rows.
+        (pd.DataFrame({"n": [3]}, index=["Samtliga"]), {"total_row": "Samtliga"}),
+    ],
+)
+def test_a_line_with_nothing_else_to_suppress_is_an_error(table, options):
+    # The line rule (step 2) finds the small cell alone in its line and no other cell there.
+    with pytest.raises(DisclosureError, match="no other cell in its line to suppress"):
+        suppress_small_cells(table, **options)
+
+
+def test_a_cell_the_missing_values_give_back_is_an_error():
+    # Step 3, the audit: the 3 at (r0, c0) is recoverable although every line through it is
+    # hidden, because each missing value in those lines is the only unknown of another line:
+    # (r0, c1) = 60 - 40, (r0, total) = 93 - 70, so (r0, c0) = 23 - 20 = 3. Suppression can
+    # only hide published cells of the 3's own lines, and none is left: an error, not a
+    # table that discloses.
+    nan = np.nan
+    t = pd.DataFrame(
+        {"c0": [3, nan, nan], "c1": [nan, 40, 60], "total": [nan, 70, 93]},
+        index=["r0", "r1", "total"],
+    )
+    assert (93 - 70) - (60 - 40) == 3
+    with pytest.raises(DisclosureError, match=r"cell at row 0, column 0$"):
+        suppress_small_cells(t, total_row="total", total_column="total")
 
 
 @settings(max_examples=40, deadline=None)
