@@ -282,8 +282,9 @@ class SurvivalCurves:
 
         ``kind="incidence"`` shows 1 − S(t) ("Andel som återfallit"), ``"survival"`` S(t);
         ``time_unit`` is ``"days"``, ``"months"`` or ``"years"`` (durations in days);
-        risk-table counts from 1 to ``min_cell - 1`` are shown as ``<min_cell``; labels in
-        ``lang`` (the active theme's by default); ``xticks`` in ``time_unit``. See
+        risk-table counts from 1 to ``min_cell - 1`` are shown as ``..`` (as in the tables),
+        others with the language's thousands separator; labels in ``lang`` (the active
+        theme's by default); ``xticks`` in ``time_unit``, the axis ending at the last. See
         :func:`evaluation.survival._curves_plot.plot_curves`. Returns the Axes.
         """
         from evaluation.survival._curves_plot import plot_curves
