@@ -145,7 +145,11 @@ def test_milestones_quantiles_and_summary() -> None:
     for _, part in q.groupby("group"):
         assert part["estimate"].is_monotonic_increasing
     summary = km.summary()
-    assert list(summary.columns[:2]) == ["group", "statistic"]
+    # "statistic" is reserved for test statistics (DESIGN.md): the median is a quantity.
+    assert list(summary.columns[:2]) == ["group", "quantity"]
+    assert "statistic" not in summary.columns
+    assert (summary["quantity"] == "median").all()
+    np.testing.assert_allclose(summary["estimate"], med["estimate"])
     assert summary["n_events"].sum() == (df["event"] == 1).sum()
     assert "Kaplan" in km._repr_html_()
     incidence = km.incidence_table()

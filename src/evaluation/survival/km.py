@@ -216,7 +216,12 @@ class SurvivalCurves:
         return pd.concat(frames, ignore_index=True)
 
     def summary(self) -> pd.DataFrame:
-        """One row per group: persons, events, median with limits (tidy)."""
+        """One row per group: persons, events, median with limits (tidy).
+
+        The column ``quantity`` names what ``estimate`` holds (``"median"``, in the
+        duration's unit): ``statistic`` is kept for test statistics, as in the other
+        result tables.
+        """
         med = self.median().set_index("group")
         rows = []
         for g, c in self._group_rows():
@@ -232,7 +237,7 @@ class SurvivalCurves:
                 }
             )
         out = pd.DataFrame(rows)
-        out.insert(1, "statistic", "median")
+        out.insert(1, "quantity", "median")
         return out
 
     # ------------------------------------------------------------------ figure
