@@ -158,7 +158,7 @@ def flow_diagram(
     arrow = {"arrowstyle": "-|>", "color": "#333333", "lw": 0.8}
     top, excluded, included = persons.iloc[0], persons.iloc[1:-1], persons.iloc[-1]
     y_included = 0.45 if len(windows) else 0.12
-    ax.text(
+    top_box = ax.text(
         0.3,
         0.92,
         f"{reason_label(top['reason'], lang)}\nn = {_n(top['n_persons'], lang)}",
@@ -171,7 +171,7 @@ def flow_diagram(
     entry_text = (
         f"\n{label('flow_n_entries', lang)}: {_n(entries, lang)}" if pd.notna(entries) else ""
     )
-    ax.text(
+    included_box = ax.text(
         0.3,
         y_included,
         f"{reason_label(included['reason'], lang)}\n"
@@ -181,7 +181,18 @@ def flow_diagram(
         bbox=box,
         fontsize=8,
     )
-    ax.annotate("", xy=(0.3, y_included + 0.09), xytext=(0.3, 0.85), arrowprops=arrow)
+    # Arrows join box centres and are cut at the box edges (patchA/patchB), so they touch
+    # the boxes whatever the height of their text.
+    ax.annotate(
+        "",
+        xy=(0.3, y_included),
+        xytext=(0.3, 0.92),
+        arrowprops={
+            **arrow,
+            "patchA": top_box.get_bbox_patch(),
+            "patchB": included_box.get_bbox_patch(),
+        },
+    )
     y_excluded = (0.92 + y_included) / 2
     if len(excluded):
         # Reasons that excluded nobody are left out of the box (they stay in the table).
@@ -190,8 +201,15 @@ def flow_diagram(
             for r, n in zip(excluded["reason"], excluded["n_persons"], strict=True)
             if not n == 0
         ]
-        ax.text(0.62, y_excluded, "\n".join(lines), ha="left", va="center", bbox=box, fontsize=7)
-        ax.annotate("", xy=(0.6, y_excluded), xytext=(0.3, y_excluded), arrowprops=arrow)
+        excluded_box = ax.text(
+            0.62, y_excluded, "\n".join(lines), ha="left", va="center", bbox=box, fontsize=7
+        )
+        ax.annotate(
+            "",
+            xy=(0.62, y_excluded),
+            xytext=(0.3, y_excluded),
+            arrowprops={**arrow, "patchB": excluded_box.get_bbox_patch()},
+        )
     names = list(dict.fromkeys(windows["window"]))
     for k, window in enumerate(names):
         x = (k + 0.5) / len(names)
@@ -202,8 +220,19 @@ def flow_diagram(
             for r, n in zip(rows["reason"], rows["n_entries"], strict=True)
             if not n == 0
         ]
-        ax.text(x, 0.1, "\n".join(lines), ha="center", va="center", bbox=box, fontsize=6.5)
-        ax.annotate("", xy=(x, 0.2), xytext=(0.3, y_included - 0.08), arrowprops=arrow)
+        window_box = ax.text(
+            x, 0.1, "\n".join(lines), ha="center", va="center", bbox=box, fontsize=6.5
+        )
+        ax.annotate(
+            "",
+            xy=(x, 0.1),
+            xytext=(0.3, y_included),
+            arrowprops={
+                **arrow,
+                "patchA": included_box.get_bbox_patch(),
+                "patchB": window_box.get_bbox_patch(),
+            },
+        )
     return ax
 
 
