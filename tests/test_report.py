@@ -2,7 +2,8 @@
 
 Two reports are built once per module: one municipality of the default synthetic data
 (Landskrona: a few hundred persons, so many groups are tiny) in Swedish, and the four-person
-registers of ``registers_helpers`` in English (every count is small).
+registers of ``registers_helpers`` in English (every count is small). A third, Göteborg in
+English, is the smallest municipality whose report has the programme-effect figures.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def test_the_raw_numbers_of_the_small_report_hold_small_counts():
     assert ((counts >= 1) & (counts < 5)).any()
 
 
-@pytest.mark.parametrize("which", ["small_report", "tiny_report"])
+@pytest.mark.parametrize("which", ["small_report", "tiny_report", "effect_report"])
 def test_no_written_file_discloses_a_count_below_min_cell(which, request):
     page: Path = request.getfixturevalue(which)
     written = sorted(p.suffix for p in page.parent.rglob("*") if p.is_file())
@@ -165,3 +166,93 @@ def test_excel_cells_are_numbers_where_the_text_is_a_whole_number(tmp_path: Path
     assert rows[3] == ["Samtliga", 1234, "1,5"]
     assert rows[4] == ["Kvinnor", "..", 0]
     assert rows[-1][0] == "Not."
+
+
+# -- every figure has its data; notebook 06 gives the same report ---------------------------
+
+#: The smallest municipality with enough participants (73 >= 60) for the effect section,
+#: whose figures (love plot, overlap, adjusted curves) the Landskrona report does not have.
+EFFECT_MUNICIPALITY = "Göteborg"
+
+
+@pytest.fixture(scope="module")
+def effect_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report_effect")
+    with pytest.MonkeyPatch.context() as patch:
+        # Fewer bootstrap replicates: the figures and files written do not depend on them,
+        # and the build takes about half the time.
+        patch.setattr("evaluation.report._analysis_sections.REPORT_BOOTSTRAP", 20)
+        return build_report(
+            load_synthetic(),
+            out,
+            lang="en",
+            municipality=EFFECT_MUNICIPALITY,
+            min_cell=5,
+            formats=("svg",),
+        )
+
+
+def figure_files(page: Path) -> tuple[set[str], set[str]]:
+    """Stems of the drawn figures (SVG or PNG) and of the data tables beside them."""
+    figures = page.parent / "figures"
+    drawn = {p.stem for p in figures.iterdir() if p.suffix in (".svg", ".png")}
+    tables = {p.name.removesuffix(".data.csv") for p in figures.glob("*.data.csv")}
+    return drawn, tables
+
+
+@pytest.mark.parametrize("which", ["small_report", "effect_report"])
+def test_every_figure_is_written_with_its_data_table(which, request):
+    page: Path = request.getfixturevalue(which)
+    drawn, tables = figure_files(page)
+    assert drawn and drawn == tables
+    if which == "effect_report":
+        # The effect section ran, so its figures are among those checked.
+        assert {"balance_love", "propensity_overlap", "adjusted_curves"} <= drawn
+
+
+def test_overlap_data_are_binned_counts_with_small_bins_suppressed(effect_report: Path):
+    data = pd.read_csv(
+        effect_report.parent / "figures" / "propensity_overlap.data.csv", encoding="utf-8-sig"
+    )
+    assert list(data.columns) == ["group", "bin_lower", "bin_upper", "n", "density"]
+    assert set(data["group"]) == {"Participants", "Comparison group"}
+    # No person-level scores: 40 bins on [0, 1] per group, as the figure draws them.
+    assert data.groupby("group").size().tolist() == [40, 40]
+    assert np.allclose(data["bin_upper"] - data["bin_lower"], 1 / 40)
+    n = data["n"]
+    assert not ((n >= 1) & (n < 5)).any()
+    # Something was suppressed (so the check above can fail), and a density only with its count.
+    assert n.isna().any()
+    assert data.loc[n.isna(), "density"].isna().all()
+    assert data.loc[n.notna(), "density"].notna().all()
+
+
+@pytest.mark.slow
+def test_notebook_06_for_another_municipality_writes_the_same_report(
+    small_report: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    import papermill
+
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "06-municipality-report.ipynb"
+    monkeypatch.setenv("CI", "1")  # smoke mode, inherited by the kernel
+    out = tmp_path / "report"
+    # Landskrona, not the notebook's default (Botkyrka); the other parameters as small_report.
+    papermill.execute_notebook(
+        str(notebook),
+        str(tmp_path / "06.ipynb"),
+        parameters={"municipality": MUNICIPALITY, "lang": "sv", "min_cell": 5, "out_dir": str(out)},
+        kernel_name="python3",
+        cwd=str(notebook.parent),
+        progress_bar=False,
+    )  # the notebook's own asserts (data tables recomputed, no disclosure) ran in the kernel
+    expected = small_report.parent
+    for folder, pattern in (("figures", "*.data.csv"), ("tables", "*.csv")):
+        written = sorted(p.name for p in (out / folder).glob(pattern))
+        assert written == sorted(p.name for p in (expected / folder).glob(pattern))
+        for name in written:
+            assert (out / folder / name).read_bytes() == (expected / folder / name).read_bytes()
+    assert {p.name for p in (out / "figures").iterdir()} == {
+        p.name for p in (expected / "figures").iterdir()
+    }
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert f": {MUNICIPALITY}</h1>" in html and '<html lang="sv">' in html

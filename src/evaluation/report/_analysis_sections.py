@@ -320,6 +320,7 @@ def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
         lambda axes: effect.plot_overlap(ax=axes[0]),
         key="propensity_overlap",
         caption=label("report_fig_overlap", lang),
+        data=_overlap_data(effect.balance.scores_source, m, lang=lang),
         aspect=0.5,
     )
     curves = effect.plot_data()
@@ -336,6 +337,63 @@ def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
     report.table(section, _effect_table(effect.summary(), truth, lang=lang))
     report.text(section, effect.sentence(lang))
     _quality(report, effect)
+
+
+def _overlap_data(source: Any, min_cell: int, *, lang: str, bins: int = 40) -> pd.DataFrame:
+    """The numbers behind the overlap figure: persons per score bin and group, suppressed.
+
+    ``source`` is the propensity result (or matching result) whose ``plot_overlap`` draws the
+    figure; the bins are the figure's (``bins`` equal bins on [0, 1]). The figure draws
+    densities; the table gives the persons in each bin (``n``) and the density drawn. Person
+    counts below ``min_cell`` are suppressed, with complementary suppression within each
+    group (its bins add up to the group's total, which the report states), and a density is
+    shown only where its count is.
+    """
+    from evaluation.report.disclosure import suppress_small_cells
+
+    frame = (
+        source.plot_data()
+        if hasattr(source, "plot_data")
+        else pd.DataFrame(
+            {
+                "score": source.scores,
+                "weight": source.weights,
+                "group": pd.Series(source.treat, index=source.scores.index).map(
+                    {1: "participants", 0: "comparisons"}
+                ),
+            }
+        )
+    )
+    # The overlap plot of a propensity result is unweighted; a matched one is weighted.
+    weighted = not hasattr(source, "plot_data")
+    scores = frame["score"].to_numpy(dtype="float64")
+    inside = scores.min() >= 0 and scores.max() <= 1
+    edges = np.linspace(0.0, 1.0, bins + 1) if inside else np.histogram_bin_edges(scores, bins)
+    parts = []
+    for group in ("participants", "comparisons"):
+        rows = frame[frame["group"] == group]
+        x = rows["score"].to_numpy(dtype="float64")
+        n, _ = np.histogram(x, bins=edges)
+        w = rows["weight"].to_numpy(dtype="float64") if weighted else None
+        # An empty group has no density (numpy would divide 0 by 0).
+        density = (
+            np.histogram(x, bins=edges, weights=w, density=True)[0] if len(x) else np.zeros(bins)
+        )
+        counts = pd.DataFrame({"n": [int(n.sum()), *n.tolist()]}, index=[-1, *range(bins)])
+        s = suppress_small_cells(counts, min_cell=min_cell, total_row=-1)
+        hidden = s.mask["n"].to_numpy()[1:]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "group": label(group, lang),
+                    "bin_lower": edges[:-1],
+                    "bin_upper": edges[1:],
+                    "n": s.table["n"].to_numpy()[1:],
+                    "density": np.where(hidden, np.nan, density),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 def _quality(report: ReportBuilder, effect: Any) -> None:
