@@ -349,12 +349,13 @@ def _overlap_data(source: Any, min_cell: int, *, lang: str, bins: int = 40) -> p
     group (its bins add up to the group's total, which the report states), and a density is
     shown only where its count is.
     """
+    from evaluation.effects.propensity import PropensityResult
     from evaluation.report.disclosure import suppress_small_cells
 
-    frame = (
-        source.plot_data()
-        if hasattr(source, "plot_data")
-        else pd.DataFrame(
+    # The overlap plot of a propensity result is unweighted; a matched one is weighted.
+    weighted = not isinstance(source, PropensityResult)
+    if weighted:
+        frame = pd.DataFrame(
             {
                 "score": source.scores,
                 "weight": source.weights,
@@ -363,9 +364,8 @@ def _overlap_data(source: Any, min_cell: int, *, lang: str, bins: int = 40) -> p
                 ),
             }
         )
-    )
-    # The overlap plot of a propensity result is unweighted; a matched one is weighted.
-    weighted = not hasattr(source, "plot_data")
+    else:
+        frame = source.plot_data()
     scores = frame["score"].to_numpy(dtype="float64")
     inside = scores.min() >= 0 and scores.max() <= 1
     edges = np.linspace(0.0, 1.0, bins + 1) if inside else np.histogram_bin_edges(scores, bins)
