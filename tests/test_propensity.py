@@ -103,3 +103,23 @@ def test_errors_name_the_problem(data):
         propensity_weights(data, "age + nope", treatment="t")
     with pytest.raises(EstimationError, match="left-hand side"):
         propensity_weights(data, "prior ~ age", treatment="t")
+
+
+def test_overlap_plot_draws_no_bin_of_fewer_than_min_cell_persons(data):
+    # Density bars give counts back (height x group size x bin width), so with min_cell a
+    # bin of 1..4 persons must be drawn empty while every larger bin keeps its bar.
+    from evaluation.effects._plots import score_bin_edges
+
+    r = propensity_weights(data, "age + prior + C(sex)", treatment="t")
+    scores, treat = r.scores.to_numpy(), data.t.to_numpy()
+    edges = score_bin_edges(scores, 40)
+    counts = np.concatenate([np.histogram(scores[treat == g], bins=edges)[0] for g in (1, 0)])
+    small = (counts > 0) & (counts < 5)
+    assert small.any()  # the data have thin tails, so the rule is exercised
+    ax = r.plot_overlap(min_cell=5)
+    heights = np.abs([p.get_height() for p in ax.patches])
+    assert len(heights) == len(counts)
+    assert np.all(heights[small] == 0)
+    assert np.all(heights[counts >= 5] > 0)
+    unmasked = np.abs([p.get_height() for p in r.plot_overlap().patches])
+    assert np.all(unmasked[small] > 0)

@@ -87,14 +87,23 @@ def mirrored_histogram(
     ax: Axes | None,
     bins: int,
     xlabel_key: str,
+    min_cell: int | None = None,
 ) -> Axes:
-    """Participants' score histogram above the axis, comparisons' mirrored below it."""
+    """Participants' score histogram above the axis, comparisons' mirrored below it.
+
+    With ``min_cell``, a bin holding 1 to ``min_cell - 1`` persons of a group is drawn empty
+    (disclosure control): a density bar's height times the group size and bin width would
+    otherwise give the small count back.
+    """
     ax = _axes(ax)
     edges = score_bin_edges(scores, bins)
     for i, (g, sign, key) in enumerate(((1, 1.0, "participants"), (0, -1.0, "comparisons"))):
         m = treat == g
         w = None if weights is None else weights[m]
         h, e = np.histogram(scores[m], bins=edges, weights=w, density=True)
+        if min_cell is not None:
+            persons, _ = np.histogram(scores[m], bins=e)
+            h = np.where((persons > 0) & (persons < min_cell), 0.0, h)
         st = style_for(i)
         ax.bar(
             e[:-1],

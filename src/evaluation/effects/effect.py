@@ -130,9 +130,9 @@ class ProgrammeEffect:
         """Love plot of the covariate balance before and after adjustment."""
         return self.balance.plot(ax=ax)
 
-    def plot_overlap(self, ax: Axes | None = None) -> Axes:
+    def plot_overlap(self, ax: Axes | None = None, *, min_cell: int | None = None) -> Axes:
         """Propensity-score overlap of the groups."""
-        return self.balance.plot_overlap(ax=ax)
+        return self.balance.plot_overlap(ax=ax, min_cell=min_cell)
 
     def number_at_risk(
         self, analysis: str = "itt", years: tuple[int, ...] = (0, 1, 2, 3)

@@ -164,7 +164,9 @@ class MatchResult:
         """Per group: size, matched, unmatched, effective sample size of the matched."""
         return self.groups.copy()
 
-    def plot_overlap(self, ax: Axes | None = None, *, bins: int = 40) -> Axes:
+    def plot_overlap(
+        self, ax: Axes | None = None, *, bins: int = 40, min_cell: int | None = None
+    ) -> Axes:
         """Score histograms of the matched participants (above) and comparisons (below)."""
         from evaluation.effects._plots import mirrored_histogram
 
@@ -175,6 +177,7 @@ class MatchResult:
             ax=ax,
             bins=bins,
             xlabel_key="propensity_score",
+            min_cell=min_cell,
         )
 
     def plot(self, ax: Axes | None = None, **kwargs: object) -> Axes:

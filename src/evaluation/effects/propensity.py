@@ -150,7 +150,12 @@ class PropensityResult:
         )
 
     def plot_overlap(
-        self, ax: Axes | None = None, *, weighted: bool = False, bins: int = 40
+        self,
+        ax: Axes | None = None,
+        *,
+        weighted: bool = False,
+        bins: int = 40,
+        min_cell: int | None = None,
     ) -> Axes:
         """Mirrored histograms of the scores: participants above, comparisons below.
 
@@ -166,6 +171,7 @@ class PropensityResult:
             ax=ax,
             bins=bins,
             xlabel_key="propensity_score",
+            min_cell=min_cell,
         )
 
     def plot(self, ax: Axes | None = None, **kwargs: object) -> Axes:

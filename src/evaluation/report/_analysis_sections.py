@@ -317,7 +317,7 @@ def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
     )
     report.figure(
         section,
-        lambda axes: effect.plot_overlap(ax=axes[0]),
+        lambda axes: effect.plot_overlap(ax=axes[0], min_cell=m),
         key="propensity_overlap",
         caption=label("report_fig_overlap", lang),
         data=_overlap_data(effect.balance.scores_source, m, lang=lang),
