@@ -20,7 +20,12 @@ from evaluation.report.disclosure import SUPPRESSED
 from evaluation.report.formatting import format_number
 from evaluation.report.labels import check_lang, has_label, label
 from evaluation.report.theme import HATCHES, PALETTE, current_lang, style_for
-from evaluation.survival._curves_plot import decimal_formatter, default_ticks, row_label_offset
+from evaluation.survival._curves_plot import (
+    decimal_formatter,
+    default_ticks,
+    draw_count_rows,
+    group_label,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -35,8 +40,6 @@ CAUSE_PRESETS: dict[str, dict[int, str]] = {
     "relapse": {0: "event_free", 1: "relapse", 2: "death", 3: "emigration"},
     "retention": {0: "ongoing", 1: "completed", 2: "dropped_out", 3: "moved", 4: "died"},
 }
-_ROW_STEP = 11.0  # points between risk-table rows
-_TABLE_TOP = -42.0  # points below the axis where the table starts (under the x label)
 _EVENT_FREE_COLOUR = "#DDDDDD"
 
 
@@ -63,11 +66,6 @@ def cause_label(code: int, cause_labels: Mapping[int, str] | str | None, lang: s
     text = mapping.get(code)
     if text is None:
         return label("event_free", lang) if code == 0 else label("cause_code", lang, code=code)
-    return label(text, lang) if has_label(text) else text
-
-
-def _group_label(group: Hashable, lang: str) -> str:
-    text = str(group)
     return label(text, lang) if has_label(text) else text
 
 
@@ -197,7 +195,7 @@ def plot_cif(
                 colour = str(style_for(k)["color"])
                 name = cause_label(code, cause_labels, lang)
                 if len(groups) > 1:
-                    name = f"{name}, {_group_label(g, lang)}"
+                    name = f"{name}, {group_label(g, lang)}"
                 ax.plot(
                     x,
                     rows["estimate"].to_numpy(),
@@ -244,46 +242,6 @@ def _draw_risk_table(
     lang: str,
 ) -> None:
     cells = risk_table_cells(result, ticks * scale, min_cell=min_cell, lang=lang)
-    offset = row_label_offset(cells.loc[cells["time"] == cells["time"].min(), "at_risk_text"])
-    y = _TABLE_TOP
-    ax.annotate(
-        label("n_at_risk", lang),
-        xy=(0, 0),
-        xycoords="axes fraction",
-        xytext=(0, y),
-        textcoords="offset points",
-        ha="left",
-        va="top",
-        fontweight="bold",
-        fontsize="small",
-        annotation_clip=False,
+    draw_count_rows(
+        ax, cells, ticks, groups, (("n_at_risk", "at_risk_text"),), lang=lang, coloured=False
     )
-    y -= _ROW_STEP
-    for g in groups:
-        if len(groups) > 1:
-            ax.annotate(
-                _group_label(g, lang),
-                xy=(0, 0),
-                xycoords="axes fraction",
-                xytext=(offset, y),
-                textcoords="offset points",
-                ha="right",
-                va="top",
-                fontsize="small",
-                annotation_clip=False,
-            )
-        rows = cells[cells["group"] == g]
-        for tick, text in zip(ticks, rows["at_risk_text"], strict=True):
-            ax.annotate(
-                text,
-                xy=(tick, 0),
-                xycoords=("data", "axes fraction"),
-                xytext=(0, y),
-                textcoords="offset points",
-                ha="center",
-                va="top",
-                fontsize="small",
-                annotation_clip=False,
-                gid="risk_table",
-            )
-        y -= _ROW_STEP

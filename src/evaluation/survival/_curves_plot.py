@@ -258,16 +258,40 @@ def _draw_risk_table(
     lang: str,
 ) -> None:
     cells = risk_table_cells(curves, ticks * scale, min_cell=min_cell, lang=lang)
-    n_groups = len(curves.groups)
+    draw_count_rows(
+        ax,
+        cells,
+        ticks,
+        list(curves.groups),
+        (("n_at_risk", "at_risk_text"), ("n_events", "events_text")),
+        lang=lang,
+        coloured=True,
+    )
+
+
+def draw_count_rows(
+    ax: Axes,
+    cells: pd.DataFrame,
+    ticks: np.ndarray,
+    groups: Sequence[Hashable],
+    blocks: Sequence[tuple[str, str]],
+    *,
+    lang: str,
+    coloured: bool,
+) -> None:
+    """Write count rows under the axis, one block per ``(label key, text column)``.
+
+    ``cells`` has one row per group and tick (in tick order) with the already masked and
+    formatted texts. Each block is a bold title and one row per group, the numbers centred
+    on the ticks and the group names (when there are several) right-aligned before them.
+    Shared by the Kaplan–Meier and the cumulative-incidence figures.
+    """
     first = cells[cells["time"] == cells["time"].min()]
-    offset = row_label_offset([*first["at_risk_text"], *first["events_text"]])
+    offset = row_label_offset([t for _, column in blocks for t in first[column]])
     y = _TABLE_TOP
-    for title, column in (
-        (label("n_at_risk", lang), "at_risk_text"),
-        (label("n_events", lang), "events_text"),
-    ):
+    for key, column in blocks:
         ax.annotate(
-            title,
+            label(key, lang),
             xy=(0, 0),
             xycoords="axes fraction",
             xytext=(0, y),
@@ -279,9 +303,9 @@ def _draw_risk_table(
             annotation_clip=False,
         )
         y -= _ROW_STEP
-        for i, g in enumerate(curves.groups):
-            color = style_for(i)["color"]
-            if n_groups > 1:
+        for i, g in enumerate(groups):
+            color = style_for(i)["color"] if coloured else None
+            if len(groups) > 1:
                 ax.annotate(
                     group_label(g, lang),
                     xy=(0, 0),
