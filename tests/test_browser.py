@@ -62,7 +62,16 @@ window.addEventListener("load", function () {
     images: images.length,
     broken: broken.map(function (i) { return i.alt; }),
     errors: window.__errors,
-    width: document.documentElement.scrollWidth
+    width: document.documentElement.scrollWidth,
+    tables: document.querySelectorAll(".table-wrap").length,
+    overflowing: Array.prototype.slice.call(document.querySelectorAll(".table-wrap"))
+      .filter(function (w) { return w.scrollWidth > w.clientWidth + 1; })
+      .map(function (w) { return w.firstElementChild.id; }),
+    footnoteIndentEm: Array.prototype.slice.call(document.querySelectorAll("ol.footnotes"))
+      .map(function (o) {
+        var s = getComputedStyle(o);
+        return parseFloat(s.paddingLeft) / parseFloat(s.fontSize);
+      })
   });
   document.body.appendChild(out);
 });
@@ -109,6 +118,7 @@ def test_report_renders_without_errors_and_every_figure_loads(page: Path, tmp_pa
             "--enable-logging=stderr",
             "--v=0",
             "--virtual-time-budget=15000",
+            "--window-size=1100,2400",
             "--dump-dom",
             checked.as_uri(),
         ],
@@ -122,6 +132,12 @@ def test_report_renders_without_errors_and_every_figure_loads(page: Path, tmp_pa
     assert result["images"] == n_figures > 0
     assert result["broken"] == []
     assert result["errors"] == []
+    # Every table fits the page at a desktop width: wide Brå tables are split by window and
+    # tables with many columns set smaller, so none needs a sideways scroll.
+    assert result["tables"] > 0
+    assert result["overflowing"] == []
+    # The footnote list leaves room for a two-digit marker ("10."), set outside its box.
+    assert result["footnoteIndentEm"] and min(result["footnoteIndentEm"]) >= 2.2
     # Chromium's own log of the page's console: no uncaught error.
     console = [line for line in done.stderr.splitlines() if "CONSOLE" in line]
     assert not [line for line in console if "Uncaught" in line or "rror" in line], console

@@ -7,7 +7,8 @@ it draws on are part of the package (no silent fallbacks: a missing function is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -185,7 +186,12 @@ def bra_section(report: ReportBuilder, cohorts: Cohorts, truth: Mapping[str, Any
 
 
 def bra_table(result: Any, *, key: str, lang: str) -> ReportTable:
-    """A :class:`ReportTable` from ``relapse_table``'s result: its bilingual title and notes."""
+    """A :class:`ReportTable` from ``relapse_table``'s result: its bilingual title and notes.
+
+    The measures of each follow-up window form a column group, so that the HTML shows one
+    block per window (``Inom 1 år``: Antal uppföljda, Antal återfall, ...) instead of one
+    table three pages wide; the CSV and Excel sheet keep Brå's one wide table.
+    """
     cells = result.formatted(lang)
     title, _, other = cells.attrs["title"].partition("\n")
     return ReportTable(
@@ -195,7 +201,36 @@ def bra_table(result: Any, *, key: str, lang: str) -> ReportTable:
         table=cells.astype(str).reset_index(drop=True),
         footnotes=tuple(cells.attrs.get("footnotes", ())),
         lang=lang,
+        column_groups=_window_groups(list(cells.columns[2:]), result.windows, lang),
     )
+
+
+#: A Brå column header: the measure, then the window in brackets (``Antal återfall (1 år)``).
+_WINDOW_HEADER = re.compile(r"^(?P<measure>.+) \((?P<window>[^()]+)\)$")
+
+
+def _window_groups(
+    columns: list[str], windows: Sequence[str], lang: str
+) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    """The measure columns split by window, each with its header without the window."""
+    if not windows or len(columns) % len(windows):
+        return ()
+    size = len(columns) // len(windows)
+    groups = []
+    for k, window in enumerate(windows):
+        block = columns[k * size : (k + 1) * size]
+        matches = [_WINDOW_HEADER.match(c) for c in block]
+        if not all(matches):
+            return ()
+        shown = {m.group("window") for m in matches if m}
+        heading = label(f"window_{window}", lang) if has_label(f"window_{window}") else None
+        groups.append(
+            (
+                heading or shown.pop(),
+                tuple((c, m.group("measure")) for c, m in zip(block, matches, strict=True) if m),
+            )
+        )
+    return tuple(groups)
 
 
 def definitions_section(

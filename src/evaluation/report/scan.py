@@ -200,6 +200,10 @@ class _HTMLTables(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.tables: list[list[list[str]]] = []
+        #: Per table, the number of rows inside ``<thead>`` (0 when it has none).
+        self.head_rows: list[int] = []
+        self._head_stack: list[int] = []
+        self._in_head = False
         self.count_cells: list[str] = []
         self.text: list[str] = []
         self._stack: list[list[list[str]]] = []
@@ -214,8 +218,13 @@ class _HTMLTables(HTMLParser):
             self._skip += 1
         if tag == "table":
             self._stack.append([])
+            self._head_stack.append(0)
+        elif tag == "thead":
+            self._in_head = True
         elif tag == "tr" and self._stack:
             self._stack[-1].append([])
+            if self._in_head:
+                self._head_stack[-1] += 1
         elif tag in ("td", "th") and self._stack:
             self._cell = []
         if "count" in classes or self._count_depth:
@@ -228,8 +237,11 @@ class _HTMLTables(HTMLParser):
             if self._stack[-1]:
                 self._stack[-1][-1].append("".join(self._cell).strip())
             self._cell = None
+        elif tag == "thead":
+            self._in_head = False
         elif tag == "table" and self._stack:
             self.tables.append(self._stack.pop())
+            self.head_rows.append(self._head_stack.pop())
         if self._count_depth:
             self._count_depth -= 1
             if self._count_depth == 0:
@@ -251,11 +263,14 @@ def _scan_html(text: str, source: str, min_cell: int) -> list[Finding]:
     parser = _HTMLTables()
     parser.feed(text)
     found: list[Finding] = []
-    for table in parser.tables:
+    for table, n_head in zip(parser.tables, parser.head_rows, strict=True):
         rows = [r for r in table if r]
-        # The header is the last leading row of a table whose cells are not numbers.
-        header_row = 0
-        for k, row in enumerate(rows):
+        # The header is the last row of <thead> (under a row of group headings, such as the
+        # follow-up window over a Brå block); without one, the last leading row of a table
+        # whose cells are not numbers (a block whose first rows are all ".." would otherwise
+        # take its data rows for headers).
+        header_row = n_head - 1 if n_head else 0
+        for k, row in enumerate(rows if not n_head else []):
             if any(_as_int(c) is not None for c in row):
                 break
             header_row = k

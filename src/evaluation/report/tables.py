@@ -53,6 +53,12 @@ class ReportTable:
         Table number in the report (set by the report when it places the table).
     title_other : str or None
         The title in the other language (Brå's bilingual titles).
+    column_groups : tuple of (str, tuple of (str, str))
+        For a table too wide for the page (Brå's measures for three windows): the HTML
+        shows one block per group, headed by the group's name (``Inom 1 år``) and holding
+        the columns named in the group, each with its short header (``Antal uppföljda``);
+        the columns in no group (the row headers) are repeated in every block. CSV and
+        Excel keep the one wide table.
     """
 
     key: str
@@ -62,6 +68,7 @@ class ReportTable:
     lang: str = "sv"
     number: int | None = None
     title_other: str | None = None
+    column_groups: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
 
     def numbered(self, number: int) -> ReportTable:
         """The same table with its number in the report."""
@@ -74,10 +81,26 @@ class ReportTable:
             return self.title
         return f"{label('table', self.lang)} {self.number}. {self.title}"
 
+    @property
+    def other_caption(self) -> str | None:
+        """The second title line: Brå's bilingual title in the other language.
+
+        A Swedish report prints the English translation under the title as Brå does; an
+        English report says that the second line is the Swedish original, which an English
+        reader would otherwise take for an untranslated leftover.
+        """
+        if not self.title_other:
+            return None
+        if self.lang == "en":
+            return f"{label('report_title_in_swedish', 'en')}: {self.title_other}"
+        return self.title_other
+
     def to_html(self) -> str:
         """The table as an HTML ``<table>`` with caption and footnotes (escaped text).
 
-        Count cells carry ``class="num"``; the first column is a row header.
+        Columns of numbers carry ``class="num"`` (right-aligned, never broken); columns of
+        words ``class="text"`` (left-aligned, may wrap). The first column is a row header.
+        A table with ``column_groups`` is shown as one block per group.
 
         Examples
         --------
@@ -89,23 +112,76 @@ class ReportTable:
         esc = html.escape
         parts = [f'<figure class="table" id="tab-{esc(self.key)}">']
         parts.append(f"<figcaption><strong>{esc(self.caption)}</strong>")
-        if self.title_other:
-            parts.append(f'<br><span class="other-lang">{esc(self.title_other)}</span>')
-        parts.append("</figcaption><table><thead><tr>")
-        parts.extend(f'<th scope="col">{esc(str(c))}</th>' for c in self.table.columns)
-        parts.append("</tr></thead><tbody>")
-        for row in self.table.itertuples(index=False):
-            cells = [str(v) for v in row]
-            parts.append(f'<tr><th scope="row">{esc(cells[0])}</th>')
-            parts.extend(f'<td class="num">{esc(c)}</td>' for c in cells[1:])
-            parts.append("</tr>")
-        parts.append("</tbody></table>")
+        other = self.other_caption
+        if other:
+            other_lang = "en" if self.lang == "sv" else "sv"
+            parts.append(f'<br><span class="other-lang" lang="{other_lang}">{esc(other)}</span>')
+        parts.append("</figcaption>")
+        if self.column_groups:
+            grouped = {c for _, cols in self.column_groups for c, _ in cols}
+            stub = [(c, str(c)) for c in self.table.columns if c not in grouped]
+            for heading, cols in self.column_groups:
+                parts.append(
+                    _html_table(self.table, [*stub, *cols], heading=heading, n_stub=len(stub))
+                )
+        else:
+            columns = [(c, str(c)) for c in self.table.columns]
+            parts.append(_html_table(self.table, columns))
         if self.footnotes:
             parts.append('<ol class="footnotes">')
             parts.extend(f"<li>{esc(note)}</li>" for note in self.footnotes)
             parts.append("</ol>")
         parts.append("</figure>")
         return "".join(parts)
+
+
+#: Data columns beyond which a table is set in a smaller font (``table.wide``) to fit the page.
+_WIDE_COLUMNS = 6
+#: A cell of numbers: digits, separators, signs, ``..`` and ``–``, or an interval "a to b".
+_NUMERIC_CELL = re.compile(r"^[\d\s\u00a0.,:%<>+\-\u2212\u2013]*$")
+
+
+def _is_numeric(cell: str) -> bool:
+    return bool(_NUMERIC_CELL.match(re.sub(r" (?:to|till) ", " ", cell)))
+
+
+def _html_table(
+    table: pd.DataFrame,
+    columns: Sequence[tuple[object, str]],
+    *,
+    heading: str | None = None,
+    n_stub: int = 1,
+) -> str:
+    """One ``<table>``: ``columns`` as (column, header) pairs, the first the row header.
+
+    With a ``heading``, a first header row names the last ``len(columns) - n_stub`` columns.
+    """
+    esc = html.escape
+    cells = [[str(v) for v in table[c]] for c, _ in columns]
+    kinds = ["num" if all(_is_numeric(v) for v in col) else "text" for col in cells]
+    wide = len(columns) - 1 > _WIDE_COLUMNS
+    parts = ['<table class="wide">' if wide else "<table>", "<thead>"]
+    if heading is not None:
+        parts.append("<tr>")
+        parts.append(f'<td colspan="{n_stub}"></td>')
+        span = len(columns) - n_stub
+        parts.append(f'<th scope="colgroup" colspan="{span}" class="group">{esc(heading)}</th>')
+        parts.append("</tr>")
+    parts.append("<tr>")
+    parts.extend(
+        f'<th scope="col" class="{kind}">{esc(header)}</th>'
+        for (_, header), kind in zip(columns, kinds, strict=True)
+    )
+    parts.append("</tr></thead><tbody>")
+    for i in range(len(table)):
+        parts.append(f'<tr><th scope="row">{esc(cells[0][i])}</th>')
+        parts.extend(
+            f'<td class="{kind}">{esc(col[i])}</td>'
+            for col, kind in zip(cells[1:], kinds[1:], strict=True)
+        )
+        parts.append("</tr>")
+    parts.append("</tbody></table>")
+    return "".join(parts)
 
 
 def table_from_suppressed(
@@ -297,8 +373,8 @@ def write_excel(tables: Sequence[ReportTable], path: str | Path) -> Path:
         sheet = book.create_sheet(name)
         sheet.append([table.caption])
         sheet["A1"].font = Font(bold=True, size=12)
-        if table.title_other:
-            sheet.append([table.title_other])
+        if table.other_caption:
+            sheet.append([table.other_caption])
             sheet["A2"].font = Font(italic=True)
         sheet.append([])
         sheet.append([str(c) for c in table.table.columns])
