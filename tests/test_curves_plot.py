@@ -184,3 +184,12 @@ def test_group_names_end_clear_of_the_widest_first_column_number() -> None:
     assert len(names) == 2 * len(km.groups)
     # half the widest centred number (about 3 points a character) plus a gap
     assert all(t.xyann[0] <= -(3.0 * widest + 8.0) for t in names)
+
+
+def test_group_names_come_from_the_label_table():
+    # Sex codes and group codes are shown in words; unknown values as they are.
+    from evaluation.survival._curves_plot import group_label
+
+    assert [group_label(g, "sv") for g in ("F", "M", "all")] == ["Kvinnor", "Män", "Samtliga"]
+    assert group_label("participant", "en") == "Participants"
+    assert group_label("Borås", "en") == "Borås"

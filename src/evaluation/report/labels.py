@@ -55,3 +55,26 @@ def label(key: str, lang: str = "sv", /, **fields: object) -> str:
 def has_label(key: str) -> bool:
     """Whether the label table has ``key``."""
     return key in label_table().index
+
+
+#: Category codes whose label-table key differs from the code itself.
+_VALUE_KEYS: dict[str, str] = {"F": "women", "M": "men"}
+
+
+def value_label(value: object, lang: str = "sv") -> str:
+    """A category value in words (sex codes, groups), or the value itself when unknown.
+
+    The value is looked up as it is, through the codes above, in lower case with ``-`` as
+    ``_``, and as a plural (``participant`` finds ``participants``).
+
+    Examples
+    --------
+    >>> value_label("M"), value_label("participant", "en"), value_label("Malmö")
+    ('Män', 'Participants', 'Malmö')
+    """
+    text = str(value)
+    base = text.replace("-", "_").lower()
+    for key in (_VALUE_KEYS.get(text, ""), text, base, base + "s"):
+        if key and has_label(key):
+            return label(key, lang)
+    return text

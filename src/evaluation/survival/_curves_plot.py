@@ -18,7 +18,7 @@ from evaluation._errors import EstimationError
 from evaluation.report._cells import DEFAULT_MIN_CELL, mask_small_counts
 from evaluation.report.disclosure import SUPPRESSED
 from evaluation.report.formatting import format_number
-from evaluation.report.labels import check_lang, has_label, label
+from evaluation.report.labels import check_lang, label, value_label
 from evaluation.report.theme import current_lang, style_for
 
 if TYPE_CHECKING:
@@ -34,9 +34,8 @@ _TABLE_TOP = -42.0  # points below the axis where the table starts (under the x 
 
 
 def group_label(group: Hashable, lang: str) -> str:
-    """The label of a group: from the label table when it has one (``all``), else as is."""
-    text = str(group)
-    return label(text, lang) if has_label(text) else text
+    """The label of a group: from the label table when it has one (``all``, ``M``), else as is."""
+    return value_label(group, lang)
 
 
 def risk_table_cells(
