@@ -35,6 +35,7 @@ browser:
 test: $(VENV)/.installed-dev browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy src
 	$(BIN)/python -m pytest -n 2 tests src
 	$(BIN)/python -m pytest -n 2 --dist loadfile -p no:doctest -o addopts="" --nbval-lax notebooks/
 

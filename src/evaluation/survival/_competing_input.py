@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import EstimationError
-from evaluation.survival._km_input import column, rows_text
+from evaluation.survival._km_input import column, rows_text, weights_and_entry
 from evaluation.survival._km_input import numeric_column as numeric
 
 
@@ -88,25 +88,7 @@ def prepare_competing(
     causes = tuple(int(c) for c in np.unique(cause) if c != 0)
     if not causes:
         raise EstimationError(f"column {event!r} has no events (every row is 0, censored)")
-    if weights is None:
-        weight = np.ones_like(time)
-    else:
-        weight = numeric(data, weights, "weights")
-        zero = weight <= 0
-        if zero.any():
-            raise EstimationError(
-                f"weights column {weights!r} has {int(zero.sum())} zero weights "
-                f"({rows_text(data.index, zero)}); drop those rows explicitly"
-            )
-    start = None
-    if entry is not None:
-        start = numeric(data, entry, "entry")
-        late = start >= time
-        if late.any():
-            raise EstimationError(
-                f"entry column {entry!r} is not before {duration!r} in {int(late.sum())} rows "
-                f"({rows_text(data.index, late)}); a person must enter before leaving"
-            )
+    weight, start = weights_and_entry(data, time, duration=duration, weights=weights, entry=entry)
     codes, groups = factor(data, by)
     return CompetingData(
         time=time,

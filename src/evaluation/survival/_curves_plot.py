@@ -73,7 +73,7 @@ def decimal_formatter(lang: str) -> Any:
     """
     from matplotlib.ticker import Formatter
 
-    class _Decimal(Formatter):  # type: ignore[misc]
+    class _Decimal(Formatter):
         decimals = 1
 
         def set_locs(self, locs: Sequence[float]) -> None:

@@ -139,21 +139,15 @@ def group_codes(
     return inverse.astype(np.intp), labels
 
 
-def prepare(
+def weights_and_entry(
     data: pd.DataFrame,
+    time: np.ndarray,
     *,
     duration: str,
-    event: str,
-    by: str | Sequence[str] | None = None,
-    weights: str | None = None,
-    entry: str | None = None,
-    event_codes: Sequence[int] = DEFAULT_EVENT_CODES,
-) -> Prepared:
-    """Validate the analysis columns and return them as arrays."""
-    time = numeric_column(data, duration, "duration")
-    ev = event_column(data, event, event_codes)
-    if len(time) == 0:
-        raise EstimationError("data has no rows")
+    weights: str | None,
+    entry: str | None,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Case weights (ones when None; zero or negative refused) and entry times (before exit)."""
     if weights is None:
         weight = np.ones_like(time)
     else:
@@ -173,6 +167,25 @@ def prepare(
                 f"entry column {entry!r} is not before {duration!r} in {int(late.sum())} rows "
                 f"({rows_text(data.index, late)}); a person must enter before leaving"
             )
+    return weight, start
+
+
+def prepare(
+    data: pd.DataFrame,
+    *,
+    duration: str,
+    event: str,
+    by: str | Sequence[str] | None = None,
+    weights: str | None = None,
+    entry: str | None = None,
+    event_codes: Sequence[int] = DEFAULT_EVENT_CODES,
+) -> Prepared:
+    """Validate the analysis columns and return them as arrays."""
+    time = numeric_column(data, duration, "duration")
+    ev = event_column(data, event, event_codes)
+    if len(time) == 0:
+        raise EstimationError("data has no rows")
+    weight, start = weights_and_entry(data, time, duration=duration, weights=weights, entry=entry)
     codes, groups = group_codes(data, by)
     return Prepared(
         time=time,
