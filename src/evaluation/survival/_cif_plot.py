@@ -18,13 +18,15 @@ from evaluation._errors import EstimationError
 from evaluation.report._cells import mask_small_counts
 from evaluation.report.disclosure import SUPPRESSED
 from evaluation.report.formatting import format_number
-from evaluation.report.labels import check_lang, has_label, label
-from evaluation.report.theme import HATCHES, PALETTE, current_lang, style_for
+from evaluation.report.labels import has_label, label
+from evaluation.report.theme import HATCHES, PALETTE, style_for
 from evaluation.survival._curves_plot import (
+    TIME_UNITS,
     decimal_formatter,
     default_ticks,
     draw_count_rows,
     group_label,
+    plot_options,
 )
 
 if TYPE_CHECKING:
@@ -33,7 +35,6 @@ if TYPE_CHECKING:
     from evaluation.survival.competing import CumulativeIncidence
 
 #: Days per display unit (durations are in days, as ``duration_days`` in cohorts).
-TIME_UNITS: dict[str, float] = {"days": 1.0, "months": 365.25 / 12, "years": 365.25}
 KINDS: tuple[str, ...] = ("stacked", "lines")
 #: Label keys for the event codes of the cohorts (DESIGN.md); 0 is the event-free state.
 CAUSE_PRESETS: dict[str, dict[int, str]] = {
@@ -141,13 +142,7 @@ def plot_cif(
     """
     import matplotlib.pyplot as plt
 
-    lang = check_lang(lang if lang is not None else current_lang())
-    if kind not in KINDS:
-        raise EstimationError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    if time_unit not in TIME_UNITS:
-        raise EstimationError(
-            f"time_unit must be one of {', '.join(TIME_UNITS)}, not {time_unit!r}"
-        )
+    lang = plot_options(lang, kind, KINDS, time_unit)
     if group is not None and group not in result.groups:
         raise EstimationError(f"group {group!r} is not one of {', '.join(map(str, result.groups))}")
     groups = [group] if group is not None else list(result.groups)

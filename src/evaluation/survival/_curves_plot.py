@@ -109,6 +109,20 @@ def row_label_offset(first_column: Sequence[str]) -> float:
     return -(8.0 + 3.0 * widest)
 
 
+def plot_options(lang: str | None, kind: str, kinds: Sequence[str], time_unit: str) -> str:
+    """Check a curve figure's ``kind`` and ``time_unit``; return the language to draw in.
+
+    ``lang`` defaults to the active theme's language.
+    """
+    if kind not in kinds:
+        raise EstimationError(f"kind must be one of {', '.join(kinds)}, not {kind!r}")
+    if time_unit not in TIME_UNITS:
+        raise EstimationError(
+            f"time_unit must be one of {', '.join(TIME_UNITS)}, not {time_unit!r}"
+        )
+    return check_lang(lang if lang is not None else current_lang())
+
+
 def default_ticks(upper: float) -> np.ndarray:
     """Round ticks from 0 up to the first tick at or beyond ``upper`` (the axis ends there).
 
@@ -174,13 +188,7 @@ def plot_curves(
     """
     import matplotlib.pyplot as plt
 
-    lang = check_lang(lang if lang is not None else current_lang())
-    if kind not in KINDS:
-        raise EstimationError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    if time_unit not in TIME_UNITS:
-        raise EstimationError(
-            f"time_unit must be one of {', '.join(TIME_UNITS)}, not {time_unit!r}"
-        )
+    lang = plot_options(lang, kind, KINDS, time_unit)
     if len(curves.groups) > 9:
         raise EstimationError(f"at most 9 curves fit one figure; there are {len(curves.groups)}")
     if ax is None:
