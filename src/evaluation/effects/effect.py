@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -20,7 +20,7 @@ from evaluation.effects._measures import (
 )
 from evaluation.effects._validate import require_columns, rows_text, treatment_array
 from evaluation.effects.balance import BalanceResult, balance
-from evaluation.effects.bootstrap import cluster_frequencies, weighted_curves
+from evaluation.effects.bootstrap import BootstrapDraws, draw_clusters, weighted_curves
 from evaluation.effects.comparison import DEFAULT_PROPENSITY_FORMULA
 from evaluation.effects.matching import MatchResult, match
 from evaluation.effects.propensity import PropensityResult, propensity_weights
@@ -58,7 +58,10 @@ class ProgrammeEffect:
     table
         One row per analysis and measure: ``analysis`` (``itt``, ``per_protocol``,
         ``naive``), ``estimand``, ``measure``, ``time`` (years; NaN for the HR),
-        ``estimate``, ``se``, ``ci_lower``, ``ci_upper``, ``p``.
+        ``estimate``, ``se``, ``ci_lower``, ``ci_upper``, ``p``. For risk and hazard ratios
+        ``se`` is on the log scale; ``p`` is the two-sided normal test of no effect,
+        ``2 * norm.sf(|estimate| / se)`` for differences and
+        ``2 * norm.sf(|log(estimate)| / se)`` for ratios (NaN for the groups' own risks).
     curves
         Adjusted curves on days 0..3 years: ``analysis, group, time`` (days), ``estimate``
         (cumulative incidence of relapse), ``ci_lower``, ``ci_upper`` (pointwise bootstrap
@@ -86,6 +89,7 @@ class ProgrammeEffect:
         "rounded to whole persons."
     )
     notes: tuple[str, ...] = field(default=())
+    bootstrap: BootstrapDraws | None = field(default=None, repr=False)
 
     def summary(self, analysis: str | None = None) -> pd.DataFrame:
         """Effect measures: ``analysis, estimand, measure, time, estimate, se, ci_lower,
@@ -329,7 +333,8 @@ def estimate_programme_effect(
     tau = tau_years * DAYS_PER_YEAR
     dur = data["duration_days"].to_numpy(dtype=np.int64)
     ev = data["event"].to_numpy(dtype=np.int64)
-    F = cluster_frequencies(data[cluster].to_numpy(), n_boot, gen)
+    draws = draw_clusters(data[cluster].to_numpy(), n_boot, gen)
+    F = draws.frequencies()
 
     ps = propensity_weights(data, formula, treatment="treated", estimand=estimand)
     mres: MatchResult | None = None
@@ -347,6 +352,15 @@ def estimate_programme_effect(
             beta0=ps.coefficients["coef"].to_numpy(),
         )
         label = f"{estimand} (weighting)"
+        assert rep.coefficients is not None
+        draws = replace(
+            draws,
+            propensity_coefficients=pd.DataFrame(
+                rep.coefficients.T,
+                columns=ps.coefficients["term"].tolist(),
+                index=pd.RangeIndex(n_boot + 1, name="replicate"),
+            ),
+        )
     else:
         if design == "risk-set-matching" and "weight" in data.columns:
             # Already matched within each participant's risk set: keep those matches.
@@ -462,4 +476,5 @@ def estimate_programme_effect(
         msms_level=level,
         design_quality=quality,
         notes=tuple(notes),
+        bootstrap=draws,
     )
