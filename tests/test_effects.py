@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from effects_helpers import assert_wald_p_values
 from evaluation import load_synthetic
 from evaluation._errors import EstimationError
 from evaluation.effects import comparison_cohort, estimate_programme_effect
@@ -132,6 +133,13 @@ def test_summary_contract_and_invariants(default_effect):
     assert itt.loc["risk_ratio_1y", "estimate"] == pytest.approx(r1 / r0)
 
 
+def test_every_p_value_is_the_normal_test_of_its_row(default_effect):
+    """In every analysis (ITT, per protocol, naive): p from the row's estimate and SE."""
+    _, eff = default_effect
+    assert set(eff.summary()["analysis"]) == {"itt", "naive", "per_protocol"}
+    assert_wald_p_values(eff.summary())
+
+
 def test_naive_curves_equal_the_unweighted_aalen_johansen(default_effect):
     """Agreement with the survival area's estimator on the unweighted data."""
     from evaluation.survival import cumulative_incidence
@@ -203,3 +211,5 @@ def test_matching_designs_run_and_balance():
     m = estimate_programme_effect(trials, method="matching", k=2, n_boot=30, rng=1)
     assert m.matching is not None and m.matching.k == 2
     assert m.balance.adjustment == "matching"
+    for e in (eff, m):
+        assert_wald_p_values(e.summary())
