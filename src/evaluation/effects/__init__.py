@@ -2,6 +2,7 @@
 adjusted curves with bootstrap intervals and sensitivity to unobserved confounding."""
 
 from evaluation.effects.balance import BalanceResult, balance
+from evaluation.effects.bootstrap import BootstrapDraws
 from evaluation.effects.comparison import DEFAULT_PROPENSITY_FORMULA, comparison_cohort
 from evaluation.effects.effect import ProgrammeEffect, estimate_programme_effect
 from evaluation.effects.matching import MatchResult, match
@@ -11,6 +12,7 @@ from evaluation.effects.sensitivity import EValueResult, confounding_check, e_va
 __all__ = [
     "DEFAULT_PROPENSITY_FORMULA",
     "BalanceResult",
+    "BootstrapDraws",
     "EValueResult",
     "MatchResult",
     "ProgrammeEffect",

@@ -66,6 +66,10 @@ class ProgrammeEffect:
         Adjusted curves on days 0..3 years: ``analysis, group, time`` (days), ``estimate``
         (cumulative incidence of relapse), ``ci_lower``, ``ci_upper`` (pointwise bootstrap
         percentiles), ``n_at_risk`` (weighted, rounded to whole persons).
+    bootstrap
+        The persons each replicate drew and, for weighting, the propensity coefficients
+        refitted in each replicate (:class:`~evaluation.effects.BootstrapDraws`), so that
+        the bootstrap can be checked replicate by replicate.
     """
 
     n: int
@@ -263,7 +267,8 @@ def estimate_programme_effect(
     n_boot
         Bootstrap replicates. Each resamples persons with replacement (all their trials
         together) and, for weighting, refits the propensity model, so the intervals
-        account for estimating the score.
+        account for estimating the score; what each replicate drew and the coefficients
+        it refitted are kept in ``.bootstrap``.
     times_years, tau_years
         Years at which risks are compared; horizon of the restricted mean.
     per_protocol
