@@ -30,7 +30,6 @@ sys.path.insert(0, str(REF))
 from effect_curves_data import PROPENSITY_FORMULA  # noqa: E402
 
 N_BOOT = 20  # the smallest bootstrap allowed: the checks are exact, not statistical
-HORIZON = 1095  # floor(3 * 365.25), the last day of the curves
 
 
 @pytest.fixture(scope="module")
