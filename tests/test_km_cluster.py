@@ -45,7 +45,7 @@ def test_cluster_robust_curve_equals_r(name: str) -> None:
     # R writes the undefined log-log limits at S = 1 as "NA"; ours are NaN there too.
     for col in ("lower", "upper"):
         want[col] = pd.to_numeric(want[col], errors="coerce")
-    got = got.set_index(["group", "time"]).loc[list(zip(want["group"], want["time"]))]
+    got = got.set_index(["group", "time"]).loc[list(zip(want["group"], want["time"], strict=True))]
     np.testing.assert_allclose(got["n_at_risk"], want["n_risk"], rtol=RTOL)
     np.testing.assert_allclose(got["estimate"], want["surv"], rtol=RTOL)
     np.testing.assert_allclose(got["se"], want["std_err"], rtol=RTOL)
