@@ -15,8 +15,9 @@ grab <- function(fit, times, groups) {
 
 mg <- read.csv("tests/reference/data/cif_mgus2.csv")
 rt <- read.csv("tests/reference/data/cif_retention.csv")
-mg_times <- c(6, 12, 60, 120, 240, 360, 420)
-rt_times <- c(7, 30, 91, 182, 365, 730, 1000)
+# Times with events of one cause only included (7, 126, 142; 14, 35, 238).
+mg_times <- c(6, 7, 12, 60, 120, 126, 142, 240, 360, 420)
+rt_times <- c(7, 14, 30, 35, 91, 182, 238, 365, 730, 1000)
 out <- list(
   mgus2 = grab(cuminc(mg$etime, mg$event, cencode = 0), mg_times),
   mgus2_by_male = grab(cuminc(mg$etime, mg$event, group = mg$male, cencode = 0), mg_times),

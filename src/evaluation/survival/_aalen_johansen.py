@@ -206,9 +206,10 @@ def gray_standard_errors(
         others:   a = F_k / S,      b = 1 / S   (skipped once S = 0),
         v1 += a^2 t6,  v2 += a b t6,  v3 += b^2 t6,
 
-    and records ``var F_k = v1 + F_k^2 v3 - 2 F_k v2`` only at times with an event of
-    cause ``k``; in between (and after) the variance stays at its last recorded value, as
-    ``cuminc`` and ``timepoints`` report it. The event-free survival gets Greenwood's
+    and records ``var F_k = v1 + F_k^2 v3 - 2 F_k v2`` at times with an event of cause
+    ``k``, holding it in between. Computing it at every time gives the same values: at a
+    time with events of other causes only ``F_k`` stays put and the terms added there,
+    ``t6 (a - F_k b)^2``, are zero. The event-free survival gets Greenwood's
     formula (the Kaplan–Meier curve of any event), which ``cuminc`` does not report.
 
     Returns ``se_cif`` (J, K) and ``se_surv`` (J,) on the distinct exit times.
@@ -248,10 +249,7 @@ def gray_standard_errors(
             v1 = np.cumsum(a_own**2 * t_own + a_other**2 * t_other)
             v2 = np.cumsum(inv_s * (a_own * t_own + a_other * t_other))
             v3 = np.cumsum(inv_s**2 * (t_own + t_other))
-            var = np.clip(v1 + fk**2 * v3 - 2 * fk * v2, 0.0, None)
-            # Recorded at the cause's own event times only; carried forward in between.
-            last = np.maximum.accumulate(np.where(own > 0, np.arange(n_t), -1))
-            se_cif[:, k] = np.where(last >= 0, np.sqrt(var[np.maximum(last, 0)]), 0.0)
+            se_cif[:, k] = np.sqrt(np.clip(v1 + fk**2 * v3 - 2 * fk * v2, 0.0, None))
         greenwood = np.cumsum(np.where(d > 0, d / (y * (y - d)), 0.0))
         se_surv = np.where(surv > 0, surv * np.sqrt(greenwood), 0.0)
     return se_cif, se_surv

@@ -371,8 +371,7 @@ def cumulative_incidence(
         ``"robust"`` (default): the infinitesimal-jackknife standard errors of R's
         ``survfit`` (the only ones R's survival gives for multi-state curves; right with
         weights and delayed entry). ``"gray"``: the delta-method variance of Gray (1988)
-        that cmprsk's ``cuminc`` reports (with its tie correction, and held at its value at
-        the cause's last event time, as ``cuminc`` and ``timepoints`` report it), for
+        that cmprsk's ``cuminc`` reports (with its tie correction), for
         comparison with evaluations made with cmprsk; unweighted data without delayed
         entry only, as ``cuminc``. The event-free survival then gets Greenwood's standard
         error. Estimates are the same either way.
