@@ -81,3 +81,10 @@ def test_cluster_needs_robust_and_complete_ids() -> None:
         EstimationError, match=r"cluster column 'id' has 2 missing values \(rows 2, 9\)"
     ):
         kaplan_meier(bad, duration="gap", event="status", cluster="id")
+
+
+def test_result_names_the_cluster_column() -> None:
+    km = kaplan_meier(CGD, duration="gap", event="status", cluster="id")
+    assert km.cluster == "id" and km.n_clusters == CGD["id"].nunique() == 128
+    assert "clustered by id (128)" in km._repr_html_()
+    assert kaplan_meier(CGD, duration="gap", event="status").cluster is None

@@ -51,6 +51,8 @@ class SurvivalCurves:
     time: ``group, time, n_at_risk, n_events, n_censored`` (weighted when weights were
     given), ``estimate`` (S(t)), ``se`` (of S(t)), ``ci_lower, ci_upper`` (for S(t)),
     ``se_log`` (of log S(t), R's ``std.err``), ``cumhaz`` (Nelson–Aalen) and ``se_cumhaz``.
+    ``cluster`` names the person column whose rows were summed in the robust variance
+    (``n_clusters`` persons), or is None.
     """
 
     n: int
@@ -65,6 +67,8 @@ class SurvivalCurves:
     delayed_entry: bool
     table: pd.DataFrame
     curves: dict[Hashable, KMArrays] = field(repr=False)
+    cluster: str | None = None
+    n_clusters: int | None = None
 
     # ------------------------------------------------------------------ tables
     def _group_rows(self) -> list[tuple[Hashable, KMArrays]]:
@@ -313,7 +317,9 @@ class SurvivalCurves:
     def _repr_html_(self) -> str:
         notes = [
             f"Kaplan–Meier, {self.conf_type} intervals at {100 * (1 - self.alpha):g} %, "
-            f"{self.variance} variance; n = {self.n}"
+            f"{self.variance} variance"
+            + (f" clustered by {self.cluster} ({self.n_clusters})" if self.cluster else "")
+            + f"; n = {self.n}"
         ]
         return html_repr("Kaplan–Meier curves", self.summary(), notes=notes)
 
@@ -487,4 +493,6 @@ def kaplan_meier(
         delayed_entry=prep.entry is not None,
         table=table,
         curves=curves,
+        cluster=cluster,
+        n_clusters=None if cluster_codes is None else int(cluster_codes.max()) + 1,
     )
