@@ -253,7 +253,9 @@ class CoxResult:
             f"n = {self.n}, events = {self.events}, ties = {self.ties}"
             + (f", strata: {', '.join(self.strata)}" if self.strata else "")
             + (
-                f", cluster-robust by {self.cluster} ({self.n_clusters} clusters)"
+                f", cluster-robust by {self.cluster} ({self.n_clusters} clusters"
+                + (", CR1 G/(G-1)" if self.cluster_correction == "cr1" else "")
+                + ")"
                 if self.cluster
                 else ", robust variance"
                 if self.robust
@@ -295,7 +297,8 @@ def cox(
     formula : str
         Right-hand side in patsy syntax, e.g. ``"sex + age + C(municipality)"`` or
         ``"~ fin * prio"``; no intercept is fitted. Categorical terms are coded against
-        their first level.
+        their first level. Coefficients (and summary rows) come in R's order: the
+        formula's main effects as written, then two-way interactions, and so on.
     duration : str
         Exit time column (time of event or censoring; the ``stop`` of an interval).
     event : str
