@@ -124,3 +124,29 @@ def test_interval_of_length_zero_after_merging_is_an_error() -> None:
         kaplan_meier(data, duration="stop", entry="start", event="e")
     table = kaplan_meier(data, duration="stop", entry="start", event="e", timefix=False).table
     assert len(table) == 2
+
+
+def test_logrank() -> None:
+    """R's survdiff merges the near ties (survdiff(timefix = FALSE) fails in survival 3.5.3,
+    so only the default is referenced); without merging the expected counts change."""
+    from evaluation.survival.logrank import logrank
+
+    r = R["timefix"]["logrank_veteran"]
+    res = logrank(VET, duration="months", event="status", by="trt")
+    np.testing.assert_allclose(res.table["observed"], r["observed"], rtol=RTOL)
+    np.testing.assert_allclose(res.table["expected"], r["expected"], rtol=RTOL)
+    assert res.statistic == pytest.approx(r["chisq"], rel=RTOL)
+    split = logrank(VET, duration="months", event="status", by="trt", timefix=False)
+    assert abs(split.table["expected"].iloc[0] / r["expected"][0] - 1) > 1e-6
+
+
+@pytest.mark.parametrize("timefix", [True, False])
+def test_rmst(timefix: bool) -> None:
+    """The area and Greenwood variance do not change when a tie is split (the products and
+    sums are the same), so R gives the same values either way; so must rmst."""
+    from evaluation.survival.rmst import rmst
+
+    r = R[KEYS[timefix]]["rmst_veteran"]
+    table = rmst(VET, duration="months", event="status", by="trt", tau=12, timefix=timefix).table
+    np.testing.assert_allclose(table["estimate"], r["rmean"], rtol=RTOL)
+    np.testing.assert_allclose(table["se"], r["se"], rtol=RTOL)

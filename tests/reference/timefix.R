@@ -41,7 +41,18 @@ for (tf in c(TRUE, FALSE)) {
     cox_cgd = cx(coxph(Surv(start_m, stop_m, status) ~ treat + age + steroids, data = cgd,
                        control = ctl(tf))),
     cif_mgus2 = list(time = aj$time, pstate = unname(aj$pstate[, 2:3]),
-                     std_err = unname(aj$std.err[, 2:3]))
+                     std_err = unname(aj$std.err[, 2:3])),
+    logrank_veteran = {
+      # survdiff(timefix = FALSE) fails in survival 3.5.3 (the argument reaches
+      # model.frame), so the log-rank reference is R's default, timefix = TRUE.
+      sd <- survdiff(Surv(months, status) ~ trt, data = vet)
+      list(observed = unname(sd$obs), expected = unname(sd$exp), chisq = sd$chisq)
+    },
+    rmst_veteran = {
+      tab <- summary(survfit(Surv(months, status) ~ trt, data = vet, timefix = tf),
+                     rmean = 12)$table
+      list(rmean = unname(tab[, "rmean"]), se = unname(tab[, "se(rmean)"]))
+    }
   )
 }
 out$version <- as.character(packageVersion("survival"))
