@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation._errors import EstimationError
+from evaluation._errors import EstimationError, FewClustersWarning
 from evaluation.survival.cause_specific import cause_specific_cox
 from evaluation.survival.cox import cox
 
@@ -28,7 +28,16 @@ R_NAMES = {"group[T.B]": "groupB", "group[T.C]": "groupC"}
 )
 def test_reference_coxph_per_cause(case, formula, options):
     """Coefficients and (cluster-robust) SEs equal coxph per cause (1e-6 relative)."""
-    fit = cause_specific_cox(RETENTION, formula, duration="duration_days", event="event", **options)
+    if "cluster" in options:
+        # 15 teams: each cause's fit warns that so few clusters make the errors unreliable.
+        with pytest.warns(FewClustersWarning, match="'team' has 15 clusters"):
+            fit = cause_specific_cox(
+                RETENTION, formula, duration="duration_days", event="event", **options
+            )
+    else:
+        fit = cause_specific_cox(
+            RETENTION, formula, duration="duration_days", event="event", **options
+        )
     table = fit.summary()
     table["term"] = table["term"].replace(R_NAMES)
     se_col = "robust_se" if "cluster" in options else "se"

@@ -18,6 +18,7 @@ from evaluation._errors import (
     EstimationError,
     EvaluationError,
     EvaluationWarning,
+    FewClustersWarning,
     RegisterError,
 )
 
@@ -79,6 +80,7 @@ __all__ = [
     "EstimationError",
     "EvaluationError",
     "EvaluationWarning",
+    "FewClustersWarning",
     "RegisterError",
     "__version__",
     *_LAZY,

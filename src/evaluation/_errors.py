@@ -15,6 +15,7 @@ __all__ = [
     "EvaluationWarning",
     "DisclosureWarning",
     "ConvergenceWarning",
+    "FewClustersWarning",
 ]
 
 
@@ -56,3 +57,11 @@ class DisclosureWarning(EvaluationWarning):
 
 class ConvergenceWarning(EvaluationWarning):
     """An iterative fit stopped before it converged."""
+
+
+class FewClustersWarning(EvaluationWarning):
+    """Cluster-robust standard errors rest on too few clusters to be trusted.
+
+    The sandwich variance summed within ``G`` clusters has rank at most ``G - 1`` and is
+    biased downwards when ``G`` is small (fewer than about 30); intervals are too narrow.
+    """

@@ -561,3 +561,46 @@ def concordance_influence(prep: Prepared, eta: FloatArray) -> tuple[FloatArray, 
 def _band(values: FloatArray, order: IntArray, lo: IntArray, hi: IntArray) -> FloatArray:
     c = np.concatenate([[0.0], np.cumsum(values[order])])
     return c[hi] - c[lo]
+
+
+#: R's ``coxph.control()$toler.chol``, the pivot tolerance of its generalised inverse.
+TOLER_CHOL = float(np.finfo(float).eps ** 0.75)
+
+
+def wald_test(cov: FloatArray, beta: FloatArray, toler: float = TOLER_CHOL) -> tuple[float, int]:
+    """``beta' V^- beta`` with R's generalised inverse, and the rank of ``V`` (its df).
+
+    A cluster-robust variance summed within ``G`` clusters has rank at most ``G - 1``, so
+    with fewer clusters than coefficients it is singular and cannot be inverted. R's
+    ``coxph.wtest`` then factors ``V`` by its ``cholesky2`` (a Cholesky decomposition that
+    sets a pivot to zero when it is below ``toler`` times the largest diagonal element,
+    and the whole row and column of the inverse with it) and solves with ``chsolve2``.
+    This is the same g-inverse, pivot by pivot in the order of the coefficients, so the
+    statistic equals R's; the degrees of freedom are the number of pivots kept.
+    """
+    p = beta.size
+    a = np.array(cov, dtype=float, copy=True)
+    diag = np.diag(a)
+    eps = float(diag.max()) if p and diag.max() > 0 else 0.0
+    eps = toler if eps == 0 else eps * toler
+    rank = 0
+    for i in range(p):
+        pivot = a[i, i]
+        if not np.isfinite(pivot) or pivot < eps:
+            a[i, i] = 0.0
+            continue
+        rank += 1
+        for j in range(i + 1, p):
+            temp = a[j, i] / pivot
+            a[j, i] = temp
+            a[j, j] -= temp * temp * pivot
+            a[j + 1 :, j] -= temp * a[j + 1 :, i]
+    y = np.array(beta, dtype=float, copy=True)
+    for i in range(p):  # solve L z = beta (unit lower triangle)
+        y[i] -= float(np.dot(y[:i], a[i, :i]))
+    for i in range(p - 1, -1, -1):  # solve D L' x = z; zero where the pivot was dropped
+        if a[i, i] == 0:
+            y[i] = 0.0
+        else:
+            y[i] = y[i] / a[i, i] - float(np.dot(y[i + 1 :], a[i + 1 :, i]))
+    return float(np.dot(beta, y)), rank

@@ -127,6 +127,7 @@ class Design:
     term_names: tuple[str, ...]
     term_columns: tuple[tuple[int, ...], ...]  # column positions of each term
     info: Any  # patsy.DesignInfo (with the intercept column, dropped on building)
+    order: tuple[int, ...]  # positions in patsy's columns of ours (formula order)
 
     def build(self, newdata: pd.DataFrame) -> np.ndarray:
         """The model matrix for new rows (categorical levels as in the fitted data)."""
@@ -134,11 +135,24 @@ class Design:
             (m,) = patsy.build_design_matrices([self.info], newdata, NA_action="raise")
         except patsy.PatsyError as err:
             raise EstimationError(f"cannot build the model matrix for newdata: {err}") from None
-        return np.asarray(m, dtype=float)[:, _keep(self.info)]
+        return np.asarray(m, dtype=float)[:, list(self.order)]
 
 
-def _keep(info: Any) -> list[int]:
-    return [i for i, name in enumerate(info.column_names) if name != "Intercept"]
+def _formula_order(rhs: str, info: Any, intercept: bool) -> tuple[list[Any], list[int]]:
+    """Terms in R's order and the positions of their columns in patsy's matrix.
+
+    Patsy groups terms by their numeric factors (categorical terms first), so that
+    ``"age + C(sex)"`` would come out as ``sex, age``. R's ``terms()`` keeps the formula's
+    order within each degree and puts main effects before two-way interactions and so on
+    (``keep.order = FALSE``); summaries follow that order, as R prints them.
+    """
+    wanted = patsy.ModelDesc.from_formula("1 + " + rhs).rhs_termlist
+    wanted = sorted(wanted, key=lambda t: len(t.factors))  # stable: formula order per degree
+    slices = info.term_slices
+    terms = [t for t in wanted if t in slices and (intercept or t.factors)]
+    terms += [t for t in slices if t not in terms and (intercept or t.factors)]
+    order = [i for t in terms for i in range(slices[t].start, slices[t].stop)]
+    return terms, order
 
 
 def rhs_of(formula: str) -> str:
@@ -187,7 +201,9 @@ def design(data: pd.DataFrame, formula: str, *, intercept: bool = False) -> Desi
             # Fast path for sums of numeric columns (large cohorts): the design information
             # of numeric columns has no state, so two rows are enough to build it.
             info = patsy.dmatrix("1 + " + rhs, data.iloc[:2], NA_action=no_na).design_info
-            m = np.column_stack([np.ones(len(data)), data[tokens].to_numpy(dtype=float)])
+            # In patsy's column order (the names of plain numeric terms are the columns).
+            cols = [c for c in info.column_names if c != "Intercept"]
+            m = np.column_stack([np.ones(len(data)), data[cols].to_numpy(dtype=float)])
         else:
             m = patsy.dmatrix("1 + " + rhs, data, NA_action=no_na, return_type="matrix")
             info = m.design_info
@@ -199,16 +215,14 @@ def design(data: pd.DataFrame, formula: str, *, intercept: bool = False) -> Desi
             f"the model matrix of {formula!r} has {int(bad.sum())} rows with missing or "
             f"infinite values ({rows_text(data, bad)})"
         )
-    keep = list(range(len(info.column_names))) if intercept else _keep(info)
+    terms, keep = _formula_order(rhs, info, intercept)
     matrix = np.asarray(m, dtype=float)[:, keep]
     columns = tuple(info.column_names[i] for i in keep)
     term_names = []
     term_columns = []
-    for term, sl in info.term_slices.items():
-        name = term.name()
-        if name == "Intercept" and not intercept:
-            continue
-        term_names.append(name)
+    for term in terms:
+        sl = info.term_slices[term]
+        term_names.append(term.name())
         term_columns.append(tuple(keep.index(i) for i in range(sl.start, sl.stop)))
     if matrix.shape[1] == 0:
         raise EstimationError(f"formula {formula!r} has no covariates")
@@ -218,4 +232,5 @@ def design(data: pd.DataFrame, formula: str, *, intercept: bool = False) -> Desi
         term_names=tuple(term_names),
         term_columns=tuple(term_columns),
         info=info,
+        order=tuple(keep),
     )

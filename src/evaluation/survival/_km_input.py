@@ -139,6 +139,19 @@ def group_codes(
     return inverse.astype(np.intp), labels
 
 
+def id_codes(data: pd.DataFrame, name: str) -> np.ndarray:
+    """Integer codes 0..G-1 of a person (cluster) id column, refusing missing ids."""
+    col = column(data, name, "cluster")
+    missing = col.isna().to_numpy()
+    if missing.any():
+        raise EstimationError(
+            f"cluster column {name!r} has {int(missing.sum())} missing values "
+            f"({rows_text(data.index, missing)})"
+        )
+    codes, _ = pd.factorize(col, sort=True)
+    return np.asarray(codes, dtype=np.intp)
+
+
 def weights_and_entry(
     data: pd.DataFrame,
     time: np.ndarray,

@@ -8,6 +8,7 @@ gives, for every cause at once, the probability of having left by that cause by 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -18,17 +19,28 @@ from scipy import stats
 
 from evaluation._errors import EstimationError
 from evaluation._results import html_repr
-from evaluation.survival._aalen_johansen import AJCurves, aalen_johansen
+from evaluation.survival._aalen_johansen import AJCurves, aalen_johansen, gray_standard_errors
 from evaluation.survival._competing_input import check_alpha, prepare_competing
+from evaluation.survival._timefix import aeq_times
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["CONF_TYPES", "CumulativeIncidence", "confidence_limits", "cumulative_incidence"]
+__all__ = [
+    "CIF_VARIANCES",
+    "CONF_TYPES",
+    "CumulativeIncidence",
+    "confidence_limits",
+    "cumulative_incidence",
+]
 
 #: Interval transforms, as R's ``survfit_confint`` applies them to a state probability p
 #: with standard error se (``log-log``: on log(-log p); ``log``: on log p; ``plain``: on p).
 CONF_TYPES: tuple[str, ...] = ("log-log", "log", "plain")
+
+#: Standard errors of ``cumulative_incidence``: ``"robust"`` (infinitesimal jackknife, R's
+#: ``survfit``) or ``"gray"`` (Gray's delta-method variance of cmprsk's ``cuminc``).
+CIF_VARIANCES: tuple[str, ...] = ("robust", "gray")
 
 _COLUMNS = [
     "group",
@@ -86,8 +98,9 @@ class CumulativeIncidence:
     exit time and cause: ``group, time, cause``, ``n_at_risk`` (persons, unweighted, as R's
     multi-state ``survfit`` reports it), ``n_events, n_censored`` (weighted when weights were
     given), ``estimate`` (the cumulative incidence), ``se`` (infinitesimal
-    jackknife) and ``ci_lower, ci_upper``; ``event_free`` has the same columns for the
-    event-free survival (``cause`` 0), which is one minus the sum of the incidences.
+    jackknife, or Gray's as cmprsk's ``cuminc`` when ``variance == "gray"``) and
+    ``ci_lower, ci_upper``; ``event_free`` has the same columns for the event-free survival
+    (``cause`` 0), which is one minus the sum of the incidences.
     """
 
     n: int
@@ -95,6 +108,7 @@ class CumulativeIncidence:
     alpha: float
     method: str
     conf_type: str
+    variance: str
     causes: tuple[int, ...]
     groups: tuple[Hashable, ...]
     by: tuple[str, ...]
@@ -269,7 +283,12 @@ class CumulativeIncidence:
     def _repr_html_(self) -> str:
         notes = [
             f"Aalen–Johansen, {self.conf_type} intervals at {100 * (1 - self.alpha):g} %, "
-            f"infinitesimal-jackknife standard errors; n = {self.n}"
+            + (
+                "infinitesimal-jackknife standard errors"
+                if self.variance == "robust"
+                else "Gray's (cmprsk cuminc) standard errors"
+            )
+            + f"; n = {self.n}"
         ]
         table = self.at(_nice_times(self.table["time"].to_numpy()))
         return html_repr("Cumulative incidence", table, notes=notes)
@@ -323,6 +342,8 @@ def cumulative_incidence(
     alpha: float = 0.05,
     entry: str | None = None,
     conf_type: str = "log-log",
+    variance: str = "robust",
+    timefix: bool = True,
 ) -> CumulativeIncidence:
     """Aalen–Johansen cumulative incidence of every cause at once, by group.
 
@@ -346,6 +367,18 @@ def cumulative_incidence(
         Column of entry times (delayed entry, left truncation), each below its duration.
     conf_type : {"log-log", "log", "plain"}
         Interval transform, applied to each cumulative incidence as R's ``survfit`` does.
+    variance : {"robust", "gray"}
+        ``"robust"`` (default): the infinitesimal-jackknife standard errors of R's
+        ``survfit`` (the only ones R's survival gives for multi-state curves; right with
+        weights and delayed entry). ``"gray"``: the delta-method variance of Gray (1988)
+        that cmprsk's ``cuminc`` reports (with its tie correction), for
+        comparison with evaluations made with cmprsk; unweighted data without delayed
+        entry only, as ``cuminc``. The event-free survival then gets Greenwood's standard
+        error. Estimates are the same either way.
+    timefix : bool
+        Merge exit and entry times that differ only by floating-point rounding (R's
+        ``survfit(timefix = TRUE)``, the rule of ``aeqSurv``); durations in whole days are
+        never changed.
 
     Returns
     -------
@@ -355,8 +388,8 @@ def cumulative_incidence(
     ------
     EstimationError
         A column is missing, non-numeric, negative or missing-valued, event codes are not
-        integers, there are no events, a weight is not positive, or an entry time is not
-        before the exit time.
+        integers, there are no events, a weight is not positive, an entry time is not
+        before the exit time, or ``variance="gray"`` with weights or entry times.
 
     Notes
     -----
@@ -379,6 +412,11 @@ def cumulative_incidence(
     Therneau, T., Crowson, C. and Atkinson, E. (2024). Multi-state models and competing
     risks. Vignette of the R package survival.
 
+    Gray, R. J. (1988). A class of K-sample tests for comparing the cumulative incidence of
+    a competing risk. *Annals of Statistics*, 16(3), 1141–1154 (the variance of
+    ``variance="gray"``); Gray, R. J. (2024). cmprsk: Subdistribution Analysis of Competing
+    Risks. R package (``cuminc``).
+
     Examples
     --------
     >>> d = pd.DataFrame({"t": [1, 2, 2, 3, 4, 5], "e": [1, 2, 0, 1, 2, 0]})
@@ -391,9 +429,21 @@ def cumulative_incidence(
         raise EstimationError(
             f"conf_type must be one of {', '.join(CONF_TYPES)}, not {conf_type!r}"
         )
+    if variance not in CIF_VARIANCES:
+        raise EstimationError(
+            f"variance must be one of {', '.join(CIF_VARIANCES)}, not {variance!r}"
+        )
+    if variance == "gray" and (weights is not None or entry is not None):
+        raise EstimationError(
+            "variance='gray' (cmprsk's cuminc) is defined for unweighted data without "
+            "delayed entry; use variance='robust' with weights or entry"
+        )
     prep = prepare_competing(
         data, duration=duration, event=event, by=by, weights=weights, entry=entry
     )
+    if timefix:
+        time, start = aeq_times(prep.time, prep.entry, data=data, duration=duration, entry=entry)
+        prep = dataclasses.replace(prep, time=time, entry=start)
     code_index = np.zeros(max(prep.causes) + 1, dtype=np.int64)
     code_index[list(prep.causes)] = np.arange(1, len(prep.causes) + 1)
     cause_idx = code_index[prep.cause]
@@ -410,6 +460,9 @@ def cumulative_incidence(
             None if prep.entry is None else prep.entry[rows],
             k_all,
         )
+        if variance == "gray":
+            se_cif, se_surv = gray_standard_errors(prep.time[rows], cause_idx[rows], k_all)
+            c = dataclasses.replace(c, se_cif=se_cif, se_surv=se_surv)
         curves[g] = c
         tables.append(_long_table(g, c, prep.causes, conf_type, alpha))
         lo, hi = confidence_limits(c.surv, c.se_surv, conf_type, alpha)
@@ -437,6 +490,7 @@ def cumulative_incidence(
         alpha=alpha,
         method="Aalen–Johansen",
         conf_type=conf_type,
+        variance=variance,
         causes=prep.causes,
         groups=prep.groups,
         by=by_names,

@@ -8,6 +8,7 @@ R's when there are tied times or delayed entry (see ``tests/test_cox_reference.p
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation._errors import EstimationError
+from evaluation._errors import EstimationError, FewClustersWarning
 from evaluation._results import html_repr
 from evaluation.survival import _cox_fit
 from evaluation.survival._cox_input import (
@@ -28,8 +29,17 @@ from evaluation.survival._cox_input import (
     require_columns,
     rows_text,
 )
+from evaluation.survival._timefix import aeq_times
 
-__all__ = ["CoxResult", "cox"]
+__all__ = ["CLUSTER_CORRECTIONS", "MIN_CLUSTERS", "CoxResult", "cox"]
+
+#: Below this many clusters a cluster-robust variance is unreliable (too small, and of rank
+#: at most G - 1): ``cox`` warns with :class:`~evaluation._errors.FewClustersWarning`.
+#: About 30 is the usual rule (Cameron and Miller 2015, sec. VI).
+MIN_CLUSTERS = 30
+
+#: Small-sample corrections of the cluster-robust variance (``cluster_correction``).
+CLUSTER_CORRECTIONS: tuple[str, ...] = ("none", "cr1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +71,10 @@ class CoxResult:
         Log partial likelihood at the estimate and at zero.
     tests : DataFrame
         Likelihood-ratio, Wald and score tests of all coefficients being zero
-        (``test, statistic, df, p``); the Wald test uses ``cov``.
+        (``test, statistic, df, p``); the Wald test uses ``cov`` (through R's generalised
+        inverse when ``cov`` is singular, with ``df`` its rank).
+    cluster_correction : str
+        ``"none"`` or ``"cr1"`` (the cluster-robust ``cov`` multiplied by G / (G - 1)).
     """
 
     n: int
@@ -77,6 +90,7 @@ class CoxResult:
     robust: bool
     cluster: str | None
     n_clusters: int | None
+    cluster_correction: str
     strata: tuple[str, ...]
     loglik: float
     loglik_null: float
@@ -239,7 +253,9 @@ class CoxResult:
             f"n = {self.n}, events = {self.events}, ties = {self.ties}"
             + (f", strata: {', '.join(self.strata)}" if self.strata else "")
             + (
-                f", cluster-robust by {self.cluster} ({self.n_clusters} clusters)"
+                f", cluster-robust by {self.cluster} ({self.n_clusters} clusters"
+                + (", CR1 G/(G-1)" if self.cluster_correction == "cr1" else "")
+                + ")"
                 if self.cluster
                 else ", robust variance"
                 if self.robust
@@ -268,6 +284,8 @@ def cox(
     robust: bool = False,
     alpha: float = 0.05,
     event_codes: Sequence[int] = (1,),
+    cluster_correction: str = "none",
+    timefix: bool = True,
 ) -> CoxResult:
     """Fit a Cox proportional hazards model.
 
@@ -279,7 +297,8 @@ def cox(
     formula : str
         Right-hand side in patsy syntax, e.g. ``"sex + age + C(municipality)"`` or
         ``"~ fin * prio"``; no intercept is fitted. Categorical terms are coded against
-        their first level.
+        their first level. Coefficients (and summary rows) come in R's order: the
+        formula's main effects as written, then two-way interactions, and so on.
     duration : str
         Exit time column (time of event or censoring; the ``stop`` of an interval).
     event : str
@@ -292,7 +311,10 @@ def cox(
         Stratification columns: a separate baseline hazard per stratum.
     cluster : str, optional
         Cluster column (a person id for repeated rows, a municipality ...): the
-        variance is the cluster-robust sandwich of R's ``coxph(..., cluster=)``.
+        variance is the cluster-robust sandwich of R's ``coxph(..., cluster=)``. With
+        fewer than ``MIN_CLUSTERS`` (30) clusters a :class:`FewClustersWarning` is issued:
+        the sandwich is then biased downwards, and with no more clusters than
+        coefficients it is singular (see Notes).
     weights : str, optional
         Case weights (non-negative).
     ties : {"efron", "breslow"}
@@ -304,10 +326,28 @@ def cox(
         Intervals are ``1 - alpha``.
     event_codes : sequence of int
         Which codes of ``event`` count as the event.
+    cluster_correction : {"none", "cr1"}
+        Small-sample correction of the cluster-robust variance. ``"none"`` (default) is
+        R's ``coxph``. ``"cr1"`` multiplies it by ``G / (G - 1)`` for ``G`` clusters (the
+        factor of Stata's ``vce(cluster)`` for maximum-likelihood models; Cameron and
+        Miller 2015, sec. VI.B), which widens intervals a little with few clusters. Needs
+        ``cluster``. (The CR2 "bias-reduced linearisation" of Bell and McCaffrey 2002 is
+        defined for linear models and is not offered.)
+    timefix : bool
+        Merge exit and entry times that differ by rounding alone (relative or absolute
+        difference at most ``sqrt(machine epsilon)``, about 1.5e-8) into one time, as R's
+        ``coxph`` does by default (``coxph.control(timefix = TRUE)``, ``aeqSurv``); see
+        :func:`evaluation.survival._timefix.aeq_times`. Times in whole days are never
+        changed.
 
     Returns
     -------
     CoxResult
+
+    Warns
+    -----
+    FewClustersWarning
+        ``cluster`` has fewer than ``MIN_CLUSTERS`` clusters.
 
     Raises
     ------
@@ -325,6 +365,14 @@ def cox(
     summed within clusters (Lin and Wei 1989), computed with the same risk sets and tie
     handling as the fit, so it is correct with ties, strata and delayed entry.
 
+    With ``G`` clusters the cluster-robust variance is a sum of ``G`` outer products whose
+    total is the score at the estimate, zero, so its rank is at most ``G - 1``: with 5
+    clusters and 7 coefficients it is singular. The covariance is returned as it is (the
+    standard errors of the single coefficients are still defined) and the Wald test of
+    all coefficients uses the generalised inverse of R's ``coxph.wtest``, on as many
+    degrees of freedom as the variance has rank (R's ``summary`` prints the number of
+    coefficients as the df; the statistic is the same).
+
     References
     ----------
     Cox DR (1972). Regression models and life-tables. JRSS B 34:187-220.
@@ -333,6 +381,10 @@ def cox(
     Lin DY, Wei LJ (1989). The robust inference for the Cox proportional hazards model.
     JASA 84:1074-1078.
     Therneau TM, Grambsch PM (2000). Modeling Survival Data. Springer.
+    Cameron AC, Miller DL (2015). A practitioner's guide to cluster-robust inference.
+    Journal of Human Resources 50:317-372.
+    Bell RM, McCaffrey DF (2002). Bias reduction in standard errors for linear regression
+    with multi-stage samples. Survey Methodology 28:169-181.
 
     Examples
     --------
@@ -345,6 +397,15 @@ def cox(
     """
     if ties not in ("efron", "breslow"):
         raise EstimationError(f"ties must be 'efron' or 'breslow', not {ties!r}")
+    if cluster_correction not in CLUSTER_CORRECTIONS:
+        raise EstimationError(
+            f"cluster_correction must be one of {', '.join(CLUSTER_CORRECTIONS)}, "
+            f"not {cluster_correction!r}"
+        )
+    if cluster_correction != "none" and cluster is None:
+        raise EstimationError(
+            f"cluster_correction={cluster_correction!r} needs a cluster column (cluster=)"
+        )
     if not 0 < alpha < 1:
         raise EstimationError(f"alpha must be between 0 and 1, not {alpha}")
     strata_cols: tuple[str, ...] = (
@@ -372,6 +433,8 @@ def cox(
                 f"column {entry!r} is not before {duration!r} in {int(bad.sum())} rows "
                 f"({rows_text(data, bad)}); each row is at risk in (entry, duration]"
             )
+    if timefix:
+        stop, start = aeq_times(stop, start, data=data, duration=duration, entry=entry)
     w = None
     if weights is not None:
         w = numeric_column(data, weights, minimum=0.0)
@@ -389,6 +452,21 @@ def cox(
         n_clusters = len(labels)
     dm = design(data, formula)
     X = dm.matrix
+    if n_clusters is not None and n_clusters < MIN_CLUSTERS:
+        singular = (
+            f"; with no more clusters than the {X.shape[1]} coefficients the variance is "
+            "singular and the Wald test uses a generalised inverse"
+            if n_clusters <= X.shape[1]
+            else ""
+        )
+        warnings.warn(
+            f"cluster column {cluster!r} has {n_clusters} clusters: with fewer than about "
+            f"{MIN_CLUSTERS} the cluster-robust standard errors are too small and the "
+            f"intervals too narrow{singular} (cluster_correction='cr1' widens them by "
+            "G/(G-1))",
+            FewClustersWarning,
+            stacklevel=2,
+        )
     constant = [c for j, c in enumerate(dm.columns) if np.ptp(X[:, j]) == 0]
     if constant:
         raise EstimationError(
@@ -419,16 +497,22 @@ def cox(
                 [np.bincount(cluster_codes, weights=dfbeta[:, j]) for j in range(dfbeta.shape[1])]
             )
         cov = dfbeta.T @ dfbeta
+        if cluster_correction == "cr1" and n_clusters is not None and n_clusters > 1:
+            cov = cov * (n_clusters / (n_clusters - 1))
     p = X.shape[1]
     lr = 2 * (fit.loglik - fit.loglik_null)
-    wald = float(fit.beta @ np.linalg.solve(cov, fit.beta))
+    wald, wald_df = _cox_fit.wald_test(cov, fit.beta)
     score = float(fit.score_null @ np.linalg.solve(fit.information_null, fit.score_null))
+    dfs = [p, wald_df, p]
     tests = pd.DataFrame(
         {
             "test": ["likelihood_ratio", "wald", "score"],
             "statistic": [lr, wald, score],
-            "df": [p, p, p],
-            "p": [stats.chi2.sf(x, p) for x in (lr, wald, score)],
+            "df": dfs,
+            "p": [
+                stats.chi2.sf(x, df) if df > 0 else np.nan
+                for x, df in zip((lr, wald, score), dfs, strict=True)
+            ],
         }
     )
     model = _CoxModel(
@@ -454,6 +538,7 @@ def cox(
         robust=bool(robust),
         cluster=cluster,
         n_clusters=n_clusters,
+        cluster_correction=cluster_correction,
         strata=strata_cols,
         loglik=fit.loglik,
         loglik_null=fit.loglik_null,

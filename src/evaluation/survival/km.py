@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -20,7 +21,8 @@ from evaluation.survival._km_core import (
     km_arrays,
     step_index,
 )
-from evaluation.survival._km_input import DEFAULT_EVENT_CODES, prepare
+from evaluation.survival._km_input import DEFAULT_EVENT_CODES, id_codes, prepare
+from evaluation.survival._timefix import aeq_times
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -49,6 +51,8 @@ class SurvivalCurves:
     time: ``group, time, n_at_risk, n_events, n_censored`` (weighted when weights were
     given), ``estimate`` (S(t)), ``se`` (of S(t)), ``ci_lower, ci_upper`` (for S(t)),
     ``se_log`` (of log S(t), R's ``std.err``), ``cumhaz`` (Nelson–Aalen) and ``se_cumhaz``.
+    ``cluster`` names the person column whose rows were summed in the robust variance
+    (``n_clusters`` persons), or is None.
     """
 
     n: int
@@ -63,6 +67,8 @@ class SurvivalCurves:
     delayed_entry: bool
     table: pd.DataFrame
     curves: dict[Hashable, KMArrays] = field(repr=False)
+    cluster: str | None = None
+    n_clusters: int | None = None
 
     # ------------------------------------------------------------------ tables
     def _group_rows(self) -> list[tuple[Hashable, KMArrays]]:
@@ -311,7 +317,9 @@ class SurvivalCurves:
     def _repr_html_(self) -> str:
         notes = [
             f"Kaplan–Meier, {self.conf_type} intervals at {100 * (1 - self.alpha):g} %, "
-            f"{self.variance} variance; n = {self.n}"
+            f"{self.variance} variance"
+            + (f" clustered by {self.cluster} ({self.n_clusters})" if self.cluster else "")
+            + f"; n = {self.n}"
         ]
         return html_repr("Kaplan–Meier curves", self.summary(), notes=notes)
 
@@ -326,8 +334,10 @@ def kaplan_meier(
     entry: str | None = None,
     conf_type: str = "log-log",
     alpha: float = 0.05,
-    variance: str = "greenwood",
+    variance: str | None = None,
     event_codes: Sequence[int] = DEFAULT_EVENT_CODES,
+    cluster: str | None = None,
+    timefix: bool = True,
 ) -> SurvivalCurves:
     """Kaplan–Meier survival curves, by group, with weights and delayed entry.
 
@@ -353,13 +363,26 @@ def kaplan_meier(
         reports), on log S (R's default) or on S itself (clipped to [0, 1]).
     alpha : float
         1 − confidence level.
-    variance : {"greenwood", "robust"}
+    variance : {"greenwood", "robust"}, optional
+        Default ``"greenwood"``, or ``"robust"`` when ``cluster`` is given.
         ``"greenwood"``: Greenwood's formula with weighted counts, as R's
         ``survfit(robust=FALSE)``; right without weights or with frequency weights.
         ``"robust"``: the infinitesimal-jackknife (sandwich) variance of R's
         ``survfit(robust=TRUE)``; use it with sampling or inverse-probability weights.
     event_codes : sequence of int
         The codes counted as events (default ``(1,)``).
+    cluster : str, optional
+        Column identifying persons when a person has several rows: repeated entries
+        (every Brå entry event of a person) or counting-process rows ``(entry, duration]``
+        (R's ``id``). The variance is then the infinitesimal jackknife with each person's
+        influence summed over their rows (cluster-robust), as R's ``survfit(..., id = id,
+        robust = TRUE)``; it implies ``variance="robust"`` (Greenwood's formula treats the
+        rows of one person as independent and understates the uncertainty).
+    timefix : bool
+        Merge exit and entry times that differ only by floating-point rounding into one
+        time (R's ``survfit(timefix = TRUE)``, the default there too; the rule of R's
+        ``aeqSurv``: neighbours closer than about 1.5e-8, absolutely or relative to the
+        mean time, become the smaller). Durations in whole days are never changed.
 
     Returns
     -------
@@ -383,12 +406,17 @@ def kaplan_meier(
     ----------
     Kaplan EL, Meier P (1958). Nonparametric estimation from incomplete observations.
     *JASA* 53:457–481. Therneau TM (2024). *survival: A Package for Survival Analysis in R*
-    (``survfit``, ``survfit_confint``, ``quantile.survfit``).
+    (``survfit``, ``survfit_confint``, ``quantile.survfit``, ``aeqSurv``; the robust
+    variance of ``survfit.formula`` with ``id``, vignette "The survfit function", sec. on
+    robust variance). Lin DY, Wei LJ (1989). The robust inference for the Cox proportional
+    hazards model. *JASA* 84:1074–1078 (the grouped jackknife sandwich).
     """
     if conf_type not in CONF_TYPES:
         raise EstimationError(
             f"conf_type must be one of {', '.join(CONF_TYPES)}, not {conf_type!r}"
         )
+    if variance is None:
+        variance = "greenwood" if cluster is None else "robust"
     if variance not in VARIANCES:
         raise EstimationError(f"variance must be one of {', '.join(VARIANCES)}, not {variance!r}")
     alpha = check_alpha(alpha)
@@ -401,6 +429,17 @@ def kaplan_meier(
         entry=entry,
         event_codes=event_codes,
     )
+    if timefix:
+        time, start = aeq_times(prep.time, prep.entry, data=data, duration=duration, entry=entry)
+        prep = dataclasses.replace(prep, time=time, entry=start)
+    cluster_codes = None
+    if cluster is not None:
+        if variance != "robust":
+            raise EstimationError(
+                f"cluster={cluster!r} gives a cluster-robust variance: variance must be "
+                f"'robust', not {variance!r}"
+            )
+        cluster_codes = id_codes(data, cluster)
     curves: dict[Hashable, KMArrays] = {}
     if len(prep.groups) == 1:
         parts = [np.arange(len(prep.time))]
@@ -417,6 +456,7 @@ def kaplan_meier(
             prep.weight if one else prep.weight[rows],
             None if prep.entry is None else (prep.entry if one else prep.entry[rows]),
             variance=variance,
+            cluster=None if cluster_codes is None else cluster_codes[rows],
         )
         curves[g] = c
         lower, upper = confidence_limits(c.surv, c.std_err, conf_type, alpha)
@@ -453,4 +493,6 @@ def kaplan_meier(
         delayed_entry=prep.entry is not None,
         table=table,
         curves=curves,
+        cluster=cluster,
+        n_clusters=None if cluster_codes is None else int(cluster_codes.max()) + 1,
     )

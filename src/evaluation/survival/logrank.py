@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
@@ -12,6 +13,7 @@ from scipy import stats
 from evaluation._errors import EstimationError
 from evaluation._results import html_repr
 from evaluation.survival._km_input import DEFAULT_EVENT_CODES, group_codes, prepare
+from evaluation.survival._timefix import aeq_times
 
 __all__ = ["LogRankResult", "logrank"]
 
@@ -104,6 +106,7 @@ def logrank(
     trend: bool = False,
     scores: Sequence[float] | None = None,
     event_codes: Sequence[int] = DEFAULT_EVENT_CODES,
+    timefix: bool = True,
 ) -> LogRankResult:
     """Test whether survival curves differ between groups (log-rank and relatives).
 
@@ -130,6 +133,10 @@ def logrank(
         ``by`` is numeric, else 1, 2, ..., K.
     event_codes : sequence of int
         The codes counted as events.
+    timefix : bool
+        Merge times that differ only by floating-point rounding into one (R's
+        ``survdiff(timefix = TRUE)``, its default; the rule of ``aeqSurv``, see
+        :func:`evaluation.survival._timefix.aeq_times`). Whole days are never changed.
 
     Returns
     -------
@@ -162,6 +169,9 @@ def logrank(
     else:
         raise EstimationError(f"weights must be 'logrank' or ('fh', p, q), not {weights!r}")
     prep = prepare(data, duration=duration, event=event, by=by, event_codes=event_codes)
+    if timefix:
+        time, start = aeq_times(prep.time, prep.entry, data=data, duration=duration, entry=None)
+        prep = dataclasses.replace(prep, time=time, entry=start)
     k = len(prep.groups)
     if k < 2:
         raise EstimationError(f"the log-rank test needs two or more groups; by has {k}")

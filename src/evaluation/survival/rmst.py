@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from evaluation.survival._km_core import (
     z_value,
 )
 from evaluation.survival._km_input import DEFAULT_EVENT_CODES, prepare
+from evaluation.survival._timefix import aeq_times
 from evaluation.survival.km import check_alpha
 
 __all__ = ["RMSTResult", "rmst"]
@@ -66,6 +68,7 @@ def rmst(
     alpha: float = 0.05,
     variance: str = "greenwood",
     event_codes: Sequence[int] = DEFAULT_EVENT_CODES,
+    timefix: bool = True,
 ) -> RMSTResult:
     """Restricted mean survival (event-free) time to ``tau``, by group, with contrasts.
 
@@ -100,6 +103,10 @@ def rmst(
         The Greenwood-type variance above, or the infinitesimal-jackknife one.
     event_codes : sequence of int
         The codes counted as events (default ``(1,)``).
+    timefix : bool
+        Merge times that differ only by floating-point rounding into one (R's
+        ``survfit(timefix = TRUE)``, its default; the rule of ``aeqSurv``, see
+        :func:`evaluation.survival._timefix.aeq_times`). Whole days are never changed.
 
     Returns
     -------
@@ -133,6 +140,9 @@ def rmst(
         entry=entry,
         event_codes=event_codes,
     )
+    if timefix:
+        time, start = aeq_times(prep.time, prep.entry, data=data, duration=duration, entry=entry)
+        prep = dataclasses.replace(prep, time=time, entry=start)
     z = z_value(alpha)
     rows: list[dict[str, Any]] = []
     for k, g in enumerate(prep.groups):
