@@ -593,3 +593,15 @@ def test_empty_tables_are_valid():
     regs = tiny_registers()
     empty = {name: regs.table(name).iloc[:0] for name in ("programme", "offences", "custody")}
     assert tiny_registers(**empty, exits=regs.exits.iloc[:0]).problems() == []
+
+
+def test_a_personnummer_among_categories_is_refused_and_hidden():
+    regs = edit("offences", 3, sanction="811218\u20139876")
+    assert sorted(regs.problems()) == [
+        "offences.sanction has an unknown category in 1 row (offence_id O0000004): "
+        "<a personal identity number>; allowed: prison, probation, youth_care, fine, waiver, "
+        "other",
+        "offences.sanction looks like a Swedish personal identity number (personnummer) in 1 "
+        "row (row 4); this package only handles pseudonymised data: replace the ids by "
+        "pseudonyms (such as P000001) before analysis",
+    ]

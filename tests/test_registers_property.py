@@ -4,8 +4,9 @@ Hypothesis breaks the tiny register in one to three different ways (drop a requi
 column, garble a date, duplicate a key, swap start and end, insert an unknown category, a
 valid-looking personnummer in any id column and written form, an unknown person id, an
 empty required value, an event after death, overlapping custody, a decision after
-extraction), writes it as CSV or Parquet and reads it back. Every run must end in a RegisterError listing problems, never in another
-exception (a pandas or Arrow traceback), and no message may repeat a personnummer.
+extraction), writes it as CSV or Parquet and reads it back. Every run must end in a
+RegisterError listing problems, never in another exception (a pandas or Arrow traceback),
+and no message may repeat a personnummer.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pandas.api.types import infer_dtype, is_integer_dtype
+from pandas.api.types import is_integer_dtype
 
 __all__ = ["hide_numbers", "looks_like_personnummer", "luhn_valid", "personnummer_digits"]
 
@@ -74,9 +74,7 @@ def luhn_valid(digits: np.ndarray) -> np.ndarray:
 
 def _normalise(value: str) -> str:
     value = unicodedata.normalize("NFKC", value)
-    dashed = "".join(
-        "-" if c == "\u2212" or unicodedata.category(c) == "Pd" else c for c in value
-    )
+    dashed = "".join("-" if c == "\u2212" or unicodedata.category(c) == "Pd" else c for c in value)
     return dashed.strip()
 
 
@@ -126,27 +124,19 @@ def _valid(digits: str) -> bool:
     return bool(luhn_valid(np.array([[int(d) for d in digits]]))[0])
 
 
-def _text_values(values: pd.Series) -> np.ndarray:
-    """The distinct non-missing values that can be tested, as ``str`` (integers too)."""
-    if is_integer_dtype(values.dtype):
-        numbers = pd.unique(values.dropna())
-        big = [int(v) for v in numbers if 10**9 <= abs(int(v)) < 10**12]
-        return np.array([str(v) for v in big], dtype=object)
-    distinct = np.asarray(pd.unique(values.dropna()), dtype=object)
-    if infer_dtype(distinct, skipna=False) != "string":
-        distinct = distinct[[isinstance(v, str) for v in distinct]]
-    return distinct
-
-
-def looks_like_personnummer(values: pd.Series) -> np.ndarray:
+def looks_like_personnummer(values: pd.Series, *, few: bool = False) -> np.ndarray:
     """Boolean mask of values that look like real Swedish personal identity numbers.
 
     A value looks like one when, written in any of the forms of this module's description
     (separators, dashes, full-width digits, a label such as ``PNR``), it holds 10 or 12
     digits that form a date and end with a valid Luhn check digit. Coordination numbers
     (samordningsnummer, day plus 60) are caught too. Text and integer columns are tested;
-    other values are not. Only the distinct values are tested, and only those with at least
-    ten digits are normalised, which keeps a 10-million-row column fast.
+    other values are not.
+
+    Arrow's regex engine first keeps the values with at least ten digits (a 10-million-row
+    id column in about a second); only those are normalised and tested in Python. With
+    ``few`` (categories), the distinct values are found first, which is faster when there
+    are few of them.
 
     Examples
     --------
@@ -160,32 +150,52 @@ def looks_like_personnummer(values: pd.Series) -> np.ndarray:
         flagged = looks_like_personnummer(pd.Series(values.cat.categories))
         if not flagged.any():
             return none
-        hit = values.cat.categories[flagged]
-        return np.asarray(values.isin(hit), dtype=bool)
-    distinct = _text_values(values)
-    if len(distinct) == 0:
-        return none
-    # Arrow's regex engine runs over a million distinct ids in well under a second.
-    many = pc.match_substring_regex(pa.array(distinct, type=pa.string()), _TEN_DIGITS)
-    candidates = distinct[np.asarray(many.to_numpy(zero_copy_only=False), dtype=bool)]
-    flagged = [c for c in candidates if (d := personnummer_digits(c)) is not None and _valid(d)]
-    if not flagged:
-        return none
+        return np.asarray(values.isin(values.cat.categories[flagged]), dtype=bool)
     if is_integer_dtype(values.dtype):
-        return np.asarray(values.isin([int(v) for v in flagged]), dtype=bool)
-    return np.asarray(values.isin(flagged), dtype=bool)
+        numbers = values.dropna().astype("int64")
+        size = numbers.abs()
+        big = numbers[(size >= 10**9) & (size < 10**12)]
+        hits = [int(v) for v in pd.unique(big) if _is_personnummer(str(v))]
+        return np.asarray(values.isin(hits), dtype=bool) if hits else none
+    if few:
+        distinct = pd.Series(pd.unique(values.dropna()), dtype=object)
+        flagged = looks_like_personnummer(distinct)
+        hits = distinct[flagged].tolist()
+        return np.asarray(values.isin(hits), dtype=bool) if hits else none
+    many = pc.fill_null(pc.match_substring_regex(_arrow_text(values), _TEN_DIGITS), False)
+    candidates = np.asarray(many.to_numpy(zero_copy_only=False), dtype=bool)
+    if not candidates.any():
+        return none
+    hits = [v for v in pd.unique(values[candidates]) if _is_personnummer(v)]
+    return candidates & np.asarray(values.isin(hits), dtype=bool) if hits else none
+
+
+def _is_personnummer(value: str) -> bool:
+    digits = personnummer_digits(value)
+    return digits is not None and _valid(digits)
+
+
+def _arrow_text(values: pd.Series) -> pa.Array:
+    """The text values of a column as Arrow strings; anything else (numbers, dates) is null."""
+    try:
+        return pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # a column mixing text and other values
+        objects = values.to_numpy(dtype=object)
+        text = np.array([isinstance(v, str) for v in objects], dtype=bool)
+        return pa.array(np.where(text, objects, None), type=pa.string(), from_pandas=True)
 
 
 def hide_numbers(text: str) -> str:
     """Text with every run of ten or more digits (with separators between) as ``<number>``.
 
     For messages of other libraries, which may quote a cell; a number that long may be a
-    personal identity number in any form.
+    personal identity number in any form. Numbers written next to it (``12: 811218 - 9876``)
+    are hidden with it: better one number too many than a personnummer repeated.
 
     Examples
     --------
-    >>> hide_numbers("row 12: 811218 - 9876 and field limit (131072)")
-    'row 12: <number> and field limit (131072)'
+    >>> hide_numbers("in line 3 'PNR 811218 - 9876,M', field limit (131072)")
+    "in line 3 'PNR <number>,M', field limit (131072)"
     """
     text = unicodedata.normalize("NFKC", text)
 

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from pandas.api.types import is_integer_dtype, is_string_dtype
+from pandas.api.types import is_integer_dtype, is_object_dtype, is_string_dtype
 
 from evaluation.registers._messages import describe_rows, looks_like_personnummer, rows_word
-from evaluation.registers._schema import ROW_LABEL, TABLES
+from evaluation.registers._schema import ROW_LABEL, TABLES, spec
 
 # (table, column, earlier column, message): the column must not be before the earlier one.
 _ORDER: tuple[tuple[str, str, str, str], ...] = (
@@ -156,7 +156,10 @@ def check_rules(
             series = frame.iloc[:, position]
             if not _may_hold_numbers(series):
                 continue
-            pnr = looks_like_personnummer(series)
+            known = spec(name, str(column))
+            pnr = looks_like_personnummer(
+                series, few=known is not None and known.kind == "category"
+            )
             if pnr.any():
                 problems.append(_pnr_problem(frame, name, str(column), pnr))
 
@@ -226,7 +229,7 @@ def _may_hold_numbers(series: pd.Series) -> bool:
     """True for columns of text (object, string, categorical) or of whole numbers."""
     dtype = series.dtype
     return (
-        dtype == object
+        is_object_dtype(dtype)
         or isinstance(dtype, pd.CategoricalDtype)
         or is_string_dtype(dtype)
         or is_integer_dtype(dtype)
