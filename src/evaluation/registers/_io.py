@@ -6,6 +6,13 @@ every value that does not parse is reported with its table, column and rows. Par
 keep their types; a mistyped column is reported by validation. Unknown columns are kept as
 they are (as text when read from CSV).
 
+A file that cannot be read as a table is reported in words, never as a library's
+traceback: a folder or an unreadable file where a file is expected, a header line that is
+not one line of column names, a separator that looks like ``;`` (Swedish Excel's CSV) or a
+tab, rows with too few or too many fields (by row number), a quote that is never closed (the
+rest of the file would become one value), and Parquet dates that pandas cannot hold (by
+row). Row numbers count data rows from 1, the header not included, as in validation.
+
 Writing is byte-reproducible: rows and columns in the tables' own order, dates as
 ``YYYY-MM-DD`` with empty cells for missing values, ``\\n`` line ends, UTF-8, and
 ``meta.json`` with sorted keys.
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +36,16 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from evaluation.registers._messages import describe_rows, rows_word, show_values
+from evaluation.registers._pnr import hide_numbers
 from evaluation.registers._schema import ROW_LABEL, TABLES, spec
 
 Format = Literal["csv", "parquet"]
 FORMATS: tuple[str, ...] = ("csv", "parquet")
 _ISO = "%Y-%m-%d"
-_DIGITS = re.compile(r"\d{6,8}[-+]?\d{4}")
+#: Longest first line read as the header of a CSV file (characters).
+_HEADER_LIMIT = 1_000_000
+#: Separators that are not commas, as Swedish Excel (;) and other programs (tab) write CSV.
+_OTHER_SEPARATORS: tuple[tuple[str, str], ...] = ((";", "';'"), ("\t", "a tab"))
 
 
 @dataclass
@@ -47,6 +59,27 @@ class ReadResult:
     problems: list[str] = field(default_factory=list)
     #: rows whose values did not parse, by (table, column); validation does not repeat them
     reported: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why a register folder cannot be read (missing, not a folder, no access), or None."""
+    try:
+        with os.scandir(folder):
+            pass
+    except (FileNotFoundError, NotADirectoryError):
+        return f"the register folder {folder} does not exist or is not a folder"
+    except OSError as err:
+        return f"the register folder {folder} cannot be read: {_reason(err)}"
+    return None
+
+
+def _reason(err: OSError) -> str:
+    """Why a file or folder could not be opened, in words (never a library's traceback)."""
+    if isinstance(err, PermissionError):
+        return "permission denied (ask for read access)"
+    if isinstance(err, IsADirectoryError):
+        return "it is a folder, not a file"
+    return hide_numbers(err.strerror or str(err))
 
 
 def read_folder(folder: Path) -> ReadResult:
@@ -65,15 +98,20 @@ def read_folder(folder: Path) -> ReadResult:
 
 def _read_meta(folder: Path, result: ReadResult) -> None:
     file = folder / "meta.json"
-    if not file.is_file():
+    try:
+        content = file.read_bytes()
+    except FileNotFoundError:
         result.problems.append(
             f"meta.json is missing in {folder} (it holds study_start and study_end)"
         )
         return
+    except OSError as err:
+        result.problems.append(f"meta.json in {folder} cannot be read: {_reason(err)}")
+        return
     try:
-        meta = json.loads(file.read_text(encoding="utf-8"))
+        meta = json.loads(content.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        result.problems.append(f"meta.json is not valid JSON: {err}")
+        result.problems.append(f"meta.json is not valid JSON: {hide_numbers(str(err))}")
         return
     if not isinstance(meta, dict):
         result.problems.append("meta.json is not a JSON object with study_start and study_end")
@@ -100,8 +138,18 @@ def _parse_meta_date(value: object) -> pd.Timestamp | None:
     return pd.Timestamp(parsed)
 
 
+def _present(path: Path) -> bool:
+    """True when something is at the path (a file, a folder, or a file that cannot be read)."""
+    try:
+        return path.exists()
+    except OSError:  # for example no access to look: reading it will say why
+        return True
+
+
 def _find(folder: Path, name: str, problems: list[str]) -> Path | None:
-    found = [folder / f"{name}.{fmt}" for fmt in FORMATS if (folder / f"{name}.{fmt}").is_file()]
+    # A folder counts: a partitioned Parquet table is a folder of files. A folder named
+    # like a CSV file is reported when it is opened.
+    found = [folder / f"{name}.{fmt}" for fmt in FORMATS if _present(folder / f"{name}.{fmt}")]
     if not found:
         problems.append(f"{name}: there is no {name}.csv or {name}.parquet in {folder}")
         return None
@@ -118,24 +166,21 @@ def _hide(message: str) -> str:
     first = message.strip().splitlines()[0] if message.strip() else "unknown error"
     # pyarrow quotes the offending CSV line after the column counts; it may hold ids.
     first = re.sub(r"(Expected \d+ columns, got \d+).*", r"\1", first)
-    return _DIGITS.sub("<number>", first)[:200]
+    return hide_numbers(first)[:200]
 
 
 def _read_arrow(file: Path, problems: list[str]) -> pa.Table | None:
     try:
         if file.suffix == ".parquet":
             return pq.read_table(file)
-        with file.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), None)
-    except (OSError, UnicodeDecodeError, pa.ArrowException) as err:
+        header = _header(file, problems)
+    except OSError as err:
+        problems.append(f"{file.name} cannot be read: {_reason(err)}")
+        return None
+    except (UnicodeDecodeError, pa.ArrowException) as err:
         problems.append(f"{file.name} could not be read: {_hide(str(err))}")
         return None
-    if not header:
-        problems.append(f"{file.name} is empty (it has no header line)")
-        return None
-    doubled = sorted({c for c in header if header.count(c) > 1})
-    if doubled:
-        problems.append(f"{file.name} has the column(s) {', '.join(doubled)} more than once")
+    if header is None:
         return None
     convert = pcsv.ConvertOptions(
         column_types=dict.fromkeys(header, pa.string()),
@@ -143,19 +188,154 @@ def _read_arrow(file: Path, problems: list[str]) -> pa.Table | None:
         quoted_strings_can_be_null=False,
     )
     try:
-        # Quoted values may hold line ends (free-text covariates); the writer quotes them.
-        parse = pcsv.ParseOptions(newlines_in_values=True)
-        return pcsv.read_csv(file, parse_options=parse, convert_options=convert)
-    except (OSError, pa.ArrowException) as err:
+        table, invalid = _parse_csv(file, convert, threads=True)
+        if any(row[0] is None for row in invalid):
+            # Arrow numbers the rows only when one thread reads the file.
+            table, invalid = _parse_csv(file, convert, threads=False)
+    except OSError as err:
+        problems.append(f"{file.name} cannot be read: {_reason(err)}")
+        return None
+    except pa.ArrowException as err:
         problems.append(f"{file.name} could not be read as CSV: {_hide(str(err))}")
         return None
+    unclosed = _unclosed_quote_row(file, table, invalid)
+    if unclosed is not None:
+        problems.append(
+            f'{file.name} has a quote (") that is never closed, in row {unclosed}: everything '
+            "after it, to the end of the file, is read as one value; close the quote or "
+            "remove it"
+        )
+        invalid = [row for row in invalid if row[0] != unclosed + 1]
+    if invalid:
+        rows = sorted(invalid, key=lambda row: row[0] or 0)
+        listed = ", ".join(f"row {(n or 1) - 1}: {got} fields" for n, _, got, _ in rows[:5])
+        more = ", ..." if len(rows) > 5 else ""
+        problems.append(
+            f"{file.name} has rows with too few or too many fields (the header has "
+            f"{rows[0][1]} columns) in {rows_word(len(rows))} ({listed}{more})"
+        )
+    if unclosed is not None or invalid:
+        return None
+    return table
+
+
+def _header(file: Path, problems: list[str]) -> list[str] | None:
+    """The column names of a CSV file's first line, or None with the problem recorded."""
+    with file.open(encoding="utf-8-sig", newline="") as handle:
+        first = handle.readline(_HEADER_LIMIT + 1)
+    if len(first) > _HEADER_LIMIT:
+        problems.append(
+            f"{file.name}: the first line is longer than {_HEADER_LIMIT:,} characters; it "
+            "must be the header, one line of column names (person_id,...)"
+        )
+        return None
+    first = first.rstrip("\r\n")
+    if not first:
+        problems.append(f"{file.name} is empty (it has no header line)")
+        return None
+    if first.count('"') % 2:
+        problems.append(
+            f'{file.name}: the header line has a quote (") that is never closed; it must be '
+            "one line of column names (person_id,...)"
+        )
+        return None
+    try:
+        header = next(csv.reader([first]))
+    except csv.Error as err:
+        why = _hide(str(err))
+        if "field limit" in why:
+            why = f"a column name is longer than {csv.field_size_limit():,} characters"
+        problems.append(
+            f"{file.name}: the header line could not be read as column names ({why}); it "
+            "must be one line of column names (person_id,...)"
+        )
+        return None
+    for separator, shown in _OTHER_SEPARATORS:
+        fields = next(csv.reader([first], delimiter=separator))
+        if len(fields) > len(header):
+            problems.append(
+                f"{file.name}: the separator looks like {shown}, not ',': the header line has "
+                f"{len(fields)} fields separated by {shown} but {len(header)} by ','. "
+                "The registers are read as comma-separated files; save the file as CSV with "
+                "',' as the separator (Swedish Excel uses ';' unless told otherwise)"
+            )
+            return None
+    doubled = sorted({c for c in header if header.count(c) > 1})
+    if doubled:
+        problems.append(f"{file.name} has the column(s) {', '.join(doubled)} more than once")
+        return None
+    return header
+
+
+# (row number counted by Arrow with the header as 1 or None, expected and actual number of
+# fields, the row's raw text when it spans lines: only to find an unclosed quote, never shown)
+_InvalidRow = tuple[int | None, int, int, str | None]
+
+
+def _parse_csv(
+    file: Path, convert: pcsv.ConvertOptions, *, threads: bool
+) -> tuple[pa.Table, list[_InvalidRow]]:
+    """Read a CSV file with Arrow, collecting the rows whose number of fields is wrong."""
+    invalid: list[_InvalidRow] = []
+
+    def collect(row: pcsv.InvalidRow) -> str:
+        # The row's text may hold personal identity numbers: only its shape is kept.
+        text = row.text if "\n" in row.text else None
+        invalid.append((row.number, row.expected_columns, row.actual_columns, text))
+        return "skip"
+
+    # Quoted values may hold line ends (free-text covariates); the writer quotes them.
+    parse = pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=collect)
+    read = pcsv.ReadOptions(use_threads=threads)
+    table = pcsv.read_csv(file, read_options=read, parse_options=parse, convert_options=convert)
+    return table, invalid
+
+
+def _unclosed_quote_row(file: Path, table: pa.Table, invalid: list[_InvalidRow]) -> int | None:
+    """The data row holding a quote that is never closed, or None.
+
+    Arrow reads from an unclosed quote to the end of the file as one value, the last of the
+    last record: a value that spans lines and with which the file ends, in a file with an
+    odd number of quotes. All three are needed: a quoted value may span lines on purpose
+    (the file then ends with its closing quote), and a quote inside an unquoted value is
+    only a character.
+    """
+    rows = table.num_rows + len(invalid)
+    last_invalid = max((row for row in invalid if row[0] is not None), default=None)
+    if last_invalid is not None and last_invalid[0] == rows + 1:
+        raw = last_invalid[3]  # the row as written
+    elif table.num_rows:
+        value = table.column(table.num_columns - 1)[table.num_rows - 1].as_py()
+        raw = value.replace('"', '""') if value and "\n" in value else None
+    else:
+        raw = None
+    if raw is None or not _ends_with(file, raw) or not _odd_quotes(file):
+        return None
+    return rows
+
+
+def _ends_with(file: Path, text: str) -> bool:
+    """True when the file ends with the text (line ends at the very end not counted)."""
+    tail = text.rstrip("\r\n").encode("utf-8")
+    with file.open("rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - len(tail) - 2))
+        return handle.read().rstrip(b"\r\n").endswith(tail)
+
+
+def _odd_quotes(file: Path) -> bool:
+    count = 0
+    with file.open("rb") as handle:
+        while chunk := handle.read(1 << 24):
+            count += chunk.count(b'"')
+    return count % 2 == 1
 
 
 def _to_frame(name: str, file: Path, table: pa.Table, result: ReadResult) -> pd.DataFrame:
     """Convert an Arrow table column by column; record the values that do not parse."""
     from_csv = file.suffix == ".csv"
     columns: dict[str, pd.Series] = {}
-    unparsed: dict[str, tuple[np.ndarray, pd.Series]] = {}
+    unparsed: dict[str, tuple[np.ndarray, pd.Series, str]] = {}
     unknown = [c for c in table.column_names if spec(name, c) is None and not from_csv]
     # Parquet keeps pandas' metadata; converting unknown columns together restores their dtypes.
     extra = table.select(unknown).to_pandas() if unknown else pd.DataFrame()
@@ -167,10 +347,12 @@ def _to_frame(name: str, file: Path, table: pa.Table, result: ReadResult) -> pd.
                 _objects(_text(array)) if from_csv else extra[column].reset_index(drop=True)
             )
         elif col.kind == "date":
-            series, bad = _dates(array, name, column, result.problems)
+            series, bad, what = _dates(array)
             columns[column] = series
             if bad is not None and bad.any():
-                unparsed[column] = (bad, pd.Series(array.to_pandas()[bad]))
+                # As text: Arrow writes any date, pandas cannot hold the ones out of range.
+                shown = pc.cast(array.filter(pa.array(bad)), pa.string())
+                unparsed[column] = (bad, pd.Series(shown.to_pylist(), dtype=object), what)
         elif pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
             text = _text(array) if from_csv else array
             columns[column] = _objects(text, few=col.kind == "category")
@@ -180,12 +362,12 @@ def _to_frame(name: str, file: Path, table: pa.Table, result: ReadResult) -> pd.
             columns[column] = _plain(array)  # validation reports the type
     frame = pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
     label = ROW_LABEL[name]
-    for column, (bad, values) in unparsed.items():
+    for column, (bad, values, what) in unparsed.items():
         result.reported[(name, column)] = bad
         result.problems.append(
-            f"{name}.{column} has unparseable dates in {rows_word(int(bad.sum()))} "
+            f"{name}.{column} has {what} in {rows_word(int(bad.sum()))} "
             f"{describe_rows(frame, bad, None if label == column else label)}: "
-            f"{show_values(values)}; expected ISO dates (YYYY-MM-DD) between 1677 and 2262"
+            f"{show_values(values)}{_DATE_ADVICE[what]}"
         )
     return frame
 
@@ -214,10 +396,12 @@ def _objects(array: pa.Array, *, few: bool = False) -> pd.Series:
     return series
 
 
-def _dates(
-    array: pa.Array, name: str, column: str, problems: list[str]
-) -> tuple[pd.Series, np.ndarray | None]:
-    """Parse a date column; return the dates and the mask of values that did not parse."""
+def _dates(array: pa.Array) -> tuple[pd.Series, np.ndarray | None, str]:
+    """Parse a date column: the dates, the mask of values that are not dates, and what they are.
+
+    Text must be ISO dates; Arrow dates and timestamps must lie in the years pandas can hold
+    (1677-2262): the rows outside are reported, the others are kept.
+    """
     kind = array.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         text = pc.cast(array, pa.string())
@@ -226,20 +410,43 @@ def _dates(
         written = pc.fill_null(pc.not_equal(text, ""), False)
         bad = np.asarray(pc.and_(written, pc.invert(exact)).to_numpy(zero_copy_only=False))
         clean = pc.if_else(exact, parsed, pa.scalar(None, pa.timestamp("ns")))
-        return pd.Series(clean.to_pandas(), dtype="datetime64[ns]"), bad
+        return pd.Series(clean.to_pandas(), dtype="datetime64[ns]"), bad, _UNPARSEABLE
     if pa.types.is_null(kind):
-        return pd.Series(pd.NaT, index=range(len(array)), dtype="datetime64[ns]"), None
+        empty = pd.Series(pd.NaT, index=range(len(array)), dtype="datetime64[ns]")
+        return empty, None, ""
     if pa.types.is_date(kind) or (pa.types.is_timestamp(kind) and kind.tz is None):
-        try:
-            cast = pc.cast(array, pa.timestamp("ns"))
-        except pa.ArrowInvalid:
-            problems.append(
-                f"{name}.{column} has dates outside the years 1677-2262 that pandas can hold"
-            )
-            bad = np.asarray(array.is_valid().to_numpy(zero_copy_only=False))
-            return pd.Series(pd.NaT, index=range(len(array)), dtype="datetime64[ns]"), bad
-        return pd.Series(cast.to_pandas(), dtype="datetime64[ns]"), None
-    return _plain(array), None  # validation reports the type
+        outside = _outside_pandas(array)
+        if outside.any():
+            array = pc.if_else(pa.array(outside), pa.scalar(None, kind), array)
+        cast = pc.cast(array, pa.timestamp("ns"))
+        return pd.Series(cast.to_pandas(), dtype="datetime64[ns]"), outside, _OUT_OF_RANGE
+    return _plain(array), None, ""  # validation reports the type
+
+
+_UNPARSEABLE = "unparseable dates"
+_OUT_OF_RANGE = "dates outside the years 1677-2262 that pandas can hold"
+_DATE_ADVICE = {
+    _UNPARSEABLE: "; expected ISO dates (YYYY-MM-DD) between 1677 and 2262",
+    _OUT_OF_RANGE: "",
+}
+
+# Nanoseconds per unit of Arrow's date and timestamp types.
+_NS_PER = {"date32": 86_400 * 10**9, "date64": 10**6, "s": 10**9, "ms": 10**6, "us": 10**3}
+
+
+def _outside_pandas(array: pa.Array) -> np.ndarray:
+    """Rows of a date or timestamp array that pandas' nanosecond dates cannot hold."""
+    kind = array.type
+    if pa.types.is_date32(kind):
+        per, ints = _NS_PER["date32"], pc.cast(array.view(pa.int32()), pa.int64())
+    elif pa.types.is_date64(kind):
+        per, ints = _NS_PER["date64"], array.view(pa.int64())
+    else:
+        per, ints = _NS_PER.get(kind.unit, 1), array.view(pa.int64())
+    lowest = -(-pd.Timestamp.min.value // per)  # ceiling: the first whole unit in range
+    highest = pd.Timestamp.max.value // per
+    outside = pc.or_(pc.less(ints, lowest), pc.greater(ints, highest))
+    return np.asarray(pc.fill_null(outside, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _exact_iso(text: pa.Array, parsed: pa.Array) -> pa.Array:

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from evaluation._errors import RegisterError
-from evaluation.registers._io import FORMATS, read_folder, write_folder
+from evaluation.registers._io import FORMATS, folder_problem, read_folder, write_folder
 from evaluation.registers._schema import TABLES
 from evaluation.registers._validate import collect_problems
 
@@ -112,8 +112,9 @@ class Registers:
         ...
         """
         folder = Path(path)
-        if not folder.is_dir():
-            raise RegisterError(f"the register folder {folder} does not exist or is not a folder")
+        unreadable = folder_problem(folder)
+        if unreadable is not None:
+            raise RegisterError(unreadable)
         result = read_folder(folder)
         problems = list(result.problems)
         complete = len(result.tables) == len(TABLES) and result.study_start is not None
