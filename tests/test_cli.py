@@ -268,3 +268,11 @@ def test_the_command_never_prints_a_traceback(tmp_path: Path):
     assert "header line could not be read" in run("report", "--data", str(data))
     tiny_registers().write(data)  # valid registers again; truth.json is still broken
     assert "truth.json is not valid JSON" in run("report", "--data", str(data))
+
+
+def test_report_into_an_unwritable_place_exits_1(tmp_path: Path, capsys):
+    data = tiny_registers().write(tmp_path / "regs")
+    (tmp_path / "taken").write_text("a file where the output folder should be")
+    assert main(["report", "--data", str(data), "--out", str(tmp_path / "taken")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"cannot write the report into {tmp_path / 'taken'}")

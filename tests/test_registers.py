@@ -450,6 +450,7 @@ FORMS = [
     "19811218 - 9876",
     "81121-89876",
     "811278-9873",
+    "pnr\uff1a811218\uff0b9876",  # full-width colon and plus
 ]
 # Not personal identity numbers: a wrong check digit, pseudonyms (one letter directly before
 # the digits), 13 digits, no date in the number (month 13, all zeros), a wrong century.
@@ -605,3 +606,12 @@ def test_a_personnummer_among_categories_is_refused_and_hidden():
         "row (row 4); this package only handles pseudonymised data: replace the ids by "
         "pseudonyms (such as P000001) before analysis",
     ]
+
+
+def test_long_values_are_cut_in_messages():
+    # A broken quote may put the rest of a file into one cell; the message shows its start.
+    (problem,) = edit("persons", 0, affiliation="g" * 100_000).problems()
+    assert problem == (
+        "persons.affiliation has an unknown category in 1 row (person_id P000001): "
+        f"'{'g' * 39}…'; allowed: gang, network, peripheral"
+    )

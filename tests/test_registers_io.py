@@ -246,6 +246,17 @@ def test_quoted_line_ends_and_quotes_inside_values_are_not_unclosed_quotes(tmp_p
     assert Registers.read(tmp_path).persons.loc[2, "note"] == '5"'
 
 
+def test_a_last_row_with_a_closed_multiline_value_and_too_few_fields(tmp_path):
+    tiny_registers().write(tmp_path)
+    # The last row spans two lines inside its closed quotes and misses a field: the quotes
+    # are balanced, so it is a row with too few fields, not an unclosed quote.
+    rewrite(tmp_path / "exits.csv", "P000002,2019-06-30,death", '"P00\n0002",2019-06-30')
+    assert read_problems(tmp_path) == [
+        "exits.csv has rows with too few or too many fields (the header has 3 columns) in "
+        "1 row (row 1: 2 fields)"
+    ]
+
+
 def test_a_header_line_longer_than_the_csv_field_limit(tmp_path):
     tiny_registers().write(tmp_path)
     rewrite(tmp_path / "persons.csv", "affiliation\n", "affiliation" + "x" * 200_000 + "\n")
