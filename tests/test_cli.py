@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+import evaluation
 from evaluation import Registers
 from evaluation.cli import _slug, main
 from registers_helpers import tiny_registers
@@ -141,3 +144,135 @@ def test_report_for_an_unknown_municipality_exits_1_with_the_names(tmp_path: Pat
     argv = ["report", "--data", str(data), "--out", str(tmp_path / "r"), "--municipality", "X"]
     assert main(argv) == 1
     assert "Botkyrka, Göteborg, Malmö, Stockholm" in capsys.readouterr().err
+
+
+# -- input that fails clearly: exit 1 with a message, never a traceback ----------------------
+
+
+def _rewrite(file: Path, old: str, new: str) -> None:
+    text = file.read_text(encoding="utf-8")
+    assert old in text
+    file.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _folder_for_file(folder: Path, name: str) -> None:
+    (folder / name).unlink()
+    (folder / name).mkdir()
+
+
+BROKEN: dict[str, tuple[Callable[[Path], None], str]] = {
+    "unclosed quote": (
+        lambda f: _rewrite(f / "offences.csv", "O0000002,", '"O0000002,'),
+        'offences.csv has a quote (") that is never closed, in row 2',
+    ),
+    "header longer than the csv field limit": (
+        lambda f: _rewrite(f / "exits.csv", "reason\n", "reason" + "x" * 140_000 + "\n"),
+        "exits.csv: the header line could not be read as column names",
+    ),
+    "semicolons": (
+        lambda f: (f / "exits.csv").write_text("person_id;date;reason\nP000002;2019-06-30;death\n"),
+        "exits.csv: the separator looks like ';'",
+    ),
+    "too few fields": (
+        lambda f: _rewrite(f / "custody.csv", ",youth_care\n", "\n"),
+        "custody.csv has rows with too few or too many fields (the header has 4 columns) in "
+        "1 row (row 3: 3 fields)",
+    ),
+    "meta.json is a folder": (
+        lambda f: _folder_for_file(f, "meta.json"),
+        "cannot be read: it is a folder, not a file",
+    ),
+    "born in 1815": (
+        lambda f: _rewrite(f / "persons.csv", "1990-07-15", "1815-07-15"),
+        "persons.birth_date is before 1900-01-01",
+    ),
+    "personnummer with a label in offence_id": (
+        lambda f: _rewrite(f / "offences.csv", "O0000004,", "PNR 811218\u20139876,"),
+        "offences.offence_id looks like a Swedish personal identity number (personnummer) in "
+        "1 row (row 4)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_validate_broken_input_exits_1_with_the_problem(case, tmp_path: Path, capsys):
+    folder = tiny_registers().write(tmp_path / "regs")
+    break_it, expected = BROKEN[case]
+    break_it(folder)
+    assert main(["validate", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert expected in out
+    assert "9876" not in out and "Traceback" not in out
+
+
+def test_validate_an_unreadable_folder_exits_1(tmp_path: Path, capsys, monkeypatch):
+    folder = tiny_registers().write(tmp_path / "regs")
+    scandir = os.scandir
+
+    def refuse(path):  # root reads any folder, so no access is simulated
+        if Path(path) == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    assert main(["validate", str(folder)]) == 1
+    assert "cannot be read: permission denied" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("truth", "expected"),
+    [
+        ('{"effect": {', "truth.json is not valid JSON (line 1, column 13: Expecting"),
+        ("[1, 2]", "truth.json is not a JSON object of the generator's true values"),
+        ('{"effect": 3}', "truth.json is not a JSON object of the generator's true values"),
+        (None, "truth.json is a folder, not a file"),
+        (b"\xff\xfe{}", "truth.json is not UTF-8 text"),
+    ],
+)
+def test_report_with_an_invalid_truth_exits_1(tmp_path: Path, capsys, truth, expected):
+    data = tiny_registers().write(tmp_path / "regs")
+    if truth is None:
+        (data / "truth.json").mkdir()
+    elif isinstance(truth, bytes):
+        (data / "truth.json").write_bytes(truth)
+    else:
+        (data / "truth.json").write_text(truth, encoding="utf-8")
+    assert main(["report", "--data", str(data), "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cannot build the report: ") and expected in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_the_command_never_prints_a_traceback(tmp_path: Path):
+    """The command run as users run it: exit 1, a message, no traceback."""
+    data = tiny_registers().write(tmp_path / "regs")
+    (data / "truth.json").write_text("{not json", encoding="utf-8")
+    _rewrite(data / "persons.csv", "affiliation\n", "affiliation" + "x" * 140_000 + "\n")
+    src = str(Path(evaluation.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": src}
+
+    def run(*argv: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "evaluation.cli", *argv],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            cwd=tmp_path,
+        )
+        assert done.returncode == 1, done.stderr
+        assert "Traceback" not in done.stderr
+        return done.stdout + done.stderr
+
+    assert "header line could not be read" in run("validate", str(data))
+    assert "header line could not be read" in run("report", "--data", str(data))
+    tiny_registers().write(data)  # valid registers again; truth.json is still broken
+    assert "truth.json is not valid JSON" in run("report", "--data", str(data))
+
+
+def test_report_into_an_unwritable_place_exits_1(tmp_path: Path, capsys):
+    data = tiny_registers().write(tmp_path / "regs")
+    (tmp_path / "taken").write_text("a file where the output folder should be")
+    assert main(["report", "--data", str(data), "--out", str(tmp_path / "taken")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"cannot write the report into {tmp_path / 'taken'}")

@@ -7,6 +7,7 @@ column, count, first offending ids), so a change of wording or of a rule shows u
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -126,6 +127,14 @@ CASES = {
         [
             "custody.person_id is not in persons in 4 rows (person_id P9, P9, P9, P9)",
             "exits.person_id is not in persons in 1 row (person_id P8)",
+        ],
+    ),
+    "born before 1900": (
+        # 1815 for 2015: without the rule this person is 200 years old and enters "60+".
+        lambda: edit("persons", 1, birth_date=day("1815-07-15")),
+        [
+            "persons.birth_date is before 1900-01-01 (not a plausible birth date) in 1 row "
+            "(person_id P000002)"
         ],
     ),
     "programme ends before it starts": (
@@ -332,6 +341,10 @@ def test_each_kind_of_problem_is_reported_exactly(case):
     assert sorted(info.value.problems) == sorted(expected)
 
 
+def test_birth_dates_from_1900_are_plausible():
+    assert edit("persons", 1, birth_date=day("1900-01-01")).problems() == []
+
+
 def test_offences_before_the_window_are_allowed_when_decided_in_it():
     # An offence committed in 2009 and decided (lagförd) in 2010 is in the register.
     regs = edit("offences", 2, offence_date=day("2009-06-01"), decision_date=day("2010-02-01"))
@@ -416,7 +429,42 @@ def test_first_ids_are_listed_up_to_five():
 
 # 811218-9876 is the Swedish Tax Agency's textbook example of a valid personnummer.
 VALID = ["811218-9876", "8112189876", "19811218-9876", "198112189876", "811218+9876"]
-NOT_PNR = ["811218-9875", "8112189875", "P811218-9876", "81121-89876", "1981121898760", "P000001"]
+# The same number as people and programs also write it: spaces, dashes of every kind,
+# full-width digits (East Asian input), a label before it, ':' or '.' between the digits,
+# a hyphen in the wrong place; and a coordination number (samordningsnummer, day + 60).
+FORMS = [
+    "811218 9876",
+    "811218\u20139876",  # en dash
+    "811218\u20149876",  # em dash
+    "811218\u20109876",  # hyphen
+    "811218\u22129876",  # minus sign
+    "\uff18\uff11\uff11\uff12\uff11\uff18\uff0d\uff19\uff18\uff17\uff16",  # full width
+    "PNR 811218-9876",
+    "pnr:8112189876",
+    "PNR8112189876",
+    "Pers.nr. 19811218-9876",
+    "P-811218-9876",
+    " 811218-9876 ",
+    "811218:9876",
+    "8112.18.9876",
+    "19811218 - 9876",
+    "81121-89876",
+    "811278-9873",
+    "pnr\uff1a811218\uff0b9876",  # full-width colon and plus
+]
+# Not personal identity numbers: a wrong check digit, pseudonyms (one letter directly before
+# the digits), 13 digits, no date in the number (month 13, all zeros), a wrong century.
+NOT_PNR = [
+    "811218-9875",
+    "8112189875",
+    "P811218-9876",
+    "1981121898760",
+    "P000001",
+    "P-000123",
+    "811318-9875",
+    "0000000000",
+    "218112189876",
+]
 
 
 def test_luhn_check_digit():
@@ -425,8 +473,60 @@ def test_luhn_check_digit():
 
 
 def test_what_looks_like_a_personnummer():
-    flags = looks_like_personnummer(pd.Series(VALID + NOT_PNR + [None, 7]))
-    assert flags.tolist() == [True] * len(VALID) + [False] * (len(NOT_PNR) + 2)
+    flags = looks_like_personnummer(pd.Series(VALID + FORMS + NOT_PNR + [None, 7]))
+    expected = [True] * len(VALID + FORMS) + [False] * (len(NOT_PNR) + 2)
+    assert dict(zip(VALID + FORMS + NOT_PNR, flags.tolist(), strict=False)) == dict(
+        zip(VALID + FORMS + NOT_PNR, expected, strict=False)
+    )
+
+
+def test_personal_identity_numbers_as_whole_numbers_and_categories():
+    numbers = pd.Series([8112189876, 198112189876, 8112189875, 7], dtype="int64")
+    assert looks_like_personnummer(numbers).tolist() == [True, True, False, False]
+    nullable = pd.Series([8112189876, None], dtype="Int64")
+    assert looks_like_personnummer(nullable).tolist() == [True, False]
+    codes = pd.Series(pd.Categorical(["PNR 811218-9876", "x", None, "x"]))
+    assert looks_like_personnummer(codes).tolist() == [True, False, False, False]
+
+
+def _digits_of(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKC", text) if c.isdigit())
+
+
+@pytest.mark.parametrize("pnr", FORMS)
+def test_any_form_in_any_column_is_refused_by_row_and_never_echoed(pnr):
+    base = tiny_registers()
+    persons = base.persons.assign(note=["a", pnr, None, "b"], id_number=[1, 2, 3, 8112189876])
+    offences = base.offences.copy()
+    offences.loc[2, "offence_id"] = pnr
+    programme = base.programme.copy()
+    programme.loc[3, "episode_id"] = pnr
+    custody = base.custody.copy()
+    custody.loc[1, "person_id"] = pnr
+    problems = tiny_registers(
+        persons=persons, offences=offences, programme=programme, custody=custody
+    ).problems()
+    advice = (
+        "; this package only handles pseudonymised data: replace the ids by pseudonyms "
+        "(such as P000001) before analysis"
+    )
+    flagged = [
+        "persons.note looks like a Swedish personal identity number (personnummer) in 1 row "
+        "(row 2)" + advice,
+        "persons.id_number looks like a Swedish personal identity number (personnummer) in "
+        "1 row (row 4)" + advice,
+        "programme.episode_id looks like a Swedish personal identity number (personnummer) "
+        "in 1 row (row 4)" + advice,
+        "offences.offence_id looks like a Swedish personal identity number (personnummer) "
+        "in 1 row (row 3)" + advice,
+        "custody.person_id looks like a Swedish personal identity number (personnummer) in "
+        "1 row (row 2)" + advice,
+    ]
+    assert all(message in problems for message in flagged), problems
+    # The custody row's person is unknown: reported by row number, not by the number.
+    assert "custody.person_id is not in persons in 1 row (row 2)" in problems
+    assert len(problems) == len(flagged) + 1
+    assert not any("9876" in _digits_of(p) or "811218" in _digits_of(p) for p in problems)
 
 
 @pytest.mark.parametrize("pnr", VALID)
@@ -494,3 +594,24 @@ def test_empty_tables_are_valid():
     regs = tiny_registers()
     empty = {name: regs.table(name).iloc[:0] for name in ("programme", "offences", "custody")}
     assert tiny_registers(**empty, exits=regs.exits.iloc[:0]).problems() == []
+
+
+def test_a_personnummer_among_categories_is_refused_and_hidden():
+    regs = edit("offences", 3, sanction="811218\u20139876")
+    assert sorted(regs.problems()) == [
+        "offences.sanction has an unknown category in 1 row (offence_id O0000004): "
+        "<a personal identity number>; allowed: prison, probation, youth_care, fine, waiver, "
+        "other",
+        "offences.sanction looks like a Swedish personal identity number (personnummer) in 1 "
+        "row (row 4); this package only handles pseudonymised data: replace the ids by "
+        "pseudonyms (such as P000001) before analysis",
+    ]
+
+
+def test_long_values_are_cut_in_messages():
+    # A broken quote may put the rest of a file into one cell; the message shows its start.
+    (problem,) = edit("persons", 0, affiliation="g" * 100_000).problems()
+    assert problem == (
+        "persons.affiliation has an unknown category in 1 row (person_id P000001): "
+        f"'{'g' * 39}…'; allowed: gang, network, peripheral"
+    )

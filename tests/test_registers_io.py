@@ -4,6 +4,8 @@ and every reading problem reported at once without dropping or coercing a row.""
 from __future__ import annotations
 
 import json
+import os
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -200,39 +202,187 @@ def test_a_missing_column_in_a_file(tmp_path):
 def test_a_row_with_too_many_fields_is_reported_without_its_content(tmp_path):
     tiny_registers().write(tmp_path)
     rewrite(tmp_path / "persons.csv", "P000004,M,1988-01-20,Göteborg,", "8112189876,M,,,,extra")
+    assert read_problems(tmp_path) == [
+        "persons.csv has rows with too few or too many fields (the header has 5 columns) in "
+        "1 row (row 4: 6 fields)"
+    ]
+
+
+def test_rows_with_too_few_or_too_many_fields_are_named_by_row(tmp_path):
+    tiny_registers().write(tmp_path)
+    # Row 1 holds a quoted line end, so rows and lines differ: rows count records.
+    rewrite(tmp_path / "offences.csv", "O0000001,", '"O00\n00001",')
+    rewrite(tmp_path / "offences.csv", "drugs,probation\n", "drugs\n")
+    rewrite(tmp_path / "offences.csv", "O0000005,", "O0000005,x,")
+    assert read_problems(tmp_path) == [
+        "offences.csv has rows with too few or too many fields (the header has 6 columns) in "
+        "2 rows (row 2: 5 fields, row 5: 7 fields)"
+    ]
+
+
+def test_a_quote_that_is_never_closed_is_named_by_row(tmp_path):
+    tiny_registers().write(tmp_path)
+    # Arrow reads from the quote to the end of the file as one value: too few fields.
+    rewrite(tmp_path / "offences.csv", "O0000002,", '"O0000002,')
+    # Here the rest of the file fits in the last column: without the check it would be
+    # read as one custody row with the other rows inside its kind, silently.
+    rewrite(tmp_path / "custody.csv", "2012-10-15,remand", '2012-10-15,"remand')
+    assert read_problems(tmp_path) == [
+        'offences.csv has a quote (") that is never closed, in row 2: everything after it, '
+        "to the end of the file, is read as one value; close the quote or remove it",
+        'custody.csv has a quote (") that is never closed, in row 1: everything after it, to '
+        "the end of the file, is read as one value; close the quote or remove it",
+    ]
+
+
+def test_quoted_line_ends_and_quotes_inside_values_are_not_unclosed_quotes(tmp_path):
+    persons = tiny_registers().persons.assign(note=["a", 'say "hi"', None, "two\nlines"])
+    regs = tiny_registers(persons=persons)
+    back = Registers.read(regs.write(tmp_path))
+    pd.testing.assert_frame_equal(back.persons, regs.persons)
+    # A quote inside an unquoted value is a character (as Arrow reads it), and the last
+    # row has no line end in a value: nothing is reported.
+    rewrite(tmp_path / "persons.csv", '"Botkyrka","peripheral",', '"Botkyrka","peripheral",5"')
+    assert Registers.read(tmp_path).persons.loc[2, "note"] == '5"'
+
+
+def test_a_last_row_with_a_closed_multiline_value_and_too_few_fields(tmp_path):
+    tiny_registers().write(tmp_path)
+    # The last row spans two lines inside its closed quotes and misses a field: the quotes
+    # are balanced, so it is a row with too few fields, not an unclosed quote.
+    rewrite(tmp_path / "exits.csv", "P000002,2019-06-30,death", '"P00\n0002",2019-06-30')
+    assert read_problems(tmp_path) == [
+        "exits.csv has rows with too few or too many fields (the header has 3 columns) in "
+        "1 row (row 1: 2 fields)"
+    ]
+
+
+def test_a_header_line_longer_than_the_csv_field_limit(tmp_path):
+    tiny_registers().write(tmp_path)
+    rewrite(tmp_path / "persons.csv", "affiliation\n", "affiliation" + "x" * 200_000 + "\n")
+    assert read_problems(tmp_path) == [
+        "persons.csv: the header line could not be read as column names (a column name is "
+        "longer than 131,072 characters); it must be one line of column names (person_id,...)"
+    ]
+    # A quote opened in the header and never closed, and a first line without any end.
+    rewrite(tmp_path / "persons.csv", "person_id,", '"person_id,')
     (problem,) = read_problems(tmp_path)
-    assert problem.startswith("persons.csv could not be read as CSV: ")
-    assert "Expected 5 columns, got 6" in problem
-    assert "9876" not in problem
+    assert problem.startswith('persons.csv: the header line has a quote (") that is never')
+    (tmp_path / "exits.csv").write_text("x" * 1_000_001, encoding="utf-8")
+    assert read_problems(tmp_path)[1] == (
+        "exits.csv: the first line is longer than 1,000,000 characters; it must be the "
+        "header, one line of column names (person_id,...)"
+    )
 
 
-def test_an_empty_file(tmp_path):
+@pytest.mark.parametrize(("separator", "shown"), [(";", "';'"), ("\t", "a tab")])
+def test_a_semicolon_or_tab_separated_file_says_which_separator_it_has(tmp_path, separator, shown):
     tiny_registers().write(tmp_path)
-    (tmp_path / "exits.csv").write_text("")
-    assert read_problems(tmp_path) == ["exits.csv is empty (it has no header line)"]
+    text = (tmp_path / "programme.csv").read_text(encoding="utf-8")
+    (tmp_path / "programme.csv").write_text(text.replace(",", separator), encoding="utf-8")
+    assert read_problems(tmp_path) == [
+        f"programme.csv: the separator looks like {shown}, not ',': the header line has 8 "
+        f"fields separated by {shown} but 1 by ','. The registers are read as "
+        "comma-separated files; save the file as CSV with ',' as the separator (Swedish "
+        "Excel uses ';' unless told otherwise)"
+    ]
 
 
-def test_a_header_with_a_column_twice(tmp_path):
+def test_a_folder_where_a_file_is_expected(tmp_path):
     tiny_registers().write(tmp_path)
-    rewrite(tmp_path / "exits.csv", "person_id,date,reason", "person_id,date,date")
-    assert read_problems(tmp_path) == ["exits.csv has the column(s) date more than once"]
+    for name in ("meta.json", "exits.csv"):
+        (tmp_path / name).unlink()
+        (tmp_path / name).mkdir()
+    assert read_problems(tmp_path) == [
+        f"meta.json in {tmp_path} cannot be read: it is a folder, not a file",
+        "exits.csv cannot be read: it is a folder, not a file",
+    ]
 
 
-def test_read_without_validation_returns_invalid_registers(tmp_path):
+def _deny(monkeypatch, names):
+    """Reading any of these files raises PermissionError, as for a file without read access.
+
+    Root reads every file whatever its mode, so the permission is simulated where the
+    package opens files (Path.read_bytes for meta.json, Path.open for CSV files).
+    """
+
+    def refuse(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    read_bytes, open_ = Path.read_bytes, Path.open
+
+    def guarded_read_bytes(self):
+        return refuse(self) if self.name in names else read_bytes(self)
+
+    def guarded_open(self, *args, **kwargs):
+        return refuse(self) if self.name in names else open_(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_bytes", guarded_read_bytes)
+    monkeypatch.setattr(Path, "open", guarded_open)
+
+
+def test_unreadable_files_are_named(tmp_path, monkeypatch):
     tiny_registers().write(tmp_path)
-    rewrite(tmp_path / "offences.csv", "drugs,probation", "drugs,jail")
-    regs = Registers.read(tmp_path, validate=False)
-    assert regs.offences.loc[1, "sanction"] == "jail"
-    assert len(regs.problems()) == 1
-    with pytest.raises(RegisterError):
+    _deny(monkeypatch, {"meta.json", "custody.csv"})
+    assert read_problems(tmp_path) == [
+        f"meta.json in {tmp_path} cannot be read: permission denied (ask for read access)",
+        "custody.csv cannot be read: permission denied (ask for read access)",
+    ]
+
+
+def test_an_unreadable_folder(tmp_path, monkeypatch):
+    tiny_registers().write(tmp_path)
+    scandir = os.scandir
+
+    def refuse(path):
+        if Path(path) == tmp_path:
+            raise PermissionError(13, "Permission denied", str(path))
+        return scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    with pytest.raises(RegisterError) as info:
         Registers.read(tmp_path)
+    assert info.value.problems == [
+        f"the register folder {tmp_path} cannot be read: permission denied (ask for read access)"
+    ]
 
 
-def test_read_without_validation_still_refuses_unreadable_files(tmp_path):
-    tiny_registers().write(tmp_path)
-    rewrite(tmp_path / "offences.csv", "2017-06-01", "soon")
-    with pytest.raises(RegisterError, match="unparseable dates"):
-        Registers.read(tmp_path, validate=False)
+def _permissions_are_enforced(folder: Path) -> bool:
+    """False for root (or a process with CAP_DAC_OVERRIDE), which reads any file."""
+    probe = folder / "probe"
+    probe.write_text("x")
+    probe.chmod(0)
+    try:
+        probe.read_text()
+    except PermissionError:
+        return True
+    finally:
+        probe.chmod(0o600)
+        probe.unlink()
+    return False
+
+
+def test_file_and_folder_permissions_for_real(tmp_path):
+    if not _permissions_are_enforced(tmp_path):
+        pytest.skip("this process reads files whatever their permissions (root); simulated above")
+    folder = tiny_registers().write(tmp_path / "regs")
+    (folder / "meta.json").chmod(0)
+    (folder / "exits.csv").chmod(0)
+    try:
+        assert read_problems(folder) == [
+            f"meta.json in {folder} cannot be read: permission denied (ask for read access)",
+            "exits.csv cannot be read: permission denied (ask for read access)",
+        ]
+        folder.chmod(0)
+        with pytest.raises(RegisterError) as info:
+            Registers.read(folder)
+        assert info.value.problems == [
+            f"the register folder {folder} cannot be read: permission denied (ask for read access)"
+        ]
+    finally:
+        folder.chmod(0o755)
+        (folder / "meta.json").chmod(0o644)
+        (folder / "exits.csv").chmod(0o644)
 
 
 def test_parquet_types_are_checked_not_coerced(tmp_path):
@@ -247,6 +397,27 @@ def test_parquet_types_are_checked_not_coerced(tmp_path):
     assert read_problems(tmp_path) == [
         "persons.person_id has type int64; expected text (ids such as P000001)",
         "exits.date has type datetime64[ns, UTC]; expected dates (datetime64[ns])",
+    ]
+
+
+def test_parquet_dates_out_of_range_name_only_the_wrong_rows(tmp_path):
+    regs = tiny_registers()
+    regs.write(tmp_path, format="parquet")
+    table = pa.Table.from_pandas(regs.offences, preserve_index=False)
+    days = table.column("offence_date").cast(pa.date32()).to_pylist()
+    days[1], days[4] = date(1500, 1, 1), date(3015, 6, 30)  # typing errors for 2015
+    table = table.set_column(
+        table.schema.get_field_index("offence_date"), "offence_date", pa.array(days, pa.date32())
+    )
+    pq.write_table(table, tmp_path / "offences.parquet")
+    micro = regs.custody.astype({"end_date": "datetime64[us]"})
+    micro.loc[2, "end_date"] = pd.Timestamp("2262-04-12").as_unit("us")
+    pq.write_table(pa.Table.from_pandas(micro, preserve_index=False), tmp_path / "custody.parquet")
+    assert read_problems(tmp_path) == [
+        "offences.offence_date has dates outside the years 1677-2262 that pandas can hold in "
+        "2 rows (offence_id O0000002, O0000005): '1500-01-01', '3015-06-30'",
+        "custody.end_date has dates outside the years 1677-2262 that pandas can hold in 1 row "
+        "(person_id P000003): '2262-04-12 00:00:00.000000'",
     ]
 
 

@@ -224,40 +224,79 @@ def _report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    truth = _read_truth(args.data)
+    try:
+        truth = _read_truth(args.data)
+    except ValueError as err:
+        print(f"cannot build the report: {err}", file=sys.stderr)
+        return 1
     common: dict[str, Any] = {
         "lang": args.lang,
         "min_cell": args.min_cell,
         "truth": truth,
         "width": args.width,
     }
-    if args.all_municipalities:
-        written = []
-        for name in tqdm(names, desc="report", unit="municipality", disable=None, file=sys.stderr):
-            out = args.out / _slug(name)
-            written.append(build_report(registers, out, municipality=name, **common))
-        print(
-            f"wrote {len(written)} reports into {args.out} in {time.perf_counter() - started:.0f} s"
-        )
-        return 0
-    from evaluation.report._sections import SECTIONS
+    try:
+        if args.all_municipalities:
+            written = []
+            for name in tqdm(
+                names, desc="report", unit="municipality", disable=None, file=sys.stderr
+            ):
+                out = args.out / _slug(name)
+                written.append(build_report(registers, out, municipality=name, **common))
+            seconds = time.perf_counter() - started
+            print(f"wrote {len(written)} reports into {args.out} in {seconds:.0f} s")
+            return 0
+        from evaluation.report._sections import SECTIONS
 
-    with tqdm(
-        total=len(SECTIONS), desc="report", unit="section", disable=None, file=sys.stderr
-    ) as bar:
-        page = build_report(
-            registers, args.out, municipality=args.municipality, progress=bar.update, **common
-        )
+        with tqdm(
+            total=len(SECTIONS), desc="report", unit="section", disable=None, file=sys.stderr
+        ) as bar:
+            page = build_report(
+                registers, args.out, municipality=args.municipality, progress=bar.update, **common
+            )
+    except OSError as err:  # the output folder cannot be written (no access, disk full)
+        where = err.filename or args.out
+        print(f"cannot write the report into {where}: {err.strerror or err}", file=sys.stderr)
+        return 1
     print(f"wrote {page} in {time.perf_counter() - started:.0f} s")
     return 0
 
 
 def _read_truth(folder: Path) -> dict[str, Any] | None:
+    """The generator's truth beside the registers (``truth.json``), or None without one.
+
+    Raises ValueError with a message for the user when the file is there but unusable: the
+    report would otherwise compare its estimates with nothing, or stop with a traceback.
+    """
     path = Path(folder) / "truth.json"
-    if not path.is_file():
+    remove = "remove it to build the report without the true values"
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
         return None
-    with path.open(encoding="utf-8") as f:
-        truth: dict[str, Any] = json.load(f)
+    except PermissionError:
+        raise ValueError(f"{path} cannot be read: permission denied") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a folder, not a file; {remove}") from None
+    except OSError as err:
+        raise ValueError(f"{path} cannot be read: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not UTF-8 text; {remove}") from None
+    try:
+        truth = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"{path} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); "
+            f"it holds the generator's true values: {remove}"
+        ) from None
+    sections = ("effect", "retention")
+    if not isinstance(truth, dict) or any(
+        not isinstance(truth.get(key, {}), dict) for key in sections
+    ):
+        raise ValueError(
+            f"{path} is not a JSON object of the generator's true values (with 'effect' and "
+            f"'retention' as objects), as `evaluation simulate` writes it; {remove}"
+        )
     return truth
 
 

@@ -6,6 +6,11 @@ every value that does not parse is reported with its table, column and rows. Par
 keep their types; a mistyped column is reported by validation. Unknown columns are kept as
 they are (as text when read from CSV).
 
+A file or folder that cannot be read is reported in words, never as a library's traceback:
+no access, a folder where a file is expected, the problems of CSV files that
+``_csv_read`` names (separator, header, fields per row, unclosed quotes), and Parquet dates
+that pandas cannot hold (by row).
+
 Writing is byte-reproducible: rows and columns in the tables' own order, dates as
 ``YYYY-MM-DD`` with empty cells for missing values, ``\\n`` line ends, UTF-8, and
 ``meta.json`` with sorted keys.
@@ -13,9 +18,8 @@ Writing is byte-reproducible: rows and columns in the tables' own order, dates a
 
 from __future__ import annotations
 
-import csv
 import json
-import re
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -27,13 +31,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
+from evaluation.registers._csv_read import read_csv_table, reason
 from evaluation.registers._messages import describe_rows, rows_word, show_values
+from evaluation.registers._pnr import hide_numbers
 from evaluation.registers._schema import ROW_LABEL, TABLES, spec
 
 Format = Literal["csv", "parquet"]
 FORMATS: tuple[str, ...] = ("csv", "parquet")
 _ISO = "%Y-%m-%d"
-_DIGITS = re.compile(r"\d{6,8}[-+]?\d{4}")
 
 
 @dataclass
@@ -47,6 +52,18 @@ class ReadResult:
     problems: list[str] = field(default_factory=list)
     #: rows whose values did not parse, by (table, column); validation does not repeat them
     reported: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why a register folder cannot be read (missing, not a folder, no access), or None."""
+    try:
+        with os.scandir(folder):
+            pass
+    except (FileNotFoundError, NotADirectoryError):
+        return f"the register folder {folder} does not exist or is not a folder"
+    except OSError as err:
+        return f"the register folder {folder} cannot be read: {reason(err)}"
+    return None
 
 
 def read_folder(folder: Path) -> ReadResult:
@@ -65,15 +82,20 @@ def read_folder(folder: Path) -> ReadResult:
 
 def _read_meta(folder: Path, result: ReadResult) -> None:
     file = folder / "meta.json"
-    if not file.is_file():
+    try:
+        content = file.read_bytes()
+    except FileNotFoundError:
         result.problems.append(
             f"meta.json is missing in {folder} (it holds study_start and study_end)"
         )
         return
+    except OSError as err:
+        result.problems.append(f"meta.json in {folder} cannot be read: {reason(err)}")
+        return
     try:
-        meta = json.loads(file.read_text(encoding="utf-8"))
+        meta = json.loads(content.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        result.problems.append(f"meta.json is not valid JSON: {err}")
+        result.problems.append(f"meta.json is not valid JSON: {hide_numbers(str(err))}")
         return
     if not isinstance(meta, dict):
         result.problems.append("meta.json is not a JSON object with study_start and study_end")
@@ -100,8 +122,18 @@ def _parse_meta_date(value: object) -> pd.Timestamp | None:
     return pd.Timestamp(parsed)
 
 
+def _present(path: Path) -> bool:
+    """True when something is at the path (a file, a folder, or a file that cannot be read)."""
+    try:
+        return path.exists()
+    except OSError:  # for example no access to look: reading it will say why
+        return True
+
+
 def _find(folder: Path, name: str, problems: list[str]) -> Path | None:
-    found = [folder / f"{name}.{fmt}" for fmt in FORMATS if (folder / f"{name}.{fmt}").is_file()]
+    # A folder counts: a partitioned Parquet table is a folder of files. A folder named
+    # like a CSV file is reported when it is opened.
+    found = [folder / f"{name}.{fmt}" for fmt in FORMATS if _present(folder / f"{name}.{fmt}")]
     if not found:
         problems.append(f"{name}: there is no {name}.csv or {name}.parquet in {folder}")
         return None
@@ -113,41 +145,13 @@ def _find(folder: Path, name: str, problems: list[str]) -> Path | None:
     return found[0]
 
 
-def _hide(message: str) -> str:
-    """The first line of a library message, shortened, with number-like ids hidden."""
-    first = message.strip().splitlines()[0] if message.strip() else "unknown error"
-    # pyarrow quotes the offending CSV line after the column counts; it may hold ids.
-    first = re.sub(r"(Expected \d+ columns, got \d+).*", r"\1", first)
-    return _DIGITS.sub("<number>", first)[:200]
-
-
 def _read_arrow(file: Path, problems: list[str]) -> pa.Table | None:
+    if file.suffix == ".csv":
+        return read_csv_table(file, problems)
     try:
-        if file.suffix == ".parquet":
-            return pq.read_table(file)
-        with file.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), None)
-    except (OSError, UnicodeDecodeError, pa.ArrowException) as err:
-        problems.append(f"{file.name} could not be read: {_hide(str(err))}")
-        return None
-    if not header:
-        problems.append(f"{file.name} is empty (it has no header line)")
-        return None
-    doubled = sorted({c for c in header if header.count(c) > 1})
-    if doubled:
-        problems.append(f"{file.name} has the column(s) {', '.join(doubled)} more than once")
-        return None
-    convert = pcsv.ConvertOptions(
-        column_types=dict.fromkeys(header, pa.string()),
-        strings_can_be_null=False,
-        quoted_strings_can_be_null=False,
-    )
-    try:
-        # Quoted values may hold line ends (free-text covariates); the writer quotes them.
-        parse = pcsv.ParseOptions(newlines_in_values=True)
-        return pcsv.read_csv(file, parse_options=parse, convert_options=convert)
+        return pq.read_table(file)
     except (OSError, pa.ArrowException) as err:
-        problems.append(f"{file.name} could not be read as CSV: {_hide(str(err))}")
+        problems.append(f"{file.name} cannot be read: {reason(err)}")
         return None
 
 
@@ -155,7 +159,7 @@ def _to_frame(name: str, file: Path, table: pa.Table, result: ReadResult) -> pd.
     """Convert an Arrow table column by column; record the values that do not parse."""
     from_csv = file.suffix == ".csv"
     columns: dict[str, pd.Series] = {}
-    unparsed: dict[str, tuple[np.ndarray, pd.Series]] = {}
+    unparsed: dict[str, tuple[np.ndarray, pd.Series, str]] = {}
     unknown = [c for c in table.column_names if spec(name, c) is None and not from_csv]
     # Parquet keeps pandas' metadata; converting unknown columns together restores their dtypes.
     extra = table.select(unknown).to_pandas() if unknown else pd.DataFrame()
@@ -167,10 +171,12 @@ def _to_frame(name: str, file: Path, table: pa.Table, result: ReadResult) -> pd.
                 _objects(_text(array)) if from_csv else extra[column].reset_index(drop=True)
             )
         elif col.kind == "date":
-            series, bad = _dates(array, name, column, result.problems)
+            series, bad, what = _dates(array)
             columns[column] = series
             if bad is not None and bad.any():
-                unparsed[column] = (bad, pd.Series(array.to_pandas()[bad]))
+                # As text: Arrow writes any date, pandas cannot hold the ones out of range.
+                shown = pc.cast(array.filter(pa.array(bad)), pa.string())
+                unparsed[column] = (bad, pd.Series(shown.to_pylist(), dtype=object), what)
         elif pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
             text = _text(array) if from_csv else array
             columns[column] = _objects(text, few=col.kind == "category")
@@ -180,12 +186,12 @@ def _to_frame(name: str, file: Path, table: pa.Table, result: ReadResult) -> pd.
             columns[column] = _plain(array)  # validation reports the type
     frame = pd.DataFrame(columns, index=pd.RangeIndex(table.num_rows))
     label = ROW_LABEL[name]
-    for column, (bad, values) in unparsed.items():
+    for column, (bad, values, what) in unparsed.items():
         result.reported[(name, column)] = bad
         result.problems.append(
-            f"{name}.{column} has unparseable dates in {rows_word(int(bad.sum()))} "
+            f"{name}.{column} has {what} in {rows_word(int(bad.sum()))} "
             f"{describe_rows(frame, bad, None if label == column else label)}: "
-            f"{show_values(values)}; expected ISO dates (YYYY-MM-DD) between 1677 and 2262"
+            f"{show_values(values)}{_DATE_ADVICE[what]}"
         )
     return frame
 
@@ -214,10 +220,12 @@ def _objects(array: pa.Array, *, few: bool = False) -> pd.Series:
     return series
 
 
-def _dates(
-    array: pa.Array, name: str, column: str, problems: list[str]
-) -> tuple[pd.Series, np.ndarray | None]:
-    """Parse a date column; return the dates and the mask of values that did not parse."""
+def _dates(array: pa.Array) -> tuple[pd.Series, np.ndarray | None, str]:
+    """Parse a date column: the dates, the mask of values that are not dates, and what they are.
+
+    Text must be ISO dates; Arrow dates and timestamps must lie in the years pandas can hold
+    (1677-2262): the rows outside are reported, the others are kept.
+    """
     kind = array.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         text = pc.cast(array, pa.string())
@@ -226,20 +234,43 @@ def _dates(
         written = pc.fill_null(pc.not_equal(text, ""), False)
         bad = np.asarray(pc.and_(written, pc.invert(exact)).to_numpy(zero_copy_only=False))
         clean = pc.if_else(exact, parsed, pa.scalar(None, pa.timestamp("ns")))
-        return pd.Series(clean.to_pandas(), dtype="datetime64[ns]"), bad
+        return pd.Series(clean.to_pandas(), dtype="datetime64[ns]"), bad, _UNPARSEABLE
     if pa.types.is_null(kind):
-        return pd.Series(pd.NaT, index=range(len(array)), dtype="datetime64[ns]"), None
+        empty = pd.Series(pd.NaT, index=range(len(array)), dtype="datetime64[ns]")
+        return empty, None, ""
     if pa.types.is_date(kind) or (pa.types.is_timestamp(kind) and kind.tz is None):
-        try:
-            cast = pc.cast(array, pa.timestamp("ns"))
-        except pa.ArrowInvalid:
-            problems.append(
-                f"{name}.{column} has dates outside the years 1677-2262 that pandas can hold"
-            )
-            bad = np.asarray(array.is_valid().to_numpy(zero_copy_only=False))
-            return pd.Series(pd.NaT, index=range(len(array)), dtype="datetime64[ns]"), bad
-        return pd.Series(cast.to_pandas(), dtype="datetime64[ns]"), None
-    return _plain(array), None  # validation reports the type
+        outside = _outside_pandas(array)
+        if outside.any():
+            array = pc.if_else(pa.array(outside), pa.scalar(None, kind), array)
+        cast = pc.cast(array, pa.timestamp("ns"))
+        return pd.Series(cast.to_pandas(), dtype="datetime64[ns]"), outside, _OUT_OF_RANGE
+    return _plain(array), None, ""  # validation reports the type
+
+
+_UNPARSEABLE = "unparseable dates"
+_OUT_OF_RANGE = "dates outside the years 1677-2262 that pandas can hold"
+_DATE_ADVICE = {
+    _UNPARSEABLE: "; expected ISO dates (YYYY-MM-DD) between 1677 and 2262",
+    _OUT_OF_RANGE: "",
+}
+
+# Nanoseconds per unit of Arrow's date and timestamp types.
+_NS_PER = {"date32": 86_400 * 10**9, "date64": 10**6, "s": 10**9, "ms": 10**6, "us": 10**3}
+
+
+def _outside_pandas(array: pa.Array) -> np.ndarray:
+    """Rows of a date or timestamp array that pandas' nanosecond dates cannot hold."""
+    kind = array.type
+    if pa.types.is_date32(kind):
+        per, ints = _NS_PER["date32"], pc.cast(array.view(pa.int32()), pa.int64())
+    elif pa.types.is_date64(kind):
+        per, ints = _NS_PER["date64"], array.view(pa.int64())
+    else:
+        per, ints = _NS_PER.get(kind.unit, 1), array.view(pa.int64())
+    lowest = -(-pd.Timestamp.min.value // per)  # ceiling: the first whole unit in range
+    highest = pd.Timestamp.max.value // per
+    outside = pc.or_(pc.less(ints, lowest), pc.greater(ints, highest))
+    return np.asarray(pc.fill_null(outside, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _exact_iso(text: pa.Array, parsed: pa.Array) -> pa.Array:

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from evaluation._errors import RegisterError
-from evaluation.registers._io import FORMATS, read_folder, write_folder
+from evaluation.registers._io import FORMATS, folder_problem, read_folder, write_folder
 from evaluation.registers._schema import TABLES
 from evaluation.registers._validate import collect_problems
 
@@ -97,7 +97,10 @@ class Registers:
         RegisterError
             With ``.problems`` listing every problem found, each naming the table,
             column, the number of rows and the first offending ids. Reading never drops
-            rows or turns unparseable values into missing ones silently.
+            rows or turns unparseable values into missing ones silently. Files that
+            cannot be read as tables are named too (no access, a folder instead of a
+            file, a separator other than ``,``, rows with too few or too many fields or
+            a quote never closed, by row number; Parquet dates beyond 1677-2262).
 
         Examples
         --------
@@ -112,8 +115,9 @@ class Registers:
         ...
         """
         folder = Path(path)
-        if not folder.is_dir():
-            raise RegisterError(f"the register folder {folder} does not exist or is not a folder")
+        unreadable = folder_problem(folder)
+        if unreadable is not None:
+            raise RegisterError(unreadable)
         result = read_folder(folder)
         problems = list(result.problems)
         complete = len(result.tables) == len(TABLES) and result.study_start is not None
@@ -193,16 +197,18 @@ class Registers:
           categories text), empty required values, unknown categories;
         - duplicate keys (``persons.person_id``, ``programme.episode_id``,
           ``offences.offence_id``; ``exits.person_id``: one exit per person);
-        - person ids that look like real Swedish personal identity numbers (10 or 12
-          digits, optional ``-`` or ``+``, valid check digit): refused, since the
-          package only handles pseudonymised data; such ids are never echoed;
+        - values that look like real Swedish personal identity numbers, in any column
+          (ids, categories and the user's own columns, text or whole numbers) and in any
+          written form (spaces, any dash, full-width digits, a label such as ``PNR``;
+          10 or 12 digits forming a date, with a valid check digit): refused by row
+          number, since the package only handles pseudonymised data; never echoed;
         - ids unknown to ``persons``;
         - end before start (programme, custody), contact after start, decision before
           offence, ``exit_reason`` 'ongoing' exactly when ``end_date`` is empty;
         - overlapping programme episodes or custody periods of one person (periods that
           touch, one ending the day the next starts, do not overlap);
         - offences, episodes and custody after the person's death or emigration, and
-          before the person's birth;
+          before the person's birth; birth dates before 1900;
         - dates outside the study window: every date up to ``study_end``; decisions,
           programme dates, custody ends and exits from ``study_start`` on (birth dates,
           offence dates and custody starts may be earlier).

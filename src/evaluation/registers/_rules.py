@@ -1,5 +1,6 @@
-"""Row rules within and across tables: pseudonyms, known persons, order of dates, overlaps,
-events after leaving the population and dates outside the study window.
+"""Row rules within and across tables: pseudonyms (in every column), known persons, order of
+dates, overlaps, plausible birth dates, events after leaving the population and dates outside
+the study window.
 
 Every rule is vectorised (sorting, hashing, comparisons of whole columns), so that 10 million
 offence rows are checked in seconds. A rule runs only when every column it needs is present
@@ -14,9 +15,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.api.types import is_integer_dtype, is_object_dtype, is_string_dtype
 
 from evaluation.registers._messages import describe_rows, looks_like_personnummer, rows_word
-from evaluation.registers._schema import ROW_LABEL, TABLES
+from evaluation.registers._schema import ROW_LABEL, TABLES, spec
 
 # (table, column, earlier column, message): the column must not be before the earlier one.
 _ORDER: tuple[tuple[str, str, str, str], ...] = (
@@ -56,6 +58,11 @@ _BEFORE_BIRTH: dict[str, tuple[str, ...]] = {
     "custody": ("start_date",),
     "exits": ("date",),
 }
+
+# Nobody born before 1900 is alive in registers of the 2000s; such a date is an error of
+# entry (1815 for 2015) that would put a 200-year-old into the oldest age group.
+_EARLIEST_BIRTH = pd.Timestamp("1900-01-01")
+_EARLIEST_BIRTH_TEXT = "persons.birth_date is before 1900-01-01 (not a plausible birth date)"
 
 _PNR_ADVICE = (
     "this package only handles pseudonymised data: replace the ids by pseudonyms "
@@ -139,12 +146,26 @@ def check_rules(
                 pnr[unknown] = looks_like_personnummer(ids[unknown])
             report(name, unknown, f"{name}.person_id is not in persons")
         if pnr.any():
-            # Row numbers only: the id itself must not be repeated anywhere.
-            problems.append(
-                f"{name}.person_id looks like a Swedish personal identity number "
-                f"(personnummer) in {rows_word(int(pnr.sum()))} "
-                f"{describe_rows(frames[name], pnr, None)}; {_PNR_ADVICE}"
+            problems.append(_pnr_problem(frames[name], name, "person_id", pnr))
+    # Every other column that can hold text or whole numbers: other ids, categories and the
+    # user's own columns (a personnummer kept as a covariate is as identifying as an id).
+    for name, frame in frames.items():
+        for position, column in enumerate(frame.columns):
+            if column == "person_id" and has(name, "person_id"):
+                continue  # tested above, person by person
+            series = frame.iloc[:, position]
+            if not _may_hold_numbers(series):
+                continue
+            known = spec(name, str(column))
+            pnr = looks_like_personnummer(
+                series, few=known is not None and known.kind == "category"
             )
+            if pnr.any():
+                problems.append(_pnr_problem(frame, name, str(column), pnr))
+
+    if has("persons", "birth_date"):
+        born = frames["persons"]["birth_date"]
+        report("persons", (born < _EARLIEST_BIRTH).to_numpy(), _EARLIEST_BIRTH_TEXT)
 
     for name, later, earlier, text in _ORDER:
         if has(name, later, earlier):
@@ -194,6 +215,25 @@ def check_rules(
                         f"{name}.{column} is after study_end ({end.date()})",
                     )
     return problems
+
+
+def _pnr_problem(frame: pd.DataFrame, name: str, column: str, mask: np.ndarray) -> str:
+    # Row numbers only: the value itself must not be repeated anywhere.
+    return (
+        f"{name}.{column} looks like a Swedish personal identity number (personnummer) in "
+        f"{rows_word(int(mask.sum()))} {describe_rows(frame, mask, None)}; {_PNR_ADVICE}"
+    )
+
+
+def _may_hold_numbers(series: pd.Series) -> bool:
+    """True for columns of text (object, string, categorical) or of whole numbers."""
+    dtype = series.dtype
+    return (
+        is_object_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+        or is_string_dtype(dtype)
+        or is_integer_dtype(dtype)
+    )
 
 
 def _arrow_text(ids: pd.Series) -> pa.Array:
