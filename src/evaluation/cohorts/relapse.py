@@ -87,12 +87,24 @@ def relapse_cohort(
         :func:`covariates_at`. For programme cohorts ``municipality`` is the programme's
         and ``home_municipality`` the person's.
 
+    Raises
+    ------
+    RegisterError
+        When an offence was committed before the definition's age of criminal
+        responsibility (``min_age``: 15 for Brå's measures, 10 for ``uk-proven``), naming
+        the offence ids and rows: nobody can be lagförd for it.
+
     Notes
     -----
-    A relapse is an offence committed on or after the entry date and decided after it
-    (the offences decided at the entry decision belong to it). For a window of ``w``
-    years the offence must be committed before ``entry + w`` and decided before
-    ``entry + w + buffer``; if that date passes ``study_end`` the flag is missing. The
+    Entry events are those of :func:`~evaluation.cohorts.entry.entry_events`, of the
+    definition's ``entry_sanctions`` (``prison-service``: releases from prison and
+    probation decisions only); a custodial decision with no release (served in remand)
+    is an entry itself. A relapse is an offence committed on or after the entry date and
+    decided after it (the offences decided at the entry decision belong to it). For a
+    window of ``w`` years the offence must be committed before ``entry + w`` and decided
+    before ``entry + w + buffer``; if that date passes ``study_end`` the flag is missing
+    (one definition for cohorts and the synthetic truth: :mod:`evaluation.cohorts.windows`,
+    with the boundary days spelled out). The
     survival outcome (``duration_days``, ``event``) follows the person from entry to the
     first relapse offence, death, emigration or the last usable date ``study_end -
     buffer`` (so that every offence counted has had the buffer to be decided); with

@@ -236,9 +236,7 @@ class Registers:
         """
         tables = {name: self.table(name) for name in TABLES}
         age, problems = resolve_min_age(min_age, self.meta)
-        return problems + collect_problems(
-            tables, self.study_start, self.study_end, min_age=age
-        )
+        return problems + collect_problems(tables, self.study_start, self.study_end, min_age=age)
 
     def validate(self, *, min_age: int | None = None) -> Registers:
         """Check the registers; return them unchanged when valid.

@@ -136,9 +136,7 @@ def before_birthday(birth: np.ndarray, at: np.ndarray, years: int) -> np.ndarray
     return known & (age < years)
 
 
-def offences_before_age(
-    offences: pd.DataFrame, birth: np.ndarray, min_age: int
-) -> np.ndarray:
+def offences_before_age(offences: pd.DataFrame, birth: np.ndarray, min_age: int) -> np.ndarray:
     """Offences committed after the person's birth but before the ``min_age``-th birthday.
 
     ``birth`` is the person's birth date of each offence row (NaT where unknown). Offences
@@ -149,9 +147,7 @@ def offences_before_age(
     return born & before_birthday(birth, when, min_age)
 
 
-def under_age_message(
-    offences: pd.DataFrame, mask: np.ndarray, min_age: int, advice: str
-) -> str:
+def under_age_message(offences: pd.DataFrame, mask: np.ndarray, min_age: int, advice: str) -> str:
     """The message for offences before the age of criminal responsibility.
 
     Names the offence ids and the row numbers (counted from 1 as data rows of the table).
@@ -267,9 +263,7 @@ def check_rules(
             assert birth is not None
             young = offences_before_age(frames["offences"], birth, min_age)
             if young.any():
-                problems.append(
-                    under_age_message(frames["offences"], young, min_age, _AGE_ADVICE)
-                )
+                problems.append(under_age_message(frames["offences"], young, min_age, _AGE_ADVICE))
 
     if window is not None:
         start, end = window

@@ -77,9 +77,9 @@ def resolve_min_age(explicit: object, meta: Mapping[str, object]) -> tuple[int, 
         value, where = meta["min_age"], "meta.json min_age"
     if value is None:
         return MIN_AGE, []
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if ok and float(value) == int(value) and int(value) >= 0:  # type: ignore[arg-type]
-        return int(value), []  # type: ignore[arg-type]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if np.isfinite(value) and float(value) == int(value) and int(value) >= 0:
+            return int(value), []
     return MIN_AGE, [
         f"{where} is not a whole number of years >= 0 (the age of criminal responsibility): "
         f"{value!r}"
