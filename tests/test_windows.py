@@ -141,3 +141,17 @@ def test_window_arithmetic_on_day_numbers():
     assert measurable(deadline, study_end).tolist() == [False, True, True]
     # Decided on the entry day: part of the entry, not a relapse.
     assert not in_window(e[:1], e[:1], e[:1], end[:1], deadline[:1])[0]
+
+
+@pytest.mark.parametrize(
+    ("offence", "flags"),
+    [("2017-02-28", [True, True, True]), ("2017-03-01", [False, True, True])],
+)
+def test_each_window_of_a_cohort_ends_at_its_own_anniversary(offence, flags):
+    # bra-final looks at 1, 2 and 3 years at once: the first anniversary is outside the
+    # 1-year window and inside the wider ones.
+    world = one_person_world([("2015-06-01", "2016-03-01", FINE), (offence, "2017-04-01", FINE)])
+    registers = build_registers(POP, world, CONFIG)
+    d = PRESETS["bra-final"].with_(selection="all")
+    row = relapse_cohort(registers, definition=d).data.iloc[0]
+    assert [bool(row[f"relapse_{w}"]) for w in ("1y", "2y", "3y")] == flags
