@@ -155,3 +155,23 @@ def test_each_window_of_a_cohort_ends_at_its_own_anniversary(offence, flags):
     d = PRESETS["bra-final"].with_(selection="all")
     row = relapse_cohort(registers, definition=d).data.iloc[0]
     assert [bool(row[f"relapse_{w}"]) for w in ("1y", "2y", "3y")] == flags
+
+
+def test_truth_equals_the_cohort_on_the_registers_of_the_same_world():
+    """On one simulated world, the truth's share is exactly the cohort's (no Monte Carlo)."""
+    from evaluation.synthetic._engine import simulate_world
+    from evaluation.synthetic._population import draw_population
+
+    config = SimulationConfig(n_persons=1500, bra_monte_carlo_persons=1500)
+    pop = draw_population(config, np.random.default_rng(5), config.n_persons)
+    world = simulate_world(pop, config, 12345, beyond_study_end=False)
+    truth = bra_entry_relapse(world, config)
+    d = PRESETS["bra-preliminary"].with_(selection="all", custody_at_entry="keep")
+    cohort = relapse_cohort(
+        build_registers(pop, world, config), definition=d, entry_to=truth["entry_to"]
+    )
+    x = cohort.data[~cohort.data["ever_participant"]]
+    assert len(x) == truth["n_entries"] > 3000
+    assert x["person_id"].nunique() == truth["n_persons_with_entry"]
+    share = x["relapse_1y"].astype(bool).mean()
+    assert round(share, 6) == truth["relapse_1y_nonparticipants"]
