@@ -115,8 +115,9 @@ t[(t["breakdown"] == "group")][["level", "window", "n", "relapsed", "share", "me
 # ## How much do the definitions matter?
 #
 # The same registers under the four presets: Brå's preliminary measure (1 year + 1 year
-# buffer), the prison service's (only new prison or probation sanctions) and the UK's
-# proven reoffending (1 year + 6 months, every entry event).
+# buffer), the prison service's (entry only at a release from prison or the start of
+# probation; only new prison or probation sanctions count) and the UK's proven reoffending
+# (1 year + 6 months, every entry event).
 
 # %%
 rows = []

@@ -331,7 +331,7 @@ def test_random_one_entry_per_person_and_year_is_deterministic_from_rng():
 def test_prison_service_counts_only_prison_and_probation():
     reg = tiny(
         offences=[
-            fine("P1", "2016-01-01", "2016-03-01"),
+            fine("P1", "2016-01-01", "2016-03-01", "probation"),
             fine("P1", "2016-06-01", "2016-09-01", "fine"),
             fine("P1", "2017-06-01", "2017-09-01", "probation"),
         ]
@@ -342,6 +342,105 @@ def test_prison_service_counts_only_prison_and_probation():
     assert r["duration_days"] == (pd.Timestamp("2017-06-01") - pd.Timestamp("2016-03-01")).days
     r_all = row_at(relapse_cohort(reg, definition=ALL), "2016-03-01")
     assert r_all["n_relapse_offences_3y"] == 2
+
+
+def test_prison_service_enters_at_release_from_prison_or_start_of_probation_only():
+    """Kriminalvården's measure starts at a release from prison or the start of probation."""
+    reg = tiny(
+        persons=[("P1", "M", "1990-01-01", "Botkyrka"), ("P2", "M", "1999-01-01", "Malmö")],
+        offences=[
+            fine("P1", "2016-01-01", "2016-03-01"),  # a fine: no entry
+            fine("P1", "2016-02-01", "2016-04-01", "waiver"),  # a waiver: no entry
+            fine("P1", "2016-05-01", "2016-06-01", "probation"),  # probation starts: entry
+            fine("P1", "2016-12-01", "2017-02-01", "prison"),  # entry at the release
+            fine("P1", "2018-06-01", "2018-09-01", "other"),  # no entry
+            fine("P2", "2016-01-01", "2016-05-01", "youth_care"),  # youth care: not theirs
+        ],
+        custody=[
+            ("P1", "2017-02-01", "2017-08-01", "prison"),
+            ("P2", "2016-05-01", "2016-11-01", "youth_care"),
+        ],
+    )
+    d = PRESETS["prison-service"].with_(selection="all")
+    c = relapse_cohort(reg, definition=d)
+    assert c.data["person_id"].tolist() == ["P1", "P1"]
+    assert c.data["entry_date"].tolist() == [pd.Timestamp("2016-06-01"), pd.Timestamp("2017-08-01")]
+    assert c.data["entry_kind"].tolist() == ["decision", "release"]
+    assert flow_count(c, "excluded: no entry event") == 1  # P2
+    # Brå takes every sanction: the fine, the waiver, the other and the youth-care release.
+    assert relapse_cohort(reg, definition=ALL).n == 6
+
+
+def test_custodial_sentence_served_in_remand_keeps_its_decision_as_entry():
+    """Brå's release replaces the decision only when there is a release."""
+    reg = tiny(
+        offences=[
+            # Remand until the judgment; the prison term is deducted: no prison period.
+            fine("P1", "2015-12-01", "2016-03-01", "prison"),
+            fine("P1", "2016-06-01", "2016-09-01"),  # a relapse within 1 year
+            # A second prison sentence, served from the judgment: its release is the entry.
+            fine("P1", "2017-01-10", "2017-03-01", "prison"),
+        ],
+        custody=[
+            ("P1", "2015-12-05", "2016-03-01", "remand"),
+            ("P1", "2017-03-01", "2017-09-01", "prison"),
+        ],
+    )
+    c = relapse_cohort(reg, definition=ALL)
+    assert c.data["entry_date"].tolist() == [
+        pd.Timestamp("2016-03-01"),
+        pd.Timestamp("2016-09-01"),
+        pd.Timestamp("2017-09-01"),
+    ]
+    assert c.data["entry_kind"].tolist() == ["decision", "decision", "release"]
+    r = row_at(c, "2016-03-01")
+    # Both later offences were committed within the year (2016-06-01 and 2017-01-10).
+    assert bool(r["relapse_1y"]) and r["n_relapse_offences_1y"] == 2 and r["event"] == 1
+    # Remand that runs on past the judgment: the clock starts when it ends.
+    late = tiny(
+        offences=[fine("P1", "2015-12-01", "2016-03-01", "prison")],
+        custody=[("P1", "2015-12-05", "2016-03-20", "remand")],
+    )
+    r = row_at(relapse_cohort(late, definition=ALL), "2016-03-20")
+    assert r["entry_kind"] == "decision" and bool(r["in_custody_at_entry"])
+    # Served later (a prison period starting after the judgment): the release only.
+    later = tiny(
+        offences=[fine("P1", "2015-12-01", "2016-03-01", "prison")],
+        custody=[("P1", "2016-05-01", "2016-08-01", "prison")],
+    )
+    c = relapse_cohort(later, definition=ALL)
+    assert c.data["entry_date"].tolist() == [pd.Timestamp("2016-08-01")]
+
+
+def test_offences_before_15_are_refused_unless_the_definition_allows_them():
+    from evaluation._errors import RegisterError
+
+    reg = tiny(
+        persons=[("P1", "M", "2002-06-01", "Botkyrka")],
+        offences=[
+            fine("P1", "2016-05-01", "2016-06-30"),  # committed at 13, decided at 14
+            fine("P1", "2017-01-01", "2017-02-01"),  # at 14: a relapse within 1 year
+        ],
+    )
+    for preset in ("bra-final", "bra-preliminary", "prison-service"):
+        with pytest.raises(RegisterError, match="before the person's 15th birthday") as err:
+            relapse_cohort(reg, definition=preset, rng=1)
+        assert "offence_id O0000000, O0000001; rows 1, 2" in str(err.value)
+    # England and Wales: criminal responsibility from 10. The 14-year-old has an age group.
+    c = relapse_cohort(reg, definition="uk-proven")
+    r = row_at(c, "2016-06-30")
+    assert r["age"] == 14 and r["age_group"] == "10-14" and bool(r["relapse_1y"])
+    assert not c.data["age_group"].isna().any()
+    younger = tiny(
+        persons=[("P1", "M", "2007-06-01", "Botkyrka")],
+        offences=[fine("P1", "2016-05-01", "2016-06-30")],  # at 8
+    )
+    with pytest.raises(RegisterError, match="10th birthday"):
+        relapse_cohort(younger, definition="uk-proven")
+    with pytest.raises(DefinitionError, match="min_age"):
+        RelapseDefinition(name="x", min_age=-1)
+    with pytest.raises(DefinitionError, match="entry_sanctions"):
+        RelapseDefinition(name="x", entry_sanctions=("jail",))
 
 
 def test_uk_proven_six_month_buffer():
@@ -402,7 +501,10 @@ def random_registers(n: int = 300, seed: int = 7) -> Registers:
     k = g.poisson(4, n)
     pid = np.repeat(np.arange(n), k)
     od = g.integers(0, 5800, len(pid))
-    dd = od + g.integers(0, 900, len(pid))
+    # Court lags up to 900 days, and one in six up to 2,400: longer than every preset's
+    # buffer (6 months to 3 years), so that the buffer rule decides some flags.
+    long_lag = g.random(len(pid)) < 1 / 6
+    dd = od + np.where(long_lag, g.integers(0, 2400, len(pid)), g.integers(0, 900, len(pid)))
     keep = dd < 5843
     offences = pd.DataFrame(
         {
@@ -544,10 +646,14 @@ def test_covariates_equal_a_row_by_row_reference(messy):
         assert np.isclose(cov["days_since_last_decision"].iloc[i], expected, equal_nan=True)
 
 
-def test_window_flags_equal_a_row_by_row_reference(messy):
-    c = relapse_cohort(messy, definition="bra-final", rng=2)
+@pytest.mark.parametrize("preset", ["bra-final", "bra-preliminary", "uk-proven"])
+def test_window_flags_equal_a_row_by_row_reference(messy, preset):
+    d = PRESETS[preset]
+    c = relapse_cohort(messy, definition=d, rng=2)
     off = messy.offences
-    sample = c.data.sample(200, random_state=1)
+    buffer = pd.DateOffset(months=round(d.buffer_years * 12))
+    sample = c.data.sample(300, random_state=1)
+    bitten = 0  # offences in a window that only the buffer rule leaves out
     for _, row in sample.iterrows():
         t = row["entry_date"]
         o = off[
@@ -555,24 +661,28 @@ def test_window_flags_equal_a_row_by_row_reference(messy):
             & (off["offence_date"] >= t)
             & (off["decision_date"] > t)
         ]
-        for w in (1, 2, 3):
-            end = t + pd.DateOffset(years=w)
-            deadline = end + pd.DateOffset(years=3)
-            flag = row[f"relapse_{w}y"]
-            if deadline > STUDY_END + pd.Timedelta(days=1):
+        for w, label in zip(d.windows_years, d.window_labels, strict=True):
+            end = t + pd.DateOffset(years=int(w))
+            deadline = end + buffer
+            flag = row[f"relapse_{label}"]
+            if deadline > messy.study_end + pd.Timedelta(days=1):
                 assert pd.isna(flag)
                 continue
-            n = ((o["offence_date"] < end) & (o["decision_date"] < deadline)).sum()
-            assert row[f"n_relapse_offences_{w}y"] == n
+            in_window = o["offence_date"] < end
+            n = (in_window & (o["decision_date"] < deadline)).sum()
+            bitten += (in_window & (o["decision_date"] >= deadline)).sum()
+            assert row[f"n_relapse_offences_{label}"] == n
             assert bool(flag) == (n > 0)
         # survival outcome: the first relapse before the last usable date, or censoring
         first = o["offence_date"].min()
-        last_usable = STUDY_END + pd.Timedelta(days=1) - pd.DateOffset(years=3)
+        last_usable = messy.study_end + pd.Timedelta(days=1) - buffer
         if row["event"] == 1:
             assert row["duration_days"] == (first - t).days
         elif row["event"] == 0:
             assert pd.isna(first) or first >= last_usable
             assert row["duration_days"] == (last_usable - t).days
+    # The reference can see the buffer rule: dropping it would change these flags.
+    assert bitten >= 10
 
 
 def test_missing_register_columns_are_named():

@@ -241,8 +241,9 @@ CASES = {
         ],
     ),
     "offence before birth": (
-        lambda: edit("persons", 2, birth_date=day("2019-12-01")),
-        ["offences.offence_date is before the person's birth_date in 1 row (offence_id O0000004)"],
+        # P000004's one offence (2013-02-02): before birth, not also before the 15th birthday.
+        lambda: edit("persons", 3, birth_date=day("2013-06-01")),
+        ["offences.offence_date is before the person's birth_date in 1 row (offence_id O0000005)"],
     ),
     "decision before the study window": (
         lambda: edit(
@@ -343,6 +344,56 @@ def test_each_kind_of_problem_is_reported_exactly(case):
 
 def test_birth_dates_from_1900_are_plausible():
     assert edit("persons", 1, birth_date=day("1900-01-01")).problems() == []
+
+
+UNDER_15 = (
+    "offences.offence_date is before the person's 15th birthday (persons.birth_date) in 1 row "
+    "(offence_id O0000005; row 5): nobody under 15 can be lagförd (the age of criminal "
+    "responsibility); check birth_date and offence_date, or, for registers from a country "
+    "where the age is lower, give it as min_age in meta.json or to validate(min_age=...)"
+)
+
+
+def test_offences_before_the_age_of_criminal_responsibility_are_refused():
+    # P000004's offence on 2013-02-02: the day before the 15th birthday, then the birthday.
+    young = edit("persons", 3, birth_date=day("1998-02-03"))
+    assert young.problems() == [UNDER_15]
+    with pytest.raises(RegisterError) as info:
+        young.validate()
+    assert info.value.problems == [UNDER_15]
+    assert edit("persons", 3, birth_date=day("1998-02-02")).problems() == []
+    # At 13, and several rows: ids and row numbers of each.
+    thirteen = edit("persons", 2, birth_date=day("2007-01-01"))
+    (message,) = thirteen.problems()
+    assert "in 2 rows (offence_id O0000004, O0000006; rows 4, 6)" in message
+    # A 29 February birthday is reached on 1 March, as cohorts count ages at entry.
+    leap = edit("persons", 3, birth_date=day("1996-02-29"))
+    for offence, n in (("2011-02-28", 1), ("2011-03-01", 0)):
+        regs = dataclasses.replace(
+            leap,
+            offences=leap.offences.assign(
+                offence_date=leap.offences["offence_date"].mask(
+                    leap.offences["offence_id"] == "O0000005", day(offence)
+                )
+            ),
+        )
+        assert len(regs.problems()) == n, (offence, regs.problems())
+
+
+def test_a_lower_age_of_criminal_responsibility_comes_from_the_caller_or_meta(tmp_path):
+    young = edit("persons", 2, birth_date=day("2007-01-01"))  # offences at 12 and 13
+    assert young.problems(min_age=10) == []
+    assert young.validate(min_age=10) is young
+    assert len(young.problems(min_age=14)) == 1
+    uk = dataclasses.replace(young, meta={"min_age": 10})
+    assert uk.problems() == [] and len(uk.problems(min_age=15)) == 1
+    # meta.json carries it through write and read.
+    assert Registers.read(uk.write(tmp_path / "uk")).meta["min_age"] == 10
+    with pytest.raises(RegisterError, match="15th birthday"):
+        Registers.read(young.write(tmp_path / "se"))
+    assert Registers.read(tmp_path / "se", min_age=10).problems(min_age=10) == []
+    bad = dataclasses.replace(young, meta={"min_age": "ten"})
+    assert any("meta.json min_age is not a whole number" in p for p in bad.problems())
 
 
 def test_offences_before_the_window_are_allowed_when_decided_in_it():

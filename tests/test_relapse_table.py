@@ -99,3 +99,15 @@ def test_missing_levels_get_their_own_row_and_bad_options_fail(cohort):
     with pytest.raises(EstimationError, match="affiliation"):
         relapse_table(cohort, by=("affiliation",))
     assert isinstance(relapse_table(cohort, windows=(2,)).table, pd.DataFrame)
+
+
+def test_footnotes_name_the_entry_events_of_the_definition(cohort):
+    reg = random_registers(n=200, seed=3)
+    prison = relapse_table(relapse_cohort(reg, definition="prison-service", rng=5), min_cell=1)
+    notes = " ".join(prison.formatted("en").attrs["footnotes"])
+    assert "Only a release from prison and the start of probation" in notes
+    assert "served in remand" in notes
+    notes_sv = " ".join(prison.formatted("sv").attrs["footnotes"])
+    assert "Endast frigivning från fängelse och påbörjad frivård" in notes_sv
+    bra = " ".join(relapse_table(cohort, min_cell=1).formatted("en").attrs["footnotes"])
+    assert "Only a release" not in bra and "served in remand" in bra

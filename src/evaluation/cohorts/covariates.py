@@ -50,18 +50,27 @@ OFFENCE_CATEGORIES: tuple[str, ...] = ("violence", "weapons", "drugs", "property
 LOOKBACK_YEARS = 5
 
 
-def age_group(age: np.ndarray | pd.Series) -> pd.Categorical:
+def age_group(age: np.ndarray | pd.Series, *, min_age: int = 15) -> pd.Categorical:
     """Brå age bands of whole-year ages (NA below 15).
+
+    A definition whose age of criminal responsibility is below 15 (``uk-proven``: 10)
+    passes it as ``min_age``: ages from it to 14 get a band of their own, first.
 
     Examples
     --------
     >>> list(age_group(np.array([14, 15, 20, 21, 59, 60])))
     [nan, '15-17', '18-20', '21-29', '40-59', '60+']
+    >>> list(age_group(np.array([9, 10, 14, 15]), min_age=10))
+    [nan, '10-14', '10-14', '15-17']
     """
     a = np.asarray(age, dtype=np.float64)
-    idx = np.searchsorted(_AGE_EDGES, a, side="right") - 1
+    edges, groups = _AGE_EDGES, list(AGE_GROUPS)
+    if min_age < 15:
+        edges = np.r_[min_age, _AGE_EDGES]
+        groups = [f"{min_age}-14", *groups]
+    idx = np.searchsorted(edges, a, side="right") - 1
     idx = np.where(np.isnan(a), -1, idx)
-    return pd.Categorical.from_codes(idx, categories=list(AGE_GROUPS))
+    return pd.Categorical.from_codes(idx, categories=groups)
 
 
 def prior_group(n_prior: np.ndarray | pd.Series) -> pd.Categorical:
@@ -257,8 +266,13 @@ def covariates_from_codes(
     return pd.DataFrame(out, index=index if index is not None else pd.RangeIndex(len(codes)))
 
 
-def covariate_columns(registers: Registers, codes: np.ndarray, t: np.ndarray) -> dict[str, Any]:
-    """The covariate columns as a dict of arrays (one DataFrame is built by the caller)."""
+def covariate_columns(
+    registers: Registers, codes: np.ndarray, t: np.ndarray, *, min_age: int = 15
+) -> dict[str, Any]:
+    """The covariate columns as a dict of arrays (one DataFrame is built by the caller).
+
+    ``min_age`` is the definition's age of criminal responsibility (see :func:`age_group`).
+    """
     persons = registers.persons
     lo = minus_years(t, LOOKBACK_YEARS)
     out: dict[str, Any] = {}
@@ -266,7 +280,7 @@ def covariate_columns(registers: Registers, codes: np.ndarray, t: np.ndarray) ->
     birth = to_days(persons["birth_date"])[codes]
     age = whole_years(birth, t)
     out["age"] = age
-    out["age_group"] = age_group(age)
+    out["age_group"] = age_group(age, min_age=min_age)
 
     off = registers.offences
     off_codes = table_codes(registers, "offences")

@@ -10,12 +10,18 @@ Four presets reproduce the published measures (DESIGN.md, "Definitions (cohorts)
 ``bra-preliminary``
     Brå's preliminary statistics: a 1-year window read after a 1-year buffer.
 ``prison-service``
-    Kriminalvården's own measure: a new prison or probation sanction for an offence
-    within 3 years of release, 3-year buffer.
+    Kriminalvården's own measure: entry at a release from prison or at the start of
+    probation only (no fines, waivers or youth care), relapse a new prison or probation
+    sanction for an offence within 3 years, 3-year buffer (Kriminalvården, *Återfall i
+    brott*; Brå, *Återfall i brott. Beskrivning av statistiken*, on how the two measures
+    differ).
 ``uk-proven``
     The UK Ministry of Justice "proven reoffending" measure: any offence within 12 months
     proven by a court decision or caution within a further 6 months; every entry event
-    is followed (the UK takes one per cohort quarter; we take all).
+    is followed (the UK takes one per cohort quarter; we take all). The age of criminal
+    responsibility in England and Wales is 10.
+
+The window and buffer arithmetic of every definition is :mod:`evaluation.cohorts.windows`.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from evaluation._errors import DefinitionError
+from evaluation.registers._schema import SANCTIONS
 
 __all__ = ["ENTRY_KINDS", "PRESETS", "RelapseDefinition", "resolve_definition"]
 
@@ -72,6 +79,17 @@ class RelapseDefinition:
     lookback_years
         Years of register history needed before an entry (for prior decisions); earlier
         entries are excluded with a reason in the flow.
+    entry_sanctions
+        The sanctions whose lagföringar are entry events (a decision with any of them)
+        and whose custody kinds give releases (``prison``, ``youth_care``). Brå takes every
+        sanction; Kriminalvården ``("prison", "probation")``: a release from prison or the
+        start of probation.
+    min_age
+        The age of criminal responsibility the measure assumes (Sweden 15, England and
+        Wales 10). A cohort refuses registers with offences committed before this age,
+        since nobody can be lagförd for them; a lower age (``uk-proven``) accepts registers
+        that hold them (validated with ``Registers.validate(min_age=10)``) and puts ages
+        from it to 14 in an age group of their own.
     source
         The publication the definition follows.
 
@@ -93,6 +111,8 @@ class RelapseDefinition:
     selection: str = "random-per-year"
     custody_at_entry: str = "release"
     lookback_years: float = 5.0
+    entry_sanctions: tuple[str, ...] = SANCTIONS
+    min_age: int = 15
     source: str = ""
 
     def __post_init__(self) -> None:
@@ -108,6 +128,18 @@ class RelapseDefinition:
             raise DefinitionError(f"windows_years must be whole months: {windows}")
         object.__setattr__(self, "windows_years", windows)
         object.__setattr__(self, "entry_events", tuple(self.entry_events))
+        sanctions = tuple(self.entry_sanctions)
+        bad = [s for s in sanctions if s not in SANCTIONS]
+        if bad or not sanctions:
+            raise DefinitionError(
+                f"entry_sanctions must be a non-empty subset of {', '.join(SANCTIONS)}; got {bad}"
+            )
+        object.__setattr__(self, "entry_sanctions", sanctions)
+        if isinstance(self.min_age, bool) or not isinstance(self.min_age, int | float):
+            raise DefinitionError(f"min_age must be a whole number of years: {self.min_age!r}")
+        if self.min_age != int(self.min_age) or self.min_age < 0:
+            raise DefinitionError(f"min_age must be a whole number of years >= 0: {self.min_age!r}")
+        object.__setattr__(self, "min_age", int(self.min_age))
         for field_name, allowed in (
             ("counts", _COUNTS),
             ("custody", _CUSTODY),
@@ -168,13 +200,18 @@ PRESETS: dict[str, RelapseDefinition] = {
         windows_years=(3,),
         buffer_years=3,
         counts="prison_probation",
-        source="Kriminalvården, återfall: ny påföljd fängelse eller frivård inom 3 år",
+        entry_sanctions=("prison", "probation"),
+        source=(
+            "Kriminalvården, återfall: frigivning från fängelse eller påbörjad frivård, "
+            "ny påföljd fängelse eller frivård inom 3 år"
+        ),
     ),
     "uk-proven": RelapseDefinition(
         name="uk-proven",
         windows_years=(1,),
         buffer_years=0.5,
         selection="all",
+        min_age=10,
         source="Ministry of Justice, Proven reoffending statistics (12 months, 6-month buffer)",
     ),
 }

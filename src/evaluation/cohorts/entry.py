@@ -1,10 +1,19 @@
 """Entry events from the registers and the common steps of every cohort.
 
-An entry event starts the clock. Following Brå: a lagföring without a custodial sanction
-starts it on the decision date; a custodial sanction starts it at release (the end of a
-prison or youth-care custody period), so that time locked up is not time at risk; a
-programme start starts it for programme cohorts. A decision taken while the person is in
-custody (for example serving another sentence) starts the clock at the end of that custody.
+An entry event starts the clock. Following Brå (*Återfall i brott. Beskrivning av
+statistiken*): a lagföring without a custodial sanction starts it on the decision date; a
+custodial sanction starts it at release (the end of a prison or youth-care custody period),
+so that time locked up is not time at risk; a programme start starts it for programme
+cohorts. A decision taken while the person is in custody (for example serving another
+sentence) starts the clock at the end of that custody.
+
+The release replaces a custodial decision only when there is one: a sentence served
+entirely in remand (the remand time is deducted from it, so no prison period follows)
+keeps its decision as the entry event (:func:`custodial_without_release`).
+
+A definition may take entry events of some sanctions only: Kriminalvården's measure starts
+at a release from prison or at the start of probation, never at a fine or a waiver
+(``RelapseDefinition.entry_sanctions``).
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from evaluation.cohorts._keyed import NEVER, SPAN, KeyedIntervals, make_keys, to_days
+from evaluation.cohorts._keyed import NEVER, SPAN, KeyedDates, KeyedIntervals, make_keys, to_days
 from evaluation.cohorts.covariates import table_codes
 
 if TYPE_CHECKING:
@@ -23,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CUSTODIAL_KINDS",
     "CUSTODIAL_SANCTIONS",
+    "custodial_without_release",
     "entry_events",
     "exit_days",
     "custody_intervals",
@@ -71,10 +81,85 @@ def exit_days(registers: Registers) -> tuple[np.ndarray, np.ndarray]:
     return day, code
 
 
+def custodial_without_release(
+    codes: np.ndarray,
+    days: np.ndarray,
+    release_codes: np.ndarray,
+    release_start: np.ndarray,
+    release_end: np.ndarray,
+) -> np.ndarray:
+    """Which custodial decisions have no prison or youth-care period that releases them.
+
+    Registers do not link a sentence to the period in which it is served, so the link is
+    read off the dates: a custodial decision of a person on day ``d`` is served in a
+    period of kind prison or youth care that is in progress on ``d`` (``start <= d < end``;
+    the person is already serving, or remand turned into prison) or that starts on or
+    after ``d`` and before the person's next custodial decision. Without such a period
+    the sentence was served entirely in remand (or not at all before death, emigration or
+    extraction), and the decision itself is the entry event (Brå: the release replaces the
+    decision only when there is a release).
+
+    Parameters
+    ----------
+    codes, days
+        Person code and day number of each custodial decision (one per person and day).
+    release_codes, release_start, release_end
+        The prison and youth-care periods (``NEVER`` as end where still open).
+
+    Returns
+    -------
+    ndarray of bool
+        True where the decision has no release.
+
+    Examples
+    --------
+    >>> c = np.array([0, 0, 1])
+    >>> d = np.array([10, 50, 10])
+    >>> # person 0: prison from day 60 (after the second decision); person 1: from day 12
+    >>> custodial_without_release(c, d, np.array([0, 1]), np.array([60, 12]), np.array([90, 40]))
+    array([ True, False, False])
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    days = np.asarray(days, dtype=np.int64)
+    if len(codes) == 0:
+        return np.zeros(0, dtype=bool)
+    periods = KeyedIntervals(
+        np.asarray(release_codes, dtype=np.int64),
+        np.asarray(release_start, dtype=np.int64),
+        np.asarray(release_end, dtype=np.int64),
+    )
+    serving, _ = periods.containing(codes, days)
+    # The person's next custodial decision (NEVER for the last one).
+    key = make_keys(codes, days)
+    order = np.argsort(key, kind="stable")
+    next_day = np.full(len(codes), NEVER, dtype=np.int64)
+    same = codes[order][1:] == codes[order][:-1]
+    next_day[order[:-1][same]] = days[order][1:][same]
+    starts = KeyedDates(periods.codes, periods.start)
+    first_start, _ = starts.first_at_or_after(codes, days)
+    return ~serving & (first_start >= next_day)
+
+
 def entry_events(
-    registers: Registers, kinds: tuple[str, ...], *, move_to_release: bool = True
+    registers: Registers,
+    kinds: tuple[str, ...],
+    *,
+    move_to_release: bool = True,
+    sanctions: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Candidate entry events of the given kinds, before any exclusion.
+
+    Parameters
+    ----------
+    registers
+        The registers.
+    kinds
+        Any of ``"release"``, ``"decision"``, ``"programme_start"``.
+    move_to_release
+        Start the clock of a decision taken in custody at the end of that custody.
+    sanctions
+        Only lagföringar with one of these sanctions, and releases from custody of these
+        kinds (``prison``, ``youth_care``), are entry events; None takes every sanction.
 
     Returns
     -------
@@ -90,10 +175,11 @@ def entry_events(
     day_parts: list[np.ndarray] = []
     kind_parts: list[np.ndarray] = []
     src_parts: list[np.ndarray] = []  # row in programme for programme starts, else -1
+    release_kinds = [k for k in CUSTODIAL_KINDS if sanctions is None or k in sanctions]
     if "release" in kinds:
         cus = registers.custody
         m = (
-            cus["kind"].astype(str).isin(CUSTODIAL_KINDS).to_numpy()
+            cus["kind"].astype(str).isin(release_kinds).to_numpy()
             & cus["end_date"].notna().to_numpy()
         )
         codes_parts.append(table_codes(registers, "custody")[m])
@@ -102,15 +188,39 @@ def entry_events(
         src_parts.append(np.full(int(m.sum()), -1, dtype=np.int64))
     if "decision" in kinds:
         off = registers.offences
-        custodial = off["sanction"].isin(CUSTODIAL_SANCTIONS).to_numpy().astype(np.int64)
-        # One lagföring per person and date; a custodial sanction in it makes it custodial:
-        # sort (person, date, custodial) keys and keep the last of each person-date run.
-        key = make_keys(table_codes(registers, "offences"), to_days(off["decision_date"]))
-        key2 = np.sort(key * 2 + custodial)
-        last = np.ones(len(key2), dtype=bool)
-        last[:-1] = (key2[1:] >> 1) != (key2[:-1] >> 1)
-        dec = key2[last]
-        dec = dec[(dec & 1) == 0] >> 1
+        sanction = off["sanction"]
+        custodial = sanction.isin(CUSTODIAL_SANCTIONS).to_numpy().astype(np.int64)
+        eligible = (
+            np.ones(len(off), dtype=np.int64)
+            if sanctions is None
+            else sanction.isin(sanctions).to_numpy().astype(np.int64)
+        )
+        # One lagföring per person and date: custodial when any of its sanctions is, an
+        # entry of the definition when any of its sanctions is one the definition takes.
+        # Sort (person, date, custodial, eligible) keys; runs of one person-date are
+        # contiguous, and the maximum of each flag over a run is an OR.
+        key = np.sort(
+            make_keys(table_codes(registers, "offences"), to_days(off["decision_date"])) * 4
+            + custodial * 2
+            + eligible
+        )
+        pd_key = key >> 2
+        run = np.flatnonzero(np.r_[True, pd_key[1:] != pd_key[:-1]]) if len(key) else key
+        dec = pd_key[run]
+        is_cust = np.maximum.reduceat((key >> 1) & 1, run) > 0 if len(key) else dec > 0
+        is_elig = np.maximum.reduceat(key & 1, run) > 0 if len(key) else dec > 0
+        # A custodial lagföring is an entry only when no release replaces it.
+        cus = registers.custody
+        served = cus["kind"].astype(str).isin(CUSTODIAL_KINDS).to_numpy()
+        no_release = np.zeros(len(dec), dtype=bool)
+        no_release[is_cust] = custodial_without_release(
+            dec[is_cust] // SPAN,
+            dec[is_cust] % SPAN,
+            table_codes(registers, "custody")[served],
+            to_days(cus["start_date"].to_numpy()[served]),
+            to_days(cus["end_date"].to_numpy()[served], nat=int(NEVER)),
+        )
+        dec = dec[is_elig & (~is_cust | no_release)]
         codes_parts.append(dec // SPAN)
         day_parts.append(dec % SPAN)
         kind_parts.append(np.full(len(dec), _KIND_ORDER["decision"], dtype=np.int64))

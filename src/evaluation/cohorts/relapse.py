@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from evaluation._errors import DefinitionError
+from evaluation._errors import DefinitionError, RegisterError
 from evaluation.cohorts._cohort import Cohort, person_flow, window_flow
 from evaluation.cohorts._keyed import (
     NEVER,
@@ -23,6 +23,8 @@ from evaluation.cohorts._keyed import (
 from evaluation.cohorts.covariates import covariate_columns, require_columns, table_codes
 from evaluation.cohorts.definitions import RelapseDefinition, resolve_definition
 from evaluation.cohorts.entry import custody_intervals, entry_events, exit_days, study_days
+from evaluation.cohorts.windows import in_window, measurable, window_deadline, window_end
+from evaluation.registers._rules import offences_before_age, under_age_message
 
 if TYPE_CHECKING:
     from evaluation.registers import Registers
@@ -85,12 +87,24 @@ def relapse_cohort(
         :func:`covariates_at`. For programme cohorts ``municipality`` is the programme's
         and ``home_municipality`` the person's.
 
+    Raises
+    ------
+    RegisterError
+        When an offence was committed before the definition's age of criminal
+        responsibility (``min_age``: 15 for Brå's measures, 10 for ``uk-proven``), naming
+        the offence ids and rows: nobody can be lagförd for it.
+
     Notes
     -----
-    A relapse is an offence committed on or after the entry date and decided after it
-    (the offences decided at the entry decision belong to it). For a window of ``w``
-    years the offence must be committed before ``entry + w`` and decided before
-    ``entry + w + buffer``; if that date passes ``study_end`` the flag is missing. The
+    Entry events are those of :func:`~evaluation.cohorts.entry.entry_events`, of the
+    definition's ``entry_sanctions`` (``prison-service``: releases from prison and
+    probation decisions only); a custodial decision with no release (served in remand)
+    is an entry itself. A relapse is an offence committed on or after the entry date and
+    decided after it (the offences decided at the entry decision belong to it). For a
+    window of ``w`` years the offence must be committed before ``entry + w`` and decided
+    before ``entry + w + buffer``; if that date passes ``study_end`` the flag is missing
+    (one definition for cohorts and the synthetic truth: :mod:`evaluation.cohorts.windows`,
+    with the boundary days spelled out). The
     survival outcome (``duration_days``, ``event``) follows the person from entry to the
     first relapse offence, death, emigration or the last usable date ``study_end -
     buffer`` (so that every offence counted has had the buffer to be decided); with
@@ -141,7 +155,13 @@ def relapse_cohort(
     hi_day = NEVER if entry_to is None else int(to_days(np.array([pd.Timestamp(entry_to)]))[0])
     exit_day, exit_code = exit_days(registers)
 
-    cand = entry_events(registers, kinds, move_to_release=d.custody_at_entry == "release")
+    _refuse_offences_before_age(registers, d)
+    cand = entry_events(
+        registers,
+        kinds,
+        move_to_release=d.custody_at_entry == "release",
+        sanctions=None if population == "programme" else d.entry_sanctions,
+    )
     code = cand["code"].to_numpy()
     day = cand["day"].to_numpy()
     # In the order of PERSON_REASONS[1:]; a person is excluded for the furthest step
@@ -191,6 +211,30 @@ def relapse_cohort(
         "source": registers.meta.get("source", ""),
     }
     return Cohort(data=data, flow=flow, definition=d, meta=meta)
+
+
+def _refuse_offences_before_age(registers: Registers, d: RelapseDefinition) -> None:
+    """Registers with offences before the definition's age of criminal responsibility.
+
+    Nobody under 15 can be lagförd in Sweden, so such rows are errors in the data for
+    Brå's measures, never silently dropped; a definition with a lower age (``uk-proven``:
+    10) accepts them.
+    """
+    off = registers.offences
+    if not len(off):
+        return
+    birth = registers.persons["birth_date"].to_numpy()[table_codes(registers, "offences")]
+    young = offences_before_age(off, birth, d.min_age)
+    if young.any():
+        message = under_age_message(
+            off,
+            young,
+            d.min_age,
+            f"the definition {d.name} assumes min_age {d.min_age}; correct the dates, or "
+            "use a definition with a lower min_age (uk-proven: 10) for registers that "
+            "hold such offences",
+        )
+        raise RegisterError(message, [message])
 
 
 def _select(
@@ -269,7 +313,7 @@ def _follow_up(
     }
 
     # Window measures, from the pairs (entry row, offence of that person in the widest window).
-    wends = [plus_years(t0, w) for w in d.windows_years]
+    wends = [window_end(t0, w) for w in d.windows_years]
     if d.custody == "subtract":
         wends = [
             _extend_by_custody(intervals, code, t0, w, base)
@@ -284,11 +328,12 @@ def _follow_up(
     row = np.repeat(np.arange(n), counts)
     pos = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + lo[row]
     p_oday, p_dday = oday[pos], dday[pos]
-    after_entry = p_dday > t0[row]
+    p_t0 = t0[row]
     for label, w_end in zip(d.window_labels, wends, strict=True):
-        deadline = plus_years(w_end, d.buffer_years)
+        deadline = window_deadline(w_end, d.buffer_years)
+        # With custody="censor" the window is cut where follow-up ended.
         cut = np.minimum(w_end, follow_end + 1)
-        q = after_entry & (p_oday < cut[row]) & (p_dday < deadline[row])
+        q = in_window(p_t0, p_oday, p_dday, cut[row], deadline[row])
         n_off = np.bincount(row[q], minlength=n)
         first_day = np.full(n, -1, dtype=np.int64)
         qi = np.flatnonzero(q)
@@ -297,7 +342,7 @@ def _follow_up(
         first_idx = np.flatnonzero(np.r_[True, rq[1:] != rq[:-1]]) if len(rq) else rq
         rows_q = rq[first_idx]
         first_day[rows_q] = p_oday[qi[first_idx]] - t0[rows_q]
-        status = np.where(deadline > e_day + 1, 1, 0)
+        status = np.where(measurable(deadline, e_day), 0, 1)
         status = np.where((status == 0) & (n_off == 0) & (cut < w_end), 2, status)
         measured = status == 0
         cols[f"relapse_{label}"] = pd.arrays.BooleanArray(n_off > 0, ~measured)
@@ -330,7 +375,7 @@ def _follow_up(
         )
         referral = np.where(has, ref[safe], "")
         cols["referral"] = pd.Series(referral, dtype="string").where(has, pd.NA).array
-    cov = covariate_columns(registers, code, t0)
+    cov = covariate_columns(registers, code, t0, min_age=d.min_age)
     if population == "programme":
         cov["home_municipality"] = cov.pop("municipality")
         cov["municipality"] = cand["programme_municipality"].to_numpy()

@@ -85,6 +85,8 @@ class RelapseTable:
         check_lang(lang)
         d = self.definition
         notes = [label("bra_footnote_programme" if self.programme else "bra_footnote_entry", lang)]
+        if not self.programme and d.entry_sanctions == ("prison", "probation"):
+            notes.append(label("bra_footnote_entry_prison_probation", lang))
         notes.append(
             label(
                 "bra_footnote_relapse",

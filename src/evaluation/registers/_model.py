@@ -12,7 +12,7 @@ import pyarrow as pa
 from evaluation._errors import RegisterError
 from evaluation.registers._io import FORMATS, folder_problem, read_folder, write_folder
 from evaluation.registers._schema import TABLES
-from evaluation.registers._validate import collect_problems
+from evaluation.registers._validate import collect_problems, resolve_min_age
 
 __all__ = ["TABLES", "Registers"]
 
@@ -74,7 +74,9 @@ class Registers:
     # -- reading and writing -------------------------------------------------------------
 
     @classmethod
-    def read(cls, path: str | Path, *, validate: bool = True) -> Registers:
+    def read(
+        cls, path: str | Path, *, validate: bool = True, min_age: int | None = None
+    ) -> Registers:
         """Read a register folder: five tables (``.csv`` or ``.parquet``) and ``meta.json``.
 
         Parameters
@@ -87,6 +89,9 @@ class Registers:
             Check the registers (see :meth:`problems`) and raise on any problem. With
             False, only problems of reading itself (missing files or columns that cannot
             be read, unparseable dates) raise.
+        min_age
+            The age of criminal responsibility to check offences against (see
+            :meth:`problems`); None takes ``meta.json``'s ``min_age``, else 15.
 
         Returns
         -------
@@ -122,8 +127,14 @@ class Registers:
         problems = list(result.problems)
         complete = len(result.tables) == len(TABLES) and result.study_start is not None
         if validate or not complete:
+            age, age_problems = resolve_min_age(min_age, result.meta)
+            problems += age_problems
             problems += collect_problems(
-                result.tables, result.study_start, result.study_end, reported=result.reported
+                result.tables,
+                result.study_start,
+                result.study_end,
+                reported=result.reported,
+                min_age=age,
             )
         if problems:
             raise RegisterError(_summary(f"the registers in {folder}", problems), problems)
@@ -188,8 +199,17 @@ class Registers:
 
     # -- validation ----------------------------------------------------------------------
 
-    def problems(self) -> list[str]:
+    def problems(self, *, min_age: int | None = None) -> list[str]:
         """Every problem of the registers, one message each; empty when they are valid.
+
+        Parameters
+        ----------
+        min_age
+            The age of criminal responsibility: offences committed before the person's
+            ``min_age``-th birthday are refused, since nobody can be lagförd for them.
+            None takes ``meta["min_age"]`` when the registers carry one (``meta.json``),
+            else Sweden's 15. Registers from a country where the age is lower (England
+            and Wales: 10) say so in their meta or here; 0 turns the check off.
 
         Checked, each with table, column, count and the first offending ids:
 
@@ -208,7 +228,8 @@ class Registers:
         - overlapping programme episodes or custody periods of one person (periods that
           touch, one ending the day the next starts, do not overlap);
         - offences, episodes and custody after the person's death or emigration, and
-          before the person's birth; birth dates before 1900;
+          before the person's birth; birth dates before 1900; offences before the age of
+          criminal responsibility (``min_age``; with the offence ids and row numbers);
         - dates outside the study window: every date up to ``study_end``; decisions,
           programme dates, custody ends and exits from ``study_start`` on (birth dates,
           offence dates and custody starts may be earlier).
@@ -220,10 +241,13 @@ class Registers:
         []
         """
         tables = {name: self.table(name) for name in TABLES}
-        return collect_problems(tables, self.study_start, self.study_end)
+        age, problems = resolve_min_age(min_age, self.meta)
+        return problems + collect_problems(tables, self.study_start, self.study_end, min_age=age)
 
-    def validate(self) -> Registers:
+    def validate(self, *, min_age: int | None = None) -> Registers:
         """Check the registers; return them unchanged when valid.
+
+        ``min_age`` is the age of criminal responsibility (see :meth:`problems`).
 
         Raises
         ------
@@ -237,7 +261,7 @@ class Registers:
         >>> regs.validate() is regs
         True
         """
-        problems = self.problems()
+        problems = self.problems(min_age=min_age)
         if problems:
             raise RegisterError(_summary("the registers", problems), problems)
         return self

@@ -102,12 +102,92 @@ class _People:
         return out
 
 
+#: Sweden's age of criminal responsibility (straffmyndighetsålder, brottsbalken 1:6):
+#: nobody can be lagförd for an offence committed before the 15th birthday.
+MIN_AGE = 15
+
+
+def ordinal(n: int) -> str:
+    """'1st', '2nd', '3rd', '15th' (English ordinals for messages)."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def before_birthday(birth: np.ndarray, at: np.ndarray, years: int) -> np.ndarray:
+    """Whether each date ``at`` is before the person's ``years``-th birthday.
+
+    Ages are completed years with the birthday counted on the day itself; a 29 February
+    birthday is reached on 1 March in other years, as ``evaluation.cohorts`` counts ages
+    at entry. Missing dates (NaT) are never before.
+
+    Examples
+    --------
+    >>> b = pd.to_datetime(["2000-02-29", "2000-02-29", "2001-06-15"]).to_numpy()
+    >>> t = pd.to_datetime(["2015-02-28", "2015-03-01", "2016-06-15"]).to_numpy()
+    >>> before_birthday(b, t, 15).tolist()
+    [True, False, False]
+    """
+    b = np.asarray(birth, dtype="datetime64[D]")
+    t = np.asarray(at, dtype="datetime64[D]")
+    known = ~(np.isnat(b) | np.isnat(t))
+    b, t = np.where(known, b, np.datetime64(0, "D")), np.where(known, t, np.datetime64(0, "D"))
+    bm, tm = b.astype("datetime64[M]"), t.astype("datetime64[M]")
+    # (month, day) compared lexicographically as month * 32 + day.
+    bmd = (bm.astype(np.int64) % 12) * 32 + (b - bm.astype("datetime64[D]")).astype(np.int64)
+    tmd = (tm.astype(np.int64) % 12) * 32 + (t - tm.astype("datetime64[D]")).astype(np.int64)
+    age = (
+        t.astype("datetime64[Y]").astype(np.int64)
+        - b.astype("datetime64[Y]").astype(np.int64)
+        - (tmd < bmd)
+    )
+    return known & (age < years)
+
+
+def offences_before_age(offences: pd.DataFrame, birth: np.ndarray, min_age: int) -> np.ndarray:
+    """Offences committed after the person's birth but before the ``min_age``-th birthday.
+
+    ``birth`` is the person's birth date of each offence row (NaT where unknown). Offences
+    before birth itself are a problem of their own and are not repeated here.
+    """
+    when = offences["offence_date"].to_numpy()
+    born = ~np.isnat(np.asarray(birth, dtype="datetime64[ns]")) & (when >= birth)
+    return born & before_birthday(birth, when, min_age)
+
+
+def under_age_message(offences: pd.DataFrame, mask: np.ndarray, min_age: int, advice: str) -> str:
+    """The message for offences before the age of criminal responsibility.
+
+    Names the offence ids and the row numbers (counted from 1 as data rows of the table).
+    """
+    label = ROW_LABEL["offences"] if ROW_LABEL["offences"] in offences.columns else None
+    ids = describe_rows(offences, mask, label)
+    rows = describe_rows(offences, mask, None)
+    where = ids if ids == rows else f"{ids[:-1]}; {rows[1:]}"
+    return (
+        f"offences.offence_date is before the person's {ordinal(min_age)} birthday "
+        f"(persons.birth_date) in {rows_word(int(mask.sum()))} {where}: nobody under "
+        f"{min_age} can be lagförd (the age of criminal responsibility); {advice}"
+    )
+
+
+_AGE_ADVICE = (
+    "check birth_date and offence_date, or, for registers from a country where the age "
+    "is lower, give it as min_age in meta.json or to validate(min_age=...)"
+)
+
+
 def check_rules(
     frames: Mapping[str, pd.DataFrame],
     usable: Mapping[str, set[str]],
     window: tuple[pd.Timestamp, pd.Timestamp] | None,
+    *,
+    min_age: int = MIN_AGE,
 ) -> list[str]:
-    """Every row-rule problem of the tables, given which columns are usable."""
+    """Every row-rule problem of the tables, given which columns are usable.
+
+    ``min_age`` is the age of criminal responsibility: offences committed before it are
+    refused (0 turns the check off).
+    """
     problems: list[str] = []
 
     def has(name: str, *columns: str) -> bool:
@@ -194,6 +274,17 @@ def check_rules(
 
     if people is not None:
         _person_dates(frames, people, codes, has, report)
+        if (
+            min_age > 0
+            and people.birth is not None
+            and "offences" in codes
+            and has("offences", "offence_date")
+        ):
+            birth = people.lookup(people.birth, codes["offences"])
+            assert birth is not None
+            young = offences_before_age(frames["offences"], birth, min_age)
+            if young.any():
+                problems.append(under_age_message(frames["offences"], young, min_age, _AGE_ADVICE))
 
     if window is not None:
         start, end = window

@@ -15,7 +15,7 @@ import pandera.pandas as pa
 from pandas.api.types import infer_dtype, is_string_dtype
 
 from evaluation.registers._messages import describe_rows, rows_word, show_values
-from evaluation.registers._rules import check_rules
+from evaluation.registers._rules import MIN_AGE, check_rules
 from evaluation.registers._schema import (
     DATE_DTYPE,
     ROW_LABEL,
@@ -36,12 +36,14 @@ def collect_problems(
     study_end: object,
     *,
     reported: Reported | None = None,
+    min_age: int = MIN_AGE,
 ) -> list[str]:
     """Every problem of the given tables and study window, as messages in the domain's words.
 
     ``tables`` maps table names to DataFrames; a table that is absent (reading already
     reported why) is skipped, with the checks that need it. ``reported`` holds rows whose
     values reading could not parse, so that they are not reported a second time as empty.
+    ``min_age`` is the age of criminal responsibility (:func:`resolve_min_age`).
     """
     reported = reported or {}
     problems: list[str] = []
@@ -61,8 +63,27 @@ def collect_problems(
         frames[name] = frame
         usable[name] = _check_columns(name, frame, problems)
         _check_values(name, frame, usable[name], problems, reported)
-    problems.extend(check_rules(frames, usable, window))
+    problems.extend(check_rules(frames, usable, window, min_age=min_age))
     return problems
+
+
+def resolve_min_age(explicit: object, meta: Mapping[str, object]) -> tuple[int, list[str]]:
+    """The age of criminal responsibility to validate with, and any problem with it.
+
+    An explicit ``min_age`` wins; else ``meta.json``'s ``min_age``; else Sweden's 15.
+    """
+    value, where = (explicit, "min_age") if explicit is not None else (None, "")
+    if value is None and meta.get("min_age") is not None:
+        value, where = meta["min_age"], "meta.json min_age"
+    if value is None:
+        return MIN_AGE, []
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if np.isfinite(value) and float(value) == int(value) and int(value) >= 0:
+            return int(value), []
+    return MIN_AGE, [
+        f"{where} is not a whole number of years >= 0 (the age of criminal responsibility): "
+        f"{value!r}"
+    ]
 
 
 def _check_window(

@@ -53,8 +53,10 @@ work; see ``benchmarks/bench_synthetic.py``).
 
 The truth (``SimulatedRegisters.truth`` and ``truth.json``)
 ----------------------------------------------------------
-Durations are whole days between dates; a year is 365.25 days (windows of 1, 2, 3 years
-= 365, 730, 1095 days), a month 365.25 / 12 days.
+Durations are whole days between dates; for ``effect`` and ``retention`` (risks at a time
+since start) a year is 365.25 days (1, 2, 3 years = 365, 730, 1095 days), a month
+365.25 / 12 days. ``bra`` is a window measure: its windows and buffer are the cohorts'
+calendar windows, from the same function (`evaluation.cohorts.windows`).
 
 ``parameters``
     The `SimulationConfig` used.
@@ -79,7 +81,8 @@ Durations are whole days between dates; a year is 365.25 days (windows of 1, 2, 
     months × 365.25 / 12), and ``*_ever`` at any time.
 ``bra``
     ``relapse_1y_nonparticipants``: the expected share of Brå entry events of
-    non-participants followed by a relapse within 1 year (bra-preliminary rules), estimated
+    non-participants followed by a relapse within 1 year (bra-preliminary rules: entry
+    events and windows as `evaluation.cohorts.relapse_cohort` builds them), estimated
     from an independent population of ``bra_monte_carlo_persons`` persons; the exact
     definition is in ``truth["bra"]["definition"]``.
 ``counts``

@@ -201,6 +201,10 @@ def simulate_world(
             age_f = np.where(
                 age < 18, 0.8, np.exp(-c.age_decline * np.maximum(age - c.age_peak, 0))
             )
+            # Nobody offends before the age of criminal responsibility. Steps start on
+            # whole days and birth days are whole, so age >= 15 years of 365.25 days at a
+            # step start (5,479 days) is on or after the calendar 15th birthday (15 years
+            # hold at most 4 leap days): no offence precedes it, as validation requires.
             base_age = base * np.where(age < 15, 0.0, age_f)
             entry_static = entry_base * np.exp(-0.03 * np.maximum(age - 18, 0))
         # The programme's effect starts at the first step after the start.

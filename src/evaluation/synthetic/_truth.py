@@ -2,8 +2,10 @@
 
 Every number here is computed from simulated outcomes (the two worlds share their random
 numbers), never from formulas. Durations are whole days between register dates, as an
-analysis of the registers would compute them; a year is 365.25 days, so the windows of
-1, 2 and 3 years are 365, 730 and 1095 whole days, and a month is 365.25 / 12 days.
+analysis of the registers would compute them; for the effect and retention truths (risks
+at a time since start, read off survival curves) a year is 365.25 days, so 1, 2 and 3 years
+are 365, 730 and 1095 whole days, and a month is 365.25 / 12 days. Brå's share is a window
+measure and uses the cohorts' calendar windows (:mod:`evaluation.cohorts.windows`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,15 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from evaluation.cohorts._keyed import NEVER
+from evaluation.cohorts.entry import custodial_without_release
+from evaluation.cohorts.windows import (
+    days_from,
+    in_window,
+    measurable,
+    window_deadline,
+    window_end,
+)
 from evaluation.synthetic._build import Episodes, day_index, lagforda, started_episodes
 from evaluation.synthetic._config import SimulationConfig
 from evaluation.synthetic._engine import PRISON, YOUTH_CARE, World
@@ -134,7 +145,14 @@ def retention_truth(episodes: Episodes) -> dict[str, Any]:
 
 
 def bra_entry_relapse(world: World, config: SimulationConfig) -> dict[str, Any]:
-    """Brå's 1-year relapse among non-participants, computed as the registers show it."""
+    """Brå's 1-year relapse among non-participants, computed as the registers show it.
+
+    Entry events follow the cohorts' rules (:mod:`evaluation.cohorts.entry`): one lagföring
+    per person and decision date, custodial when any of its sanctions is; a custodial one
+    is replaced by its release unless none follows (served in remand), which the same
+    function as the cohorts' decides. Windows and buffer are those of
+    :mod:`evaluation.cohorts.windows`, the one definition the cohorts use too.
+    """
     start = pd.Timestamp(config.study_start)
     end_day = (pd.Timestamp(config.study_end) - start).days
     first = (start + pd.DateOffset(years=5) - start).days
@@ -142,29 +160,56 @@ def bra_entry_relapse(world: World, config: SimulationConfig) -> dict[str, Any]:
     ep = started_episodes(world, end_day)
     participant = np.zeros(world.n, dtype=bool)
     participant[ep.person] = True
+    big = np.int64(1) << 20
 
     ok = lagforda(world, end_day)
     op = world.off_person[ok]
     o_day = day_index(world.off_time[ok])
     dec_day = day_index(world.off_decision[ok])
-    noncust = ~np.isin(world.off_sanction[ok], (0, 2))
-    rel_kind = np.isin(world.cus_kind, (PRISON, YOUTH_CARE))
-    cus_day = day_index(world.cus_end)
-    ent_p = np.concatenate([op[noncust], world.cus_person[rel_kind]])
-    ent_d = np.concatenate([dec_day[noncust], cus_day[rel_kind]])
-    keep = (ent_d >= first) & (ent_d <= last) & ~participant[ent_p]
+    custodial = np.isin(world.off_sanction[ok], (0, 2))  # prison, youth_care
+    # One lagföring per person and date; custodial when any of its sanctions is.
+    pair, inv = np.unique(op.astype(np.int64) * big + dec_day, return_inverse=True)
+    is_cust = np.zeros(pair.size, dtype=bool)
+    np.logical_or.at(is_cust, inv.ravel(), custodial)
+    dec_p, dec_d = pair >> 20, pair & (big - 1)
+    # Custody as the registers show it: periods started by study_end, open ones never end.
+    shown = day_index(world.cus_start) <= end_day
+    rel_kind = np.isin(world.cus_kind, (PRISON, YOUTH_CARE)) & shown
+    cus_end = day_index(world.cus_end)
+    rel_end = np.where(cus_end > end_day, int(NEVER), cus_end)[rel_kind]
+    no_release = np.zeros(pair.size, dtype=bool)
+    no_release[is_cust] = custodial_without_release(
+        dec_p[is_cust],
+        dec_d[is_cust],
+        world.cus_person[rel_kind],
+        day_index(world.cus_start)[rel_kind],
+        rel_end,
+    )
+    entry = ~is_cust | no_release
+    released = rel_kind & (cus_end <= end_day)
+    ent_p = np.concatenate([dec_p[entry], world.cus_person[released]])
+    ent_d = np.concatenate([dec_d[entry], cus_end[released]])
+    # Entries on or after the day of death or emigration (a death in custody ends the
+    # period) start no follow-up, as in the cohorts.
+    gone = day_index(world.exit_time)
+    keep = (ent_d >= first) & (ent_d <= last) & ~participant[ent_p] & (ent_d < gone[ent_p])
     # One event per person and date (a 1-D key sorts like the (person, date) pairs).
-    pair = np.unique(ent_p[keep].astype(np.int64) * (1 << 20) + ent_d[keep])
-    ent_p, ent_d = pair >> 20, pair & ((1 << 20) - 1)
+    pair = np.unique(ent_p[keep].astype(np.int64) * big + ent_d[keep])
+    ent_p, ent_d = pair >> 20, pair & (big - 1)
 
-    # For each entry, the lagförda offences of the same person dated in (e, e + 365].
-    span = int(np.floor(DAYS_PER_YEAR))
+    # The window and buffer in calendar days (bra-preliminary: 1 year, 1 year), on the
+    # day numbers of the cohorts; every entry up to entry_to can be measured.
+    e_abs = days_from(start, ent_d)
+    w_end = window_end(e_abs, 1)
+    deadline = window_deadline(w_end, 1)
+    assert measurable(deadline, int(days_from(start, np.array([end_day]))[0])).all()
+    span_end = w_end - e_abs + ent_d  # the window's end in days since study_start
     order = np.lexsort((o_day, op))
     sp, sd, sdec = op[order], o_day[order], dec_day[order]
-    big = np.int64(1) << 20
     keys = sp * big + sd
-    lo = np.searchsorted(keys, ent_p * big + ent_d, side="right")
-    hi = np.searchsorted(keys, ent_p * big + ent_d + span, side="right")
+    lo = np.searchsorted(keys, ent_p * big + ent_d, side="left")
+    hi = np.searchsorted(keys, ent_p * big + span_end, side="left")
+    base = e_abs - ent_d
     relapse = np.zeros(ent_p.size, dtype=bool)
     k = 0
     while True:
@@ -173,7 +218,9 @@ def bra_entry_relapse(world: World, config: SimulationConfig) -> dict[str, Any]:
         if not live.any():
             break
         jj = j[live]
-        relapse[live] |= sdec[jj] <= ent_d[live] + 2 * span  # 1-year buffer
+        relapse[live] |= in_window(
+            e_abs[live], sd[jj] + base[live], sdec[jj] + base[live], w_end[live], deadline[live]
+        )
         k += 1
     n = ent_p.size
     p = float(relapse.mean()) if n else float("nan")
@@ -198,11 +245,17 @@ def bra_entry_relapse(world: World, config: SimulationConfig) -> dict[str, Any]:
             "Share of Brå entry events of non-participants (persons with no programme "
             "episode started by study_end) that are followed by a relapse within 1 year. "
             "Entry events: the release date (end_date) of a prison or youth_care custody "
-            "period, or the decision_date of an offence with a non-custodial sanction "
-            "(probation, fine, waiver, other), dated from entry_from to entry_to; one "
-            "event per person and date. Relapse: an offence with offence_date more than 0 "
-            "and at most 365 days after the entry date whose decision_date is at most 730 "
-            "days after it (1-year window, 1-year buffer: bra-preliminary). Death, "
+            "period, or the decision_date of a lagföring (the offences of a person decided "
+            "on one date) without a prison or youth_care sanction, or with one but no "
+            "prison or youth_care period in progress on that date or starting from it "
+            "before the person's next such decision (served in remand), dated from "
+            "entry_from to entry_to and before the person's death or emigration; one "
+            "event per person and date. Relapse: an offence "
+            "with offence_date on or after the entry date and before the same calendar "
+            "date one year later, decided after the entry date and before the same date "
+            "two years after it (1-year window, 1-year buffer: bra-preliminary; a 29 "
+            "February entry ends its window before 28 February; evaluation.cohorts.windows "
+            "defines this for the cohorts and this truth alike). Death, "
             "emigration and custody during follow-up are ignored, as Brå does. Every entry "
             "event counts ('all'); the one_per_year value weights each event by one over "
             "the person's number of events in that calendar year, the expected share when "
