@@ -24,7 +24,7 @@ setup: $(VENV)/.installed
 setup-dev: $(VENV)/.installed-dev
 
 report: $(VENV)/.installed
-	$(BIN)/evaluation report --data data/synthetic --out reports --lang $(LANG_REPORT)
+	$(BIN)/evaluation report --data data/synthetic --out reports --lang $(LANG_REPORT) --overwrite
 
 # Headless Chromium for the report's browser test; installed when missing and we may (root).
 browser:

@@ -20,7 +20,7 @@
 # repository root:
 #
 # ```
-# .venv/bin/papermill notebooks/06-municipality-report.ipynb reports/06-Malmo.ipynb \
+# .venv/bin/papermill notebooks/06-municipality-report.ipynb reports-notebooks/06-Malmo.ipynb \
 #     -p municipality Malmö -p lang en
 # ```
 
@@ -44,7 +44,7 @@ from evaluation.synthetic import load_truth
 municipality = "Botkyrka"  # any value of persons.municipality
 lang = "sv"  # "sv" or "en"
 min_cell = 5  # disclosure threshold
-out_dir = None  # default: reports/municipalities/<municipality> in the repository
+out_dir = None  # default: reports-notebooks/<municipality> in the repository
 SEED = 20151  # the report's seed: Brå's random entry event per person and year, bootstrap
 SMOKE = "CI" in os.environ  # the report is the same either way; nothing here is heavy
 
@@ -53,7 +53,7 @@ assert SEED == REPORT_SEED  # the checks below recompute the report's cohorts
 registers = evaluation.load_synthetic()
 truth = load_truth()
 repository = _synthetic_dir().parents[1]
-out = Path(out_dir) if out_dir else repository / "reports" / "municipalities" / municipality
+out = Path(out_dir) if out_dir else repository / "reports-notebooks" / municipality
 local = restrict_to_municipality(registers, municipality)
 
 # %% [markdown]
@@ -74,7 +74,13 @@ pd.Series(
 
 # %%
 page = build_report(
-    registers, out, lang=lang, municipality=municipality, min_cell=min_cell, truth=truth
+    registers,
+    out,
+    lang=lang,
+    municipality=municipality,
+    min_cell=min_cell,
+    truth=truth,
+    overwrite=True,  # a rerun replaces the notebook's own earlier report
 )
 figures = sorted((out / "figures").glob("*.png"))
 tables = sorted((out / "tables").glob("*.csv"))

@@ -137,7 +137,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         metavar="N",
         default=5,
-        help="disclosure threshold: counts from 1 to N-1 are suppressed (default 5)",
+        help="disclosure threshold: counts from 1 to N-1 are suppressed (default 5; at "
+        "least 3 unless --unsafe-min-cell)",
+    )
+    rep.add_argument(
+        "--unsafe-min-cell",
+        action="store_true",
+        help="allow --min-cell 1 or 2; every file is then stamped NOT FOR PUBLICATION",
+    )
+    rep.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier report in the output folder (a folder holding anything else "
+        "is never written into)",
     )
     return parser
 
@@ -208,9 +220,14 @@ def _report(args: argparse.Namespace) -> int:
 
     from evaluation._errors import RegisterError
     from evaluation.registers import Registers
-    from evaluation.report import build_report
+    from evaluation.report import _output, build_report
 
     started = time.perf_counter()
+    try:
+        _output.check_min_cell(args.min_cell, unsafe=args.unsafe_min_cell)
+    except ValueError as err:
+        print(f"cannot build the report: {err}", file=sys.stderr)
+        return 1
     try:
         registers = Registers.read(args.data)
     except RegisterError as err:
@@ -234,7 +251,20 @@ def _report(args: argparse.Namespace) -> int:
         "min_cell": args.min_cell,
         "truth": truth,
         "width": args.width,
+        "overwrite": args.overwrite,
+        "unsafe_min_cell": args.unsafe_min_cell,
     }
+    try:
+        # Every folder is checked before the first report is built (build_report checks
+        # again), so that a refusal does not come after minutes of work.
+        if args.all_municipalities:
+            slugs = [_slug(n) for n in names]
+            _output.check_collection(args.out, slugs, overwrite=args.overwrite)
+        else:
+            _output.check_target(args.out, overwrite=args.overwrite)
+    except FileExistsError as err:
+        print(f"cannot build the report: {err}", file=sys.stderr)
+        return 1
     try:
         if args.all_municipalities:
             written = []

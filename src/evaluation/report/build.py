@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 
 from evaluation._errors import EvaluationWarning
 from evaluation.registers import Registers
+from evaluation.report import _output
 from evaluation.report._cells import DEFAULT_MIN_CELL
 from evaluation.report.disclosure import SUPPRESSED
 from evaluation.report.figures import (
@@ -68,6 +69,7 @@ class ReportBuilder:
     synthetic: bool
     width: str = "a4"
     formats: tuple[str, ...] = FORMATS
+    stamp: _output.Stamp | None = None  # "not for publication" (an unsafe min_cell)
     sections: list[dict[str, Any]] = field(default_factory=list)
     figures: list[ReportFigure] = field(default_factory=list)
     tables: list[ReportTable] = field(default_factory=list)
@@ -112,6 +114,8 @@ class ReportBuilder:
                     width or self.width, aspect=aspect, nrows=nrows, height_ratios=height_ratios
                 )
                 draw(axes)
+            if self.stamp is not None:
+                _output.stamp_figure(fig, self.stamp)
             written = export_figure(
                 fig,
                 self.out_dir / "figures",
@@ -126,9 +130,8 @@ class ReportBuilder:
         plt.close(fig)
         self.figures.append(written)
         if data is not None and not data.empty:
-            data.to_csv(
-                self.out_dir / "figures" / f"{key}.data.csv", index=False, encoding="utf-8-sig"
-            )
+            path = self.out_dir / "figures" / f"{key}.data.csv"
+            _output.write_frame_csv(data, path, stamp=self.stamp)
         section["blocks"].append({"kind": "figure", "figure": written})
         return written
 
@@ -136,7 +139,7 @@ class ReportBuilder:
         """Number a table, write its CSV and place it."""
         numbered = table.numbered(len(self.tables) + 1)
         self.tables.append(numbered)
-        write_csv(numbered, self.out_dir / "tables")
+        write_csv(numbered, self.out_dir / "tables", stamp=self.stamp)
         section["blocks"].append({"kind": "table", "html": numbered.to_html()})
         return numbered
 
@@ -182,6 +185,8 @@ def build_report(
     width: str = "a4",
     formats: tuple[str, ...] = FORMATS,
     progress: Callable[[int], Any] | None = None,
+    overwrite: bool = False,
+    unsafe_min_cell: bool = False,
 ) -> Path:
     """Write the evaluation report: ``report.html`` plus figures and tables.
 
@@ -192,12 +197,16 @@ def build_report(
     out_dir : path
         Output folder (created). Holds ``report.html``, ``tables.xlsx``, ``figures/``
         (PNG, SVG, PDF and the numbers behind each figure as CSV) and ``tables/`` (CSV).
+        The report is built in a hidden folder beside it and moved there only when
+        complete; an error or Ctrl-C leaves ``out_dir`` as it was. An existing folder must
+        be empty, or hold an earlier report of this package and ``overwrite`` be true.
     lang : {"sv", "en"}
         Language of every word in the report.
     municipality : str, optional
         Restrict the report to the persons of one municipality.
     min_cell : int, default 5
-        Disclosure threshold: counts from 1 to ``min_cell - 1`` are never shown.
+        Disclosure threshold: counts from 1 to ``min_cell - 1`` are never shown. At least
+        3 unless ``unsafe_min_cell``.
     truth : mapping, optional
         The generator's truth (``truth.json``); shown beside the estimates. Taken from a
         ``SimulatedRegisters`` when not given.
@@ -208,6 +217,13 @@ def build_report(
         embeds it), ``"svg"``, ``"pdf"``.
     progress : callable, optional
         Called with 1 after each section (for a progress bar).
+    overwrite : bool, default False
+        Replace an earlier report in ``out_dir`` (recognised by its marker file
+        ``.evaluation-report.json``); other files are never replaced.
+    unsafe_min_cell : bool, default False
+        Allow ``min_cell`` of 1 or 2. Every output is then stamped "NOT FOR PUBLICATION":
+        a banner on the page, a first line in every CSV, a first row in every Excel sheet
+        and a watermark on every figure.
 
     Returns
     -------
@@ -216,24 +232,60 @@ def build_report(
 
     Raises
     ------
+    RegisterError
+        If the registers are invalid (every problem listed), also when they were read
+        with ``validate=False``.
     ValueError
-        For an unknown language or a municipality with no persons.
+        For an unknown language, a municipality with no persons, or ``min_cell`` below 3
+        without ``unsafe_min_cell``.
+    FileExistsError
+        If ``out_dir`` is a non-empty folder that is not an earlier report, or an earlier
+        report without ``overwrite``; nothing in it is changed.
     """
     check_lang(lang)
-    from evaluation.report import _sections
-
+    min_cell = _output.check_min_cell(min_cell, unsafe=unsafe_min_cell)
     if hasattr(registers, "registers") and hasattr(registers, "truth"):
         truth = truth if truth is not None else registers.truth
         registers = registers.registers
+    registers.validate()
     if municipality is not None:
         registers = restrict_to_municipality(registers, municipality)
-    out = Path(out_dir)
+    stamp = _output.unsafe_stamp(lang, min_cell) if unsafe_min_cell else None
+    marker = {"lang": lang, "municipality": municipality, "min_cell": min_cell}
+    with _output.staged_output(out_dir, overwrite=overwrite, marker=marker) as staging:
+        _write_report(
+            registers,
+            staging,
+            lang=lang,
+            municipality=municipality,
+            min_cell=min_cell,
+            truth=truth,
+            width=width,
+            formats=formats,
+            progress=progress,
+            stamp=stamp,
+        )
+    return Path(out_dir) / "report.html"
+
+
+def _write_report(
+    registers: Registers,
+    out: Path,
+    *,
+    lang: str,
+    municipality: str | None,
+    min_cell: int,
+    truth: Mapping[str, Any] | None,
+    width: str,
+    formats: tuple[str, ...],
+    progress: Callable[[int], Any] | None,
+    stamp: _output.Stamp | None,
+) -> None:
+    """Write every file of the report into ``out`` (the staging folder)."""
+    from evaluation.report import _sections
+
     for sub in ("figures", "tables"):
         (out / sub).mkdir(parents=True, exist_ok=True)
-        # Files of an earlier build would otherwise linger beside this one's.
-        for stale in (out / sub).iterdir():
-            if stale.is_file() and stale.suffix in (".png", ".svg", ".pdf", ".csv"):
-                stale.unlink()
     synthetic = truth is not None or registers.meta.get("source") == "synthetic"
     formats = tuple(dict.fromkeys(("png", *formats)))
     report = ReportBuilder(
@@ -243,6 +295,7 @@ def build_report(
         synthetic=synthetic,
         width=width,
         formats=formats,
+        stamp=stamp,
     )
     cohorts = _sections.Cohorts.build(registers)
     for build_section in _sections.SECTIONS:
@@ -255,10 +308,9 @@ def build_report(
         _note_warnings(report, caught, n_sections)
         if progress is not None:
             progress(1)
-    write_excel(report.tables, out / "tables.xlsx")
+    write_excel(report.tables, out / "tables.xlsx", stamp=stamp)
     page = out / "report.html"
     page.write_text(_render(report, registers, municipality, truth), encoding="utf-8")
-    return page
 
 
 def _note_warnings(
@@ -300,6 +352,7 @@ def _render(
         synthetic=report.synthetic,
         has_truth=truth is not None,
         min_cell=report.min_cell,
+        stamp=report.stamp.text if report.stamp is not None else None,
         study_start=registers.study_start.date().isoformat(),
         study_end=registers.study_end.date().isoformat(),
         version=__version__,

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from evaluation.report import _output
 from evaluation.report.disclosure import SuppressedTable
 from evaluation.report.formatting import format_number
 from evaluation.report.labels import check_lang, has_label, label
@@ -349,18 +350,25 @@ def _term(term: object, lang: str) -> str:
     return term_label(term, lang)
 
 
-def write_csv(table: ReportTable, folder: str | Path) -> Path:
-    """Write the table's cells as ``<key>.csv`` (UTF-8 with BOM, so Excel reads å, ä, ö)."""
-    path = Path(folder) / f"{table.key}.csv"
-    table.table.to_csv(path, index=False, encoding="utf-8-sig")
-    return path
+def write_csv(
+    table: ReportTable, folder: str | Path, *, stamp: _output.Stamp | None = None
+) -> Path:
+    """Write the table's cells as ``<key>.csv`` (UTF-8 with BOM, so Excel reads å, ä, ö).
+
+    Text that a spreadsheet would run as a formula is escaped, and an unsafe report's
+    ``stamp`` is the first line (see :mod:`evaluation.report._output`).
+    """
+    return _output.write_frame_csv(table.table, Path(folder) / f"{table.key}.csv", stamp=stamp)
 
 
-def write_excel(tables: Sequence[ReportTable], path: str | Path) -> Path:
+def write_excel(
+    tables: Sequence[ReportTable], path: str | Path, *, stamp: _output.Stamp | None = None
+) -> Path:
     """Write one workbook, one sheet per table, with caption above and footnotes below.
 
     Cells that are whole numbers are written as numbers (so that a reader can compute with
-    them); everything else, including the ``..`` of suppressed cells, as text.
+    them); everything else, including the ``..`` of suppressed cells, as text, escaped so
+    that no cell is a formula; an unsafe report's ``stamp`` is each sheet's first row.
     """
     import openpyxl
     from openpyxl.styles import Alignment, Font
@@ -392,6 +400,7 @@ def write_excel(tables: Sequence[ReportTable], path: str | Path) -> Path:
         )
         for col in range(2, table.table.shape[1] + 1):
             sheet.column_dimensions[openpyxl.utils.get_column_letter(col)].width = 14
+    _output.harden_workbook(book, stamp=stamp)
     path = Path(path)
     book.save(path)
     return path
