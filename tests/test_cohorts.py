@@ -529,7 +529,7 @@ def random_registers(n: int = 300, seed: int = 7) -> Registers:
         {
             "person_id": np.array(ids)[np.concatenate([who, who])],
             "start_date": day0 + pd.to_timedelta(starts, "D"),
-            "end_date": day0 + pd.to_timedelta(ends, "D"),
+            "end_date": _dates(day0, ends),
             "kind": g.choice(["remand", "prison", "youth_care"], 2 * len(who)),
         }
     )
@@ -553,7 +553,7 @@ def random_registers(n: int = 300, seed: int = 7) -> Registers:
             "referral": g.choice(["police", "self"], len(starters)),
             "contact_date": day0 + pd.to_timedelta(st - 20, "D"),
             "start_date": day0 + pd.to_timedelta(st, "D"),
-            "end_date": day0 + pd.to_timedelta(end, "D"),
+            "end_date": _dates(day0, end),
             "exit_reason": np.where(
                 np.isnan(end),
                 "ongoing",
@@ -570,6 +570,14 @@ def random_registers(n: int = 300, seed: int = 7) -> Registers:
         study_start=STUDY_START,
         study_end=STUDY_END,
     )
+
+
+def _dates(day0: pd.Timestamp, days: np.ndarray) -> pd.Series:
+    """``day0`` plus whole days, NaT where missing (pandas' NaN-to-timedelta cast reads
+    uninitialised memory on some versions and warns of an overflow at random)."""
+    missing = np.isnan(days)
+    out = day0 + pd.to_timedelta(np.where(missing, 0, days).astype(np.int64), "D")
+    return pd.Series(out).mask(missing)
 
 
 @pytest.fixture(scope="module")
