@@ -11,10 +11,18 @@ from pathlib import Path
 from evaluation import load_synthetic
 from evaluation.effects import DEFAULT_PROPENSITY_FORMULA, comparison_cohort, propensity_weights
 
-cohort = comparison_cohort(load_synthetic(), rng=1)
-data = cohort.data
-ps = propensity_weights(data, DEFAULT_PROPENSITY_FORMULA, treatment="treated")
-out = data[["person_id", "trial", "treated", "duration_days", "event"]].assign(
-    weight=ps.weights.to_numpy()
-)
-out.to_csv(Path(__file__).parent / "data" / "weighted_input.csv", index=False, float_format="%.17g")
+
+def main() -> None:
+    cohort = comparison_cohort(load_synthetic(), rng=1)
+    data = cohort.data
+    ps = propensity_weights(data, DEFAULT_PROPENSITY_FORMULA, treatment="treated")
+    out = data[["person_id", "trial", "treated", "duration_days", "event"]].assign(
+        weight=ps.weights.to_numpy()
+    )
+    out.to_csv(
+        Path(__file__).parent / "data" / "weighted_input.csv", index=False, float_format="%.17g"
+    )
+
+
+if __name__ == "__main__":
+    main()
