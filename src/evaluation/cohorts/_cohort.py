@@ -36,12 +36,20 @@ class Cohort:
         The :class:`RelapseDefinition` used, or a dict describing a retention cohort.
     meta
         ``study_start``, ``study_end`` (ISO dates) and ``population`` of the registers.
+    person_reasons
+        For every person in the registers (in their order, indexed by ``person_id``), the
+        flow reason that applies: ``"included"`` or ``"excluded: ..."``, as in ``flow``.
+    window_status
+        Aligned with ``data``'s rows, one column per window label (``"1y"``, ...): the
+        flow reason of each entry in that window (``"measured"`` or why it is not).
     """
 
     data: pd.DataFrame
     flow: pd.DataFrame
     definition: Any
     meta: dict[str, Any] = field(default_factory=dict)
+    person_reasons: pd.Series | None = None
+    window_status: pd.DataFrame | None = None
 
     @property
     def n(self) -> int:

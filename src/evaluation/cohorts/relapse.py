@@ -187,8 +187,19 @@ def relapse_cohort(
     data = _follow_up(registers, cand, d, population, e_day, last_usable, exit_day, exit_code)
     flow = person_flow(n_persons, person_stage, PERSON_REASONS, len(data))
     wcodes = data.pop("_code").to_numpy()
+    reasons = np.array(["included", *(f"excluded: {r}" for r in PERSON_REASONS)], dtype=object)
+    # person_stage counts steps passed: 0 is the first reason, len(reasons) - 1 included.
+    person_reasons = pd.Series(
+        np.roll(reasons, -1)[person_stage],
+        index=persons["person_id"].to_numpy(),
+        name="reason",
+    )
+    window_status = pd.DataFrame(index=data.index)
     for label in d.window_labels:
         status = data.pop(f"_status_{label}").to_numpy()
+        window_status[label] = np.array(["measured", WINDOW_INCOMPLETE, WINDOW_ENDED], dtype=object)[
+            status
+        ]
         flow = pd.concat(
             [
                 flow,
@@ -210,7 +221,14 @@ def relapse_cohort(
         "population": population,
         "source": registers.meta.get("source", ""),
     }
-    return Cohort(data=data, flow=flow, definition=d, meta=meta)
+    return Cohort(
+        data=data,
+        flow=flow,
+        definition=d,
+        meta=meta,
+        person_reasons=person_reasons,
+        window_status=window_status,
+    )
 
 
 def _refuse_offences_before_age(registers: Registers, d: RelapseDefinition) -> None:

@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaluation._errors import EstimationError
+from evaluation._errors import DisclosureError, EstimationError
 from evaluation.report.build import ReportBuilder, count_text
-from evaluation.report.disclosure import SUPPRESSED
+from evaluation.report.curves import MONTH, rounded_curve
+from evaluation.report.ledger import Publication
 from evaluation.report.formatting import format_percent
 from evaluation.report.labels import label
 from evaluation.report.tables import ReportTable, model_table
@@ -47,28 +48,40 @@ def curves_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
     from evaluation.report._sections import value_label
 
     data = cohorts.everyone.data
-    shown = data.assign(group=[value_label(g, lang) for g in data["group"]])
+    names = {g: value_label(g, lang) for g in data["group"].unique()}
     try:
-        km = kaplan_meier(shown, duration="duration_days", event="event", by="group")
-    except EstimationError as err:
+        curve = rounded_curve(
+            report.ledger,
+            "curve:relapse_by_group",
+            data.assign(relapse=(data["event"] == 1).astype("int64")),
+            duration="duration_days",
+            event="relapse",
+            group="group",
+            last_step=60,
+            file="figures/relapse_curves_by_group.data.csv",
+        )
+        pseudo = curve.pseudo.assign(group=[names.get(g, g) for g in curve.pseudo["group"]])
+        km = kaplan_meier(pseudo, duration="duration", event="event", by="group")
+    except (EstimationError, DisclosureError) as err:
         _not_estimable(report, section, err)
-        return
-    report.figure(
-        section,
-        lambda axes: km.plot(
-            ax=axes[0],
-            kind="incidence",
-            time_unit="years",
-            risk_table=True,
-            min_cell=m,
-            lang=lang,
-            xticks=[0, 1, 2, 3, 4, 5],
-        ),
-        key="relapse_curves_by_group",
-        caption=label("report_fig_curves", lang),
-        data=_masked_risk(km.risk_table(np.arange(0, 6) * 365.25), m),
-        aspect=0.75,
-    )
+    else:
+        report.figure(
+            section,
+            lambda axes: km.plot(
+                ax=axes[0],
+                kind="incidence",
+                time_unit="years",
+                risk_table=True,
+                censor_marks=False,
+                min_cell=m,
+                lang=lang,
+                xticks=[0, 1, 2, 3, 4, 5],
+            ),
+            key="relapse_curves_by_group",
+            caption=label("report_fig_curves", lang) + " " + _rounding_note(lang, m),
+            data=_curve_data(curve, km, names, kind="survival"),
+            aspect=0.75,
+        )
     try:
         model = cox(data, COX_FORMULA, duration="duration_days", event="event", cluster="person_id")
     except EstimationError as err:
@@ -117,6 +130,37 @@ def curves_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
     )
 
 
+def _rounding_note(lang: str, min_cell: int) -> str:
+    return label("report_curve_rounding", lang, min_cell=min_cell)
+
+
+def _curve_data(curve: Any, fit: Any, names: Mapping[Any, str], *, kind: str) -> pd.DataFrame:
+    """The numbers behind a protected curve figure, one row per group and grid point.
+
+    ``n`` (the group's size), the rounded cumulative counts ``cum_<code>`` (``cum_0`` the
+    censorings) and the estimates recomputed from them: ``estimate``, ``ci_lower``,
+    ``ci_upper`` (survival for Kaplan–Meier; per cause ``cif_<code>`` for cumulative
+    incidence) and ``n_at_risk``; nothing here goes beyond the rounded counts.
+    """
+    counts = curve.counts.copy()
+    counts["group"] = [names.get(g, g) for g in counts["group"]]
+    grid = counts["time"].unique()
+    at = fit.at(grid)
+    if kind == "survival":
+        est = at[["group", "time", "n_at_risk", "estimate", "ci_lower", "ci_upper"]]
+    else:
+        free = at[at["cause"] == 0][["group", "time", "n_at_risk"]]
+        est = free
+        for cause in sorted(c for c in at["cause"].unique() if c != 0):
+            part = at[at["cause"] == cause][["group", "time", "estimate"]]
+            est = est.merge(part.rename(columns={"estimate": f"cif_{cause}"}), on=["group", "time"])
+    est = est.assign(group=est["group"].astype(str))
+    out = counts.merge(est, on=["group", "time"], how="left")
+    num = out.select_dtypes("float").columns
+    out[num] = out[num].round(4)
+    return out
+
+
 def _masked_risk(table: pd.DataFrame, min_cell: int) -> pd.DataFrame:
     """An at-risk table with counts below ``min_cell`` removed (NaN), for the figure's CSV."""
     out = table.copy()
@@ -139,11 +183,17 @@ def retention_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, A
     report.text(section, label("report_retention_text", lang))
     episodes = retention_cohort(cohorts.registers).data
     try:
-        overall = cumulative_incidence(episodes, duration="duration_days", event="event")
-        measures = retention_measures(
-            retention_cohort(cohorts.registers), months=RETENTION_MONTHS
-        ).summary()
-    except EstimationError as err:
+        curve = rounded_curve(
+            report.ledger,
+            "curve:retention",
+            episodes,
+            duration="duration_days",
+            event="event",
+            last_step=24,
+            file="figures/retention_stacked.data.csv",
+        )
+        overall = cumulative_incidence(curve.pseudo, duration="duration", event="event")
+    except (EstimationError, DisclosureError) as err:
         _not_estimable(report, section, err)
         return
     report.figure(
@@ -159,11 +209,11 @@ def retention_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, A
             xticks=[0, 3, 6, 12, 18, 24],
         ),
         key="retention_stacked",
-        caption=label("report_fig_retention", lang),
-        data=_masked_risk(overall.risk_table(np.array([0, 3, 6, 12, 18, 24]) * 30.4375), m),
+        caption=label("report_fig_retention", lang) + " " + _rounding_note(lang, m),
+        data=_curve_data(curve, overall, {}, kind="incidence"),
         aspect=0.75,
     )
-    report.table(section, _retention_table(episodes, measures, truth, lang=lang, min_cell=m))
+    report.table(section, _retention_table(overall, episodes, truth, lang=lang, min_cell=m))
     _retention_by_municipality(report, section, episodes)
 
 
@@ -174,18 +224,34 @@ def _retention_by_municipality(
     from evaluation.report._sections import value_label
     from evaluation.survival import cumulative_incidence
 
+    from evaluation.report._publish import protect_counts
+
     lang, m = report.lang, report.min_cell
-    counts = episodes["municipality"].value_counts()
+    counts = episodes["municipality"].astype(str).value_counts()
     shown = sorted(counts.index[counts >= max(m, 20)])
     hidden = sorted(set(counts.index) - set(shown))
     if len(shown) < 2:
         return
-    by = cumulative_incidence(
-        episodes[episodes["municipality"].isin(shown)],
-        duration="duration_days",
-        event="event",
-        by="municipality",
+    published = protect_counts(
+        report.ledger,
+        [(f"episodes/municipality={g}", "episodes", [("municipality", "==", g)]) for g in shown],
+        file="figures/retention_by_municipality.data.csv",
     )
+    try:
+        curve = rounded_curve(
+            report.ledger,
+            "curve:retention_by_municipality",
+            episodes[episodes["municipality"].astype(str).isin(shown)],
+            duration="duration_days",
+            event="event",
+            group="municipality",
+            last_step=24,
+            file="figures/retention_by_municipality.data.csv",
+        )
+        by = cumulative_incidence(curve.pseudo, duration="duration", event="event", by="group")
+    except (EstimationError, DisclosureError) as err:
+        _not_estimable(report, section, err)
+        return
     ncols = 2
     nrows = int(np.ceil(len(shown) / ncols))
 
@@ -217,8 +283,15 @@ def _retention_by_municipality(
         section,
         draw,
         key="retention_by_municipality",
-        caption=label("report_fig_retention_municipality", lang, min_n=max(m, 20)),
-        data=pd.DataFrame({"municipality": shown, "n_episodes": counts[shown].to_numpy()}),
+        caption=label("report_fig_retention_municipality", lang, min_n=max(m, 20))
+        + " "
+        + _rounding_note(lang, m),
+        data=pd.DataFrame(
+            {
+                "municipality": shown,
+                "n_episodes": [published[f"episodes/municipality={g}"] for g in shown],
+            }
+        ),
         aspect=0.34 * nrows,
         width="a4",
     )
@@ -227,37 +300,31 @@ def _retention_by_municipality(
 
 
 def _retention_table(
+    overall: Any,
     episodes: pd.DataFrame,
-    measures: pd.DataFrame,
     truth: Mapping[str, Any] | None,
     *,
     lang: str,
     min_cell: int,
 ) -> ReportTable:
-    """Share of episodes in each state at 3, 6, 12, 24 months; shares of small counts hidden.
+    """Share of episodes in each state at 3, 6, 12, 24 months, from the protected curve.
 
-    A share is hidden when the number of episodes that ended that way by that time is in
-    ``1 .. min_cell - 1`` (the share times the number of episodes would give it back).
+    The shares are read off the curve recomputed from rounded counts (the figure's), so they
+    publish nothing beyond those counts: a state reached by one to ``min_cell - 1``
+    episodes shows as a share of a rounded count, never of the exact one.
     """
     codes = {"completed": 1, "dropped_out": 2, "moved": 3, "died": 4}
-    rows, hide = {}, {}
+    grid = np.array(RETENTION_MONTHS) * MONTH
+    at = overall.at(grid)
+    rows = {}
     for name in RETENTION_MEASURES:
-        values, masked = [], []
-        for months in RETENTION_MONTHS:
-            row = measures[(measures["measure"] == name) & (measures["months"] == months)]
-            values.append(float(row["estimate"].iloc[0]) if len(row) else np.nan)
-            if name in codes:
-                ended = (episodes["event"] == codes[name]) & (
-                    episodes["duration_days"] <= months * 30.4375
-                )
-                masked.append(0 < int(ended.sum()) < min_cell)
-            else:
-                masked.append(False)
-        rows[name], hide[name] = values, masked
+        cause = 0 if name == "still_in" else codes[name]
+        part = at[at["cause"] == cause].sort_values("time")
+        values = part["estimate"].to_numpy() if len(part) else np.zeros(len(grid))
+        rows[name] = list(values)
     headers = [label("report_months", lang, months=mo) for mo in RETENTION_MONTHS]
     table = pd.DataFrame(rows, index=headers).T
     shown = table.map(lambda v: format_percent(v, lang))
-    shown = shown.mask(pd.DataFrame(hide, index=headers).T, SUPPRESSED)
     if truth is not None and "retention" in truth:
         r = truth["retention"]
         for mo, header in zip(RETENTION_MONTHS, headers, strict=True):
@@ -265,15 +332,13 @@ def _retention_table(
                 format_percent(r[n][str(mo)], lang) if n in r and str(mo) in r[n] else "–"
                 for n in RETENTION_MEASURES
             ]
-    n_episodes = len(episodes)
     shown.insert(0, label("report_state", lang), [label(n, lang) for n in RETENTION_MEASURES])
     return ReportTable(
         key="retention_shares",
         title=label("report_tab_retention", lang),
         table=shown.reset_index(drop=True),
         footnotes=(
-            label("report_footnote_retention", lang, n=count_text(n_episodes, lang, min_cell)),
-            label("report_footnote_retention_hidden", lang, min_cell=min_cell),
+            label("report_footnote_retention_rounded", lang, min_cell=min_cell),
         ),
         lang=lang,
     )
@@ -284,6 +349,9 @@ def _retention_table(
 
 def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any] | None) -> None:
     from evaluation.effects import comparison_cohort, estimate_programme_effect
+    from evaluation.effects._plots import curves_plot, love_plot
+    from evaluation.report._publish import protect_counts
+    from evaluation.report.ledger import Publication
 
     lang, m = report.lang, report.min_cell
     section = report.section("effect", label("report_section_effect", lang))
@@ -300,37 +368,57 @@ def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
         _not_estimable(report, section, err)
         _quality(report, None)
         return
-    n_treated = count_text(effect.n_treated, lang, m)
+    ledger = report.ledger
+    ledger.add_universe("effect", _effect_universe(design.data, effect))
+    ledger.add_universe(
+        "effect_persons", pd.DataFrame(index=range(int(design.data["person_id"].nunique())))
+    )
+    counts = protect_counts(
+        ledger,
+        [("effect/treated", "effect", [("treated", "==", 1)]), ("effect_persons/all", "effect_persons", [])],
+        file="report.html",
+    )
     report.text(
         section,
         label(
-            "report_effect_n", lang, n_treated=n_treated, n=count_text(effect.n_persons, lang, m)
+            "report_effect_n",
+            lang,
+            n_treated=count_text(counts["effect/treated"], lang, m),
+            n=count_text(counts["effect_persons/all"], lang, m),
         ),
     )
+    balance_table = _protected_balance(ledger, effect.balance.table)
     report.figure(
         section,
-        lambda axes: effect.plot_balance(ax=axes[0]),
+        lambda axes: love_plot(balance_table, ax=axes[0], threshold=effect.balance.threshold),
         key="balance_love",
         caption=label("report_fig_balance", lang),
-        data=effect.balance.summary(),
+        data=balance_table,
         aspect=0.7,
     )
+    overlap = _overlap_data(ledger, effect.balance.scores_source, lang=lang)
     report.figure(
         section,
-        lambda axes: effect.plot_overlap(ax=axes[0], min_cell=m),
+        lambda axes: _overlap_bars(overlap, ax=axes[0], lang=lang),
         key="propensity_overlap",
         caption=label("report_fig_overlap", lang),
-        data=_overlap_data(effect.balance.scores_source, m, lang=lang),
+        data=overlap,
         aspect=0.5,
     )
-    curves = effect.plot_data()
-    if "n_at_risk" in curves.columns:
-        curves = _masked_risk(curves, m)
+    curves = _coarse_curves(effect.plot_data(), design.data, m)
     report.figure(
         section,
-        lambda axes: effect.plot(ax=axes[0]),
+        lambda axes: curves_plot(
+            curves.assign(
+                group=curves["group"].map(
+                    {"participant": "participants", "comparison": "comparisons"}
+                )
+            ),
+            ax=axes[0],
+            what="share_relapsed",
+        ),
         key="adjusted_curves",
-        caption=label("report_fig_adjusted", lang),
+        caption=label("report_fig_adjusted", lang) + " " + label("report_curve_coarse", lang, min_cell=m),
         data=curves,
         aspect=0.62,
     )
@@ -339,61 +427,191 @@ def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
     _quality(report, effect)
 
 
-def _overlap_data(source: Any, min_cell: int, *, lang: str, bins: int = 40) -> pd.DataFrame:
-    """The numbers behind the overlap figure: persons per score bin and group, suppressed.
+#: Bins of the overlap figure (equal bins on [0, 1]).
+OVERLAP_BINS = 40
 
-    ``source`` is the propensity result (or matching result) whose ``plot_overlap`` draws the
-    figure; the bins are the figure's (``bins`` equal bins on [0, 1]). The figure draws
-    densities; the table gives the persons in each bin (``n``) and the density drawn. Person
-    counts below ``min_cell`` are suppressed, with complementary suppression within each
-    group (its bins add up to the group's total, which the report states), and a density is
-    shown only where its count is.
+
+def _binary_masks(data: pd.DataFrame, covariates: list[str]) -> dict[str, np.ndarray]:
+    """The covariates of the balance table that are shares: ``col=level`` or a 0/1 column."""
+    out = {}
+    for name in covariates:
+        col, sep, level = name.partition("=")
+        if sep and col in data.columns:
+            out[name] = (data[col].astype(str) == level).to_numpy()
+        elif name in data.columns:
+            values = pd.to_numeric(data[name], errors="coerce")
+            if values.dropna().isin([0, 1]).all():
+                out[name] = (values == 1).to_numpy()
+    return out
+
+
+def _effect_universe(data: pd.DataFrame, effect: Any) -> pd.DataFrame:
+    """The effect design's rows: treatment, binary covariates, propensity-score bin."""
+    frame = pd.DataFrame({"treated": data["treated"].astype(int).to_numpy()})
+    for k, (name, mask) in enumerate(
+        _binary_masks(data, effect.balance.table["covariate"].tolist()).items()
+    ):
+        frame[f"cov{k}"] = mask
+        frame.attrs.setdefault("covariates", {})[name] = f"cov{k}"
+    source = effect.balance.scores_source
+    if source is not None and len(source.scores) == len(data):
+        edges = np.linspace(0.0, 1.0, OVERLAP_BINS + 1)
+        frame["score_bin"] = np.clip(
+            np.searchsorted(edges, source.scores.to_numpy(), side="right") - 1, 0, OVERLAP_BINS - 1
+        )
+    return frame
+
+
+def _protected_balance(ledger: Any, table: pd.DataFrame) -> pd.DataFrame:
+    """The balance table as published: shares of binary covariates protected as counts.
+
+    A binary covariate's mean in a group is a count over the group's size, so it is
+    published as a whole per cent through the ledger (with its complement protected);
+    where either group's share is withheld, so are the adjusted mean, the SMDs and the
+    variance ratios, which would give it back. Other means are rounded to two decimals.
     """
-    from evaluation.effects.propensity import PropensityResult
-    from evaluation.report.disclosure import suppress_small_cells
+    universe = ledger.universes["effect"]
+    names = universe.attrs.get("covariates", {})
+    out = table.copy()
+    batch = []
+    where_pub: dict[str, list[int]] = {}
+    for name, col in names.items():
+        where_pub[name] = []
+        for g, tag in ((1, "participants"), (0, "comparisons")):
+            den = ledger.cell(f"effect/treated={g}", "effect", [("treated", "==", g)])
+            num = ledger.cell(f"effect/treated={g}/{col}", "effect", [("treated", "==", g), (col, "==", True)])
+            rest = ledger.cell(
+                f"effect/treated={g}/not_{col}", "effect", [("treated", "==", g), (col, "==", False)]
+            )
+            where_pub[name].append(len(batch))
+            batch.append(
+                Publication(
+                    num.key,
+                    "share",
+                    file="figures/balance_love.data.csv",
+                    location={"covariate": name, "column": f"mean_{tag}"},
+                    denominator=den.key,
+                    decimals=2,
+                )
+            )
+            batch.append(Publication(rest.key, "hidden"))
+    shown = ledger.protect(batch) if batch else []
+    numeric = [c for c in out.columns if c != "covariate"]
+    out[numeric] = out[numeric].astype("float64").round(2)
+    for i, name in enumerate(out["covariate"]):
+        if name not in where_pub:
+            continue
+        k1, k0 = where_pub[name]
+        if shown[k1] and shown[k0]:
+            out.loc[i, "mean_participants"] = round(float(table.loc[i, "mean_participants"]), 2)
+            out.loc[i, "mean_comparisons"] = round(float(table.loc[i, "mean_comparisons"]), 2)
+        else:
+            for c in numeric:
+                out.loc[i, c] = np.nan
+    return out
 
-    # The overlap plot of a propensity result is unweighted; a matched one is weighted.
-    weighted = not isinstance(source, PropensityResult)
-    if weighted:
-        frame = pd.DataFrame(
-            {
-                "score": source.scores,
-                "weight": source.weights,
-                "group": pd.Series(source.treat, index=source.scores.index).map(
-                    {1: "participants", 0: "comparisons"}
-                ),
-            }
-        )
-    else:
-        frame = source.plot_data()
-    scores = frame["score"].to_numpy(dtype="float64")
-    inside = scores.min() >= 0 and scores.max() <= 1
-    edges = np.linspace(0.0, 1.0, bins + 1) if inside else np.histogram_bin_edges(scores, bins)
+
+def _overlap_data(ledger: Any, source: Any, *, lang: str) -> pd.DataFrame:
+    """The numbers behind the overlap figure: persons per score bin and group, protected.
+
+    Counts go through the ledger (each group's bins add up to its size, stated in the text);
+    the density drawn is the count over the group's size and the bin width, so it is shown
+    only where its count is.
+    """
+    from evaluation.report._publish import protect_counts
+
+    universe = ledger.universes["effect"]
+    edges = np.linspace(0.0, 1.0, OVERLAP_BINS + 1)
     parts = []
-    for group in ("participants", "comparisons"):
-        rows = frame[frame["group"] == group]
-        x = rows["score"].to_numpy(dtype="float64")
-        n, _ = np.histogram(x, bins=edges)
-        w = rows["weight"].to_numpy(dtype="float64") if weighted else None
-        # An empty group has no density (numpy would divide 0 by 0).
-        density = (
-            np.histogram(x, bins=edges, weights=w, density=True)[0] if len(x) else np.zeros(bins)
+    if "score_bin" not in universe.columns or source is None:
+        return pd.DataFrame(columns=["group", "bin_lower", "bin_upper", "n", "density"])
+    for g, name in ((1, "participants"), (0, "comparisons")):
+        cells = [
+            (f"effect/treated={g}/bin={b}", "effect", [("treated", "==", g), ("score_bin", "==", b)])
+            for b in range(OVERLAP_BINS)
+        ]
+        total = (f"effect/treated={g}", "effect", [("treated", "==", g)])
+        published = protect_counts(
+            ledger, [total, *cells], file="figures/propensity_overlap.data.csv"
         )
-        counts = pd.DataFrame({"n": [int(n.sum()), *n.tolist()]}, index=[-1, *range(bins)])
-        s = suppress_small_cells(counts, min_cell=min_cell, total_row=-1)
-        hidden = s.mask["n"].to_numpy()[1:]
+        size = float(ledger.value(total[0]))
+        n = np.array([published[c[0]] for c in cells])
         parts.append(
             pd.DataFrame(
                 {
-                    "group": label(group, lang),
-                    "bin_lower": edges[:-1],
-                    "bin_upper": edges[1:],
-                    "n": s.table["n"].to_numpy()[1:],
-                    "density": np.where(hidden, np.nan, density),
+                    "group": label(name, lang),
+                    "bin_lower": edges[:-1].round(3),
+                    "bin_upper": edges[1:].round(3),
+                    "n": n,
+                    "density": (n / (size * np.diff(edges))).round(3) if size else np.nan,
                 }
             )
         )
     return pd.concat(parts, ignore_index=True)
+
+
+def _overlap_bars(data: pd.DataFrame, *, ax: Any, lang: str) -> Any:
+    """Mirrored bars of the protected densities: participants above, comparisons below."""
+    from evaluation.report.theme import style_for
+
+    groups = list(dict.fromkeys(data["group"]))
+    for i, (g, sign) in enumerate(zip(groups, (1.0, -1.0), strict=False)):
+        part = data[data["group"] == g]
+        st = style_for(i)
+        ax.bar(
+            part["bin_lower"],
+            sign * part["density"].fillna(0.0),
+            width=part["bin_upper"] - part["bin_lower"],
+            align="edge",
+            color=st["color"],
+            alpha=0.7,
+            label=g,
+            edgecolor="white",
+            linewidth=0.3,
+            hatch=None if i == 0 else "//",
+        )
+    ax.axhline(0.0, color="black", linewidth=0.6)
+    shown = data[data["n"].fillna(1) > 0]
+    upper = float(shown["bin_upper"].max()) if len(shown) else 1.0
+    ax.set_xlim(0.0, min(1.0, upper))
+    ax.set_xlabel(label("propensity_score", lang))
+    ax.set_ylabel(label("density", lang))
+    ax.legend()
+    return ax
+
+
+def _coarse_curves(curves: pd.DataFrame, data: pd.DataFrame, min_cell: int) -> pd.DataFrame:
+    """The adjusted curves as published: monthly, and stepping only after ``min_cell`` events.
+
+    Weighted curves are not counts, but their steps follow persons: each curve (group) is
+    read on a monthly grid and held at its last published value until at least
+    ``min_cell`` persons of the group have had a relapse since then, so no step stands
+    for fewer persons; estimates and bands are rounded to two decimals; no number at risk
+    is published. Only the intention-to-treat curves are drawn.
+    """
+    c = curves[curves["analysis"] == "itt"]
+    out = []
+    grid = np.arange(0, int(c["time"].max()) + 1, MONTH)
+    for g, part in c.groupby("group", sort=False):
+        treated = 1 if g == "participant" else 0
+        rows = data[data["treated"].astype(int) == treated]
+        ev_days = np.sort(rows.loc[rows["event"] == 1, "duration_days"].to_numpy(dtype=float))
+        part = part.sort_values("time")
+        times = part["time"].to_numpy(dtype=float)
+        last = {"estimate": 0.0, "ci_lower": 0.0, "ci_upper": 0.0}
+        last_events = 0
+        for t in grid:
+            events = int(np.searchsorted(ev_days, t, side="right"))
+            if events - last_events >= min_cell:
+                k = int(np.searchsorted(times, t, side="right")) - 1
+                if k >= 0:
+                    last = {col: float(part[col].iloc[k]) for col in last}
+                    last_events = events
+            out.append({"analysis": "itt", "group": g, "time": float(t)} | last)
+    frame = pd.DataFrame(out)
+    for col in ("estimate", "ci_lower", "ci_upper"):
+        frame[col] = frame[col].round(2)
+    return frame
 
 
 def _quality(report: ReportBuilder, effect: Any) -> None:

@@ -23,17 +23,14 @@ from evaluation.report._analysis_sections import (
     retention_section,
 )
 from evaluation.report.build import ReportBuilder, count_text
-from evaluation.report.disclosure import suppress_small_cells
 from evaluation.report.labels import has_label, label
 from evaluation.report.plots import (
-    flow_data,
     flow_diagram,
     milestone_bars,
-    milestone_data,
     reason_label,
     window_bars,
 )
-from evaluation.report.tables import ReportTable, table_from_suppressed
+from evaluation.report.tables import ReportTable, table_from_counts
 
 __all__ = ["Cohorts", "SECTIONS", "value_label"]
 
@@ -83,30 +80,78 @@ def value_label(value: object, lang: str) -> str:
 # -- 1. data and flow ------------------------------------------------------------------
 
 
+def register_universes(report: ReportBuilder, cohorts: Cohorts) -> None:
+    """The units every count of the report is made of, in the report's ledger."""
+    from evaluation.cohorts import retention_cohort
+    from evaluation.report._publish import entries_universe, offences_universe, persons_universe
+
+    ledger = report.ledger
+    regs = cohorts.registers
+    ledger.add_universe(
+        "persons", persons_universe(regs, [("programme", cohorts.programme), ("all", cohorts.everyone)])
+    )
+    for name, cohort, by in (
+        ("programme", cohorts.programme, BRA_BY["programme"]),
+        ("all", cohorts.everyone, BRA_BY["all"]),
+    ):
+        ledger.add_universe(f"entries:{name}", entries_universe(cohort, by))
+        ledger.add_universe(f"offences:{name}", offences_universe(cohort, by))
+    episodes = retention_cohort(regs).data
+    ledger.add_universe(
+        "episodes",
+        pd.DataFrame({"municipality": episodes["municipality"].astype(str).to_numpy()}),
+    )
+    ledger.add_universe("register_offences", pd.DataFrame(index=range(len(regs.offences))))
+
+
+#: Breakdowns of the two Brå tables.
+BRA_BY: dict[str, tuple[str, ...]] = {
+    "programme": ("sex", "age_group", "prior_group", "municipality"),
+    "all": ("group", "sex", "age_group", "prior_group"),
+}
+
+
 def data_section(report: ReportBuilder, cohorts: Cohorts, truth: Mapping[str, Any] | None) -> None:
-    lang, m = report.lang, report.min_cell
+    from evaluation.report._publish import protect_counts, protect_flow
+
+    lang = report.lang
     section = report.section("data", label("report_section_data", lang))
     regs = cohorts.registers
+    counts = protect_counts(
+        report.ledger,
+        [
+            ("persons/all", "persons", []),
+            ("episodes/all", "episodes", []),
+            ("register_offences/all", "register_offences", []),
+        ],
+        file="report.html",
+    )
     report.text(
         section,
         label(
             "report_data_text",
             lang,
-            n_persons=count_text(len(regs.persons), lang, m),
-            n_episodes=count_text(len(regs.programme), lang, m),
-            n_offences=count_text(len(regs.offences), lang, m),
+            n_persons=count_text(counts["persons/all"], lang),
+            n_episodes=count_text(counts["episodes/all"], lang),
+            n_offences=count_text(counts["register_offences/all"], lang),
             study_start=regs.study_start.date().isoformat(),
             study_end=regs.study_end.date().isoformat(),
         ),
     )
-    for key, cohort, caption_key in (
-        ("flow_programme", cohorts.programme, "report_fig_flow_programme"),
-        ("flow_all", cohorts.everyone, "report_fig_flow_all"),
+    for key, name, cohort, caption_key in (
+        ("flow_programme", "programme", cohorts.programme, "report_fig_flow_programme"),
+        ("flow_all", "all", cohorts.everyone, "report_fig_flow_all"),
     ):
-        flow = flow_data(cohort.flow, min_cell=m)
+        flow = protect_flow(
+            report.ledger,
+            cohort,
+            name=name,
+            entries=f"entries:{name}",
+            file=f"figures/{key}.data.csv",
+        )
 
-        def draw(axes: list[Any], c: Cohort = cohort) -> None:
-            flow_diagram(c.flow, ax=axes[0], min_cell=m)
+        def draw(axes: list[Any], c: Cohort = cohort, f: pd.DataFrame = flow) -> None:
+            flow_diagram(c.flow, ax=axes[0], data=f)
 
         report.figure(
             section,
@@ -117,23 +162,19 @@ def data_section(report: ReportBuilder, cohorts: Cohorts, truth: Mapping[str, An
             aspect=0.7,
             width="a4",
         )
-        counts = pd.DataFrame(
-            {"n_persons": cohort.flow.loc[cohort.flow["stage"] == "persons", "n_persons"]}
-        ).reset_index(drop=True)
-        persons_rows = flow[flow["stage"] == "persons"]
-        counts.index = [reason_label(r, lang) for r in persons_rows["reason"]]
-        suppressed = suppress_small_cells(
-            counts.astype("int64"), min_cell=m, total_row=counts.index[0]
-        )
+        persons_rows = flow[flow["stage"] == "persons"].reset_index(drop=True)
+        counts_table = pd.DataFrame({"n_persons": persons_rows["n_persons"].to_numpy()})
+        counts_table.index = [reason_label(r, lang) for r in persons_rows["reason"]]
         report.table(
             section,
-            table_from_suppressed(
-                suppressed,
+            table_from_counts(
+                counts_table,
                 key=key,
                 title=label(caption_key, lang),
                 lang=lang,
                 headers={"n_persons": label("flow_n_persons", lang)},
                 row_header=label("flow_reason", lang),
+                min_cell=report.min_cell,
             ),
         )
 
@@ -143,23 +184,35 @@ def data_section(report: ReportBuilder, cohorts: Cohorts, truth: Mapping[str, An
 
 def bra_section(report: ReportBuilder, cohorts: Cohorts, truth: Mapping[str, Any] | None) -> None:
     from evaluation.cohorts import relapse_table
+    from evaluation.report._publish import protect_milestones, protect_relapse_table
 
     lang, m = report.lang, report.min_cell
     section = report.section("bra", label("report_section_bra", lang))
     report.text(section, label("report_bra_text", lang))
     tables = (
-        ("bra_programme", cohorts.programme, ("sex", "age_group", "prior_group", "municipality")),
-        ("bra_all", cohorts.everyone, ("group", "sex", "age_group", "prior_group")),
+        ("bra_programme", "programme", cohorts.programme),
+        ("bra_all", "all", cohorts.everyone),
     )
-    for key, cohort, by in tables:
-        result = relapse_table(cohort, by=by, lang=lang, min_cell=m)
+    for key, name, cohort in tables:
+        result = relapse_table(cohort, by=BRA_BY[name], lang=lang, min_cell=m)
+        result = protect_relapse_table(
+            report.ledger,
+            result,
+            cohort,
+            entries=f"entries:{name}",
+            offences=f"offences:{name}",
+            file=f"tables/{key}.csv",
+        )
         report.table(section, bra_table(result, key=key, lang=lang))
-    data = cohorts.everyone.data
-    bars = milestone_data(
-        data.assign(group=[value_label(g, lang) for g in data["group"]]),
+    groups = report.ledger.universes["entries:all"]["group"].unique()
+    bars = protect_milestones(
+        report.ledger,
+        cohorts.everyone.data,
         by="group",
         windows=WINDOWS,
-        min_cell=m,
+        entries="entries:all",
+        file="figures/milestones_by_group.data.csv",
+        labels={g: value_label(g, lang) for g in groups},
     )
     report.figure(
         section,
@@ -168,12 +221,15 @@ def bra_section(report: ReportBuilder, cohorts: Cohorts, truth: Mapping[str, Any
         caption=label("report_fig_milestones", lang),
         data=bars,
     )
-    programme = cohorts.programme.data
-    by_municipality = milestone_data(
-        programme.assign(municipality=[value_label(g, lang) for g in programme["municipality"]]),
+    places = report.ledger.universes["entries:programme"]["municipality"].unique()
+    by_municipality = protect_milestones(
+        report.ledger,
+        cohorts.programme.data,
         by="municipality",
         windows=(3,),
-        min_cell=m,
+        entries="entries:programme",
+        file="figures/relapse_3y_by_municipality.data.csv",
+        labels={g: value_label(g, lang) for g in places},
     )
     report.figure(
         section,

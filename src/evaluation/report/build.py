@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from evaluation._errors import EvaluationWarning
+from evaluation._errors import DisclosureError, EvaluationWarning
 from evaluation.registers import Registers
 from evaluation.report import _output
 from evaluation.report._cells import DEFAULT_MIN_CELL
@@ -38,6 +38,7 @@ from evaluation.report.figures import (
 )
 from evaluation.report.formatting import format_number
 from evaluation.report.labels import check_lang, label
+from evaluation.report.ledger import Ledger, audit
 from evaluation.report.tables import ReportTable, write_csv, write_excel
 from evaluation.report.theme import theme
 
@@ -73,6 +74,10 @@ class ReportBuilder:
     sections: list[dict[str, Any]] = field(default_factory=list)
     figures: list[ReportFigure] = field(default_factory=list)
     tables: list[ReportTable] = field(default_factory=list)
+    ledger: Ledger = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ledger = Ledger(self.min_cell)
 
     @property
     def source(self) -> str:
@@ -298,6 +303,7 @@ def _write_report(
         stamp=stamp,
     )
     cohorts = _sections.Cohorts.build(registers)
+    _sections.register_universes(report, cohorts)
     for build_section in _sections.SECTIONS:
         with warnings.catch_warnings(record=True) as caught:
             # The package's own warnings (convergence, disclosure) become notes in the
@@ -308,7 +314,13 @@ def _write_report(
         _note_warnings(report, caught, n_sections)
         if progress is not None:
             progress(1)
+    verdict = audit(report.ledger)
+    if not verdict.passed:
+        raise DisclosureError(str(verdict))
     write_excel(report.tables, out / "tables.xlsx", stamp=stamp)
+    (out / "disclosure").mkdir(exist_ok=True)
+    report.ledger.write_manifest(out / "disclosure" / "ledger.json")
+    (out / "disclosure" / "audit.txt").write_text(str(verdict) + "\n", encoding="utf-8")
     page = out / "report.html"
     page.write_text(_render(report, registers, municipality, truth), encoding="utf-8")
 

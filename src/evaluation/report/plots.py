@@ -121,7 +121,11 @@ def _n(value: float, lang: str) -> str:
 
 
 def flow_diagram(
-    flow: pd.DataFrame, *, ax: Axes | None = None, min_cell: int = DEFAULT_MIN_CELL
+    flow: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    min_cell: int = DEFAULT_MIN_CELL,
+    data: pd.DataFrame | None = None,
 ) -> Axes:
     """A CONSORT-style flow diagram of a cohort: everyone, exclusions, the included, windows.
 
@@ -134,6 +138,9 @@ def flow_diagram(
         Where to draw (a new figure's axes otherwise).
     min_cell : int
         Disclosure threshold for the counts in the boxes (see :func:`flow_data`).
+    data : DataFrame, optional
+        The protected numbers to draw (``flow_data``'s columns, NaN where withheld), as the
+        report's ledger decided them; by default ``flow_data(flow, min_cell=min_cell)``.
 
     Examples
     --------
@@ -147,7 +154,8 @@ def flow_diagram(
     'Ingen startpunkt (inskrivning eller programstart): ..'
     """
     lang = current_lang()
-    data = flow_data(flow, min_cell=min_cell)
+    if data is None:
+        data = flow_data(flow, min_cell=min_cell)
     persons = data[data["stage"] == "persons"].reset_index(drop=True)
     windows = data[data["stage"] == "window"]
     ax = _axes(ax)

@@ -222,6 +222,41 @@ def table_from_suppressed(
     )
 
 
+def table_from_counts(
+    counts: pd.DataFrame,
+    *,
+    key: str,
+    title: str,
+    lang: str = "sv",
+    headers: dict[str, str] | None = None,
+    row_header: str | None = None,
+    footnotes: Sequence[str] = (),
+    min_cell: int = 5,
+) -> ReportTable:
+    """A :class:`ReportTable` from counts already protected by the report's ledger.
+
+    ``NaN`` marks a withheld count (shown as ``..``, with the suppression footnote).
+    """
+    mask = counts.isna()
+    protected = SuppressedTable(
+        table=counts.astype("float64"),
+        mask=mask,
+        primary=pd.DataFrame(False, index=counts.index, columns=counts.columns),
+        min_cell=min_cell,
+        counts=tuple(counts.columns),
+        shares=(),
+    )
+    return table_from_suppressed(
+        protected,
+        key=key,
+        title=title,
+        lang=lang,
+        headers=headers,
+        row_header=row_header,
+        footnotes=footnotes,
+    )
+
+
 def format_p(p: float | None, lang: str = "sv") -> str:
     """A p-value for a table: three decimals, ``<0,001`` below that.
 

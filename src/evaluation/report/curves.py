@@ -1,0 +1,241 @@
+"""Disclosure-safe curves: estimates recomputed from rounded counts on a coarse time grid.
+
+A Kaplan–Meier or Aalen–Johansen curve drawn from the data steps at every event: each step
+is one person, and with the risk set beside it every relapse day can be read off. The
+report therefore never draws curves from the data. It follows OpenSAFELY's
+disclosure-safe Kaplan–Meier (Hulme et al.):
+
+1. time is cut into a grid (months for the report's curves): an exit on day ``d`` belongs
+   to grid point ``ceil(d / step)``;
+2. for every group, cause and grid point the *cumulative* number of exits by that cause
+   (and of censorings) is rounded to the midpoint of its block of ``min_cell`` values
+   (:func:`~evaluation.report.ledger.round_midpoint`: 1–5 become 3, 6–10 become 8, ...);
+   rounding is monotone, so the rounded cumulative counts never decrease;
+3. the curve, its confidence band and the number at risk are recomputed by the package's
+   own estimators from pseudo-data built from the rounded counts alone (the rounded
+   increments at each grid point; the persons still followed at the end of the grid are
+   censored after it, so the number at the start is the group's true size).
+
+Every number a curve publishes is then a function of the group sizes and the rounded
+counts. The rounded counts are registered in the report's ledger (``rounded``), so the
+audit checks that no other published number narrows them. Rounding, not suppression,
+because a curve needs every step: suppressing steps would move the curve, while rounding
+moves it by at most ``(min_cell - 1) / 2`` persons at any point; the cost is a curve that
+steps once a month and may be off by that much, which the captions say.
+
+References
+----------
+OpenSAFELY (2023). *kaplan-meier-function*: disclosure-safe Kaplan–Meier estimates
+(cumulative counts rounded to the midpoint of blocks, curves recomputed from them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from evaluation.report.ledger import Ledger, Publication, round_midpoint
+
+__all__ = ["RoundedCurve", "rounded_curve"]
+
+#: One month in days (the report's grid).
+MONTH = 30.4375
+
+
+@dataclass(frozen=True, slots=True)
+class RoundedCurve:
+    """Rounded cumulative counts on a grid and the pseudo-data rebuilt from them.
+
+    ``counts`` has one row per group and grid point: ``group``, ``step``, ``time`` (days),
+    ``n`` (the group's size), and per cause ``cum_<code>`` (rounded cumulative exits by
+    that cause, ``cum_0`` the censorings). ``pseudo`` has the columns ``group``,
+    ``duration`` and ``event`` and reproduces those counts exactly; any estimator run on it
+    publishes nothing beyond them.
+    """
+
+    counts: pd.DataFrame
+    pseudo: pd.DataFrame
+    step: float
+    last_step: int
+    base: int
+    causes: tuple[int, ...]
+
+
+def grid_frame(
+    data: pd.DataFrame, *, duration: str, event: str, group: str | None, step: float, last: int
+) -> pd.DataFrame:
+    """The units of a curve as a ledger universe: group, grid point of exit, kind of exit.
+
+    Exits after the last grid point get ``last + 1`` (still followed at the grid's end).
+    """
+    d = data[duration].to_numpy(dtype="float64")
+    exit_step = np.minimum(np.ceil(d / step - 1e-9), last + 1).astype(np.int64)
+    return pd.DataFrame(
+        {
+            "group": data[group].astype(str).to_numpy() if group else "all",
+            "exit_step": exit_step,
+            "exit_kind": data[event].to_numpy(dtype=np.int64),
+        }
+    )
+
+
+def rounded_curve(
+    ledger: Ledger,
+    universe: str,
+    data: pd.DataFrame,
+    *,
+    duration: str,
+    event: str,
+    group: str | None = None,
+    step: float = MONTH,
+    last_step: int = 60,
+    file: str = "",
+    groups: Sequence[Hashable] | None = None,
+) -> RoundedCurve:
+    """Register a curve's rounded counts in ``ledger`` and build its pseudo-data.
+
+    Parameters
+    ----------
+    ledger : Ledger
+        The report's ledger; a universe ``universe`` is added with one row per unit.
+    universe : str
+        Name of the curve's universe (one per figure: units are the curve's rows).
+    data : DataFrame
+        The rows the curve is estimated from.
+    duration, event : str
+        Exit time in days and exit code (0 censored, 1, 2, ... causes).
+    group : str, optional
+        Column of the curves' groups.
+    step : float
+        Grid step in days (a month by default).
+    last_step : int
+        Last grid point published (60 months: five years).
+    file : str
+        The file the counts are written to (for the ledger).
+    groups : sequence, optional
+        Groups to publish (default: every group present, sorted).
+
+    Returns
+    -------
+    RoundedCurve
+    """
+    frame = grid_frame(data, duration=duration, event=event, group=group, step=step, last=last_step)
+    ledger.add_universe(universe, frame)
+    base = ledger.min_cell
+    kinds = sorted(set(frame["exit_kind"].tolist()) | {0})
+    causes = tuple(k for k in kinds if k != 0)
+    names = [str(g) for g in groups] if groups is not None else sorted(frame["group"].unique())
+    rows = []
+    pseudo = []
+    batch = []
+    steps = np.arange(last_step + 1)
+    for g in names:
+        in_group = frame["group"].to_numpy() == g
+        n = int(in_group.sum())
+        total = ledger.cell(f"{universe}/{g}/n", universe, [("group", "==", g)])
+        batch.append(
+            Publication(total.key, "exact", file=file, location={"group": g, "column": "n"})
+        )
+        row = {"group": g, "n": n}
+        cum_by_kind = {}
+        for k in kinds:
+            x = frame.loc[in_group & (frame["exit_kind"].to_numpy() == k), "exit_step"].to_numpy()
+            true_cum = np.searchsorted(np.sort(x), steps, side="right")
+            cum_by_kind[k] = round_midpoint(true_cum, base)
+            for j in steps:
+                c = ledger.cell(
+                    f"{universe}/{g}/cum_{k}/{j}",
+                    universe,
+                    [("group", "==", g), ("exit_kind", "==", k), ("exit_step", "<=", int(j))],
+                )
+                batch.append(
+                    Publication(
+                        c.key,
+                        "rounded",
+                        file=file,
+                        location={"group": g, "step": int(j), "column": f"cum_{k}"},
+                        base=base,
+                    )
+                )
+        for j in steps:
+            rows.append(
+                {**row, "step": int(j), "time": j * step}
+                | {f"cum_{k}": int(cum_by_kind[k][j]) for k in kinds}
+            )
+        # Pseudo-data: the rounded increments at each grid point; the rest censored after it.
+        placed = 0
+        for k in kinds:
+            inc = np.diff(np.concatenate([[0], cum_by_kind[k]]))
+            for j in np.flatnonzero(inc):
+                pseudo.append((g, j * step, k, int(inc[j])))
+                placed += int(inc[j])
+        rest = n - placed
+        if rest > 0:
+            pseudo.append((g, (last_step + 1) * step, 0, rest))
+        elif rest < 0:
+            # Rounding up placed more exits than there are units: drop the excess from the
+            # censorings at the end (never below the published events), so that the
+            # pseudo-data keep the group's true size.
+            pseudo.append((g, (last_step + 1) * step, -1, rest))
+    shown = ledger.protect(batch)
+    if not all(shown):
+        hidden = [p.cell for p, s in zip(batch, shown, strict=True) if not s]
+        raise_for_hidden(hidden)
+    counts = pd.DataFrame(rows)
+    return RoundedCurve(
+        counts=counts,
+        pseudo=_expand(pseudo, last_step, step),
+        step=step,
+        last_step=last_step,
+        base=base,
+        causes=causes,
+    )
+
+
+def raise_for_hidden(hidden: Sequence[str]) -> None:
+    from evaluation._errors import DisclosureError
+
+    raise DisclosureError(
+        "the curve cannot be published safely: " + ", ".join(hidden[:5]) + " would need hiding"
+    )
+
+
+def _expand(pseudo: list[tuple[str, float, int, int]], last_step: int, step: float) -> pd.DataFrame:
+    """Rows from (group, time, event, count); a negative count trims end censorings."""
+    out = []
+    for g in dict.fromkeys(p[0] for p in pseudo):
+        parts = [p for p in pseudo if p[0] == g]
+        trim = -sum(c for _, _, k, c in parts if k == -1)
+        rows = []
+        for _, t, k, c in parts:
+            if k == -1:
+                continue
+            rows.append((t, k, c))
+        # Trim the excess from the latest censorings (rounding placed too many exits).
+        if trim > 0:
+            rows.sort(key=lambda r: (r[1] != 0, -r[0]))
+            kept = []
+            for t, k, c in rows:
+                if k == 0 and trim > 0:
+                    take = min(c, trim)
+                    c -= take
+                    trim -= take
+                if c > 0:
+                    kept.append((t, k, c))
+            rows = kept
+        for t, k, c in rows:
+            out.append(
+                pd.DataFrame(
+                    {
+                        "group": [g] * c,
+                        "duration": np.full(c, t),
+                        "event": np.full(c, k, dtype=np.int64),
+                    }
+                )
+            )
+    if not out:
+        return pd.DataFrame({"group": [], "duration": [], "event": []})
+    return pd.concat(out, ignore_index=True)
