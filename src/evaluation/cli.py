@@ -151,7 +151,59 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace an earlier report in the output folder (a folder holding anything else "
         "is never written into)",
     )
+    aud = sub.add_parser(
+        "audit",
+        help="attack a written report with everything it published",
+        description="Read every file of one report (or of every report below a folder "
+        "written with --all-municipalities), rebuild the counts its ledger names from the "
+        "registers, and compute the tightest bounds an attacker gets on every withheld "
+        "count. Exits with 0 when no count below min_cell can be worked out, 1 otherwise.",
+    )
+    aud.add_argument("folder", type=Path, metavar="REPORT_DIR", help="the report folder")
+    aud.add_argument(
+        "--data",
+        type=Path,
+        default=Path("data/synthetic"),
+        metavar="DIR",
+        help="the register folder the report was written from (default: data/synthetic)",
+    )
     return parser
+
+
+def _audit(args: argparse.Namespace) -> int:
+    import time
+
+    from evaluation._errors import RegisterError
+    from evaluation.registers import Registers
+    from evaluation.report.audit import audit_report
+
+    started = time.perf_counter()
+    folders = (
+        [args.folder]
+        if (args.folder / "disclosure").is_dir()
+        else sorted(p.parent.parent for p in args.folder.glob("*/disclosure/ledger.json"))
+    )
+    if not folders:
+        print(f"{args.folder} holds no report written by this package", file=sys.stderr)
+        return 1
+    try:
+        registers = Registers.read(args.data)
+    except (RegisterError, OSError) as err:
+        print(f"cannot read the registers in {args.data}: {err}", file=sys.stderr)
+        return 1
+    failed = 0
+    for folder in folders:
+        try:
+            verdict = audit_report(folder, registers)
+        except (ValueError, OSError, KeyError) as err:
+            print(f"{folder}: cannot audit: {err}", file=sys.stderr)
+            failed += 1
+            continue
+        print(verdict)
+        failed += not verdict.passed
+    seconds = time.perf_counter() - started
+    print(f"audited {len(folders)} report(s) in {seconds:.0f} s: {failed} failed")
+    return 1 if failed else 0
 
 
 def _positive_int(text: str) -> int:
@@ -167,7 +219,12 @@ def _positive_int(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``evaluation`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
-    command = {"simulate": _simulate, "validate": _validate, "report": _report}[args.command]
+    command = {
+        "simulate": _simulate,
+        "validate": _validate,
+        "report": _report,
+        "audit": _audit,
+    }[args.command]
     return command(args)
 
 

@@ -197,9 +197,8 @@ def relapse_cohort(
     window_status = pd.DataFrame(index=data.index)
     for label in d.window_labels:
         status = data.pop(f"_status_{label}").to_numpy()
-        window_status[label] = np.array(["measured", WINDOW_INCOMPLETE, WINDOW_ENDED], dtype=object)[
-            status
-        ]
+        names = np.array(["measured", WINDOW_INCOMPLETE, WINDOW_ENDED], dtype=object)
+        window_status[label] = names[status]
         flow = pd.concat(
             [
                 flow,

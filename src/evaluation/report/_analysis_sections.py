@@ -16,9 +16,9 @@ import pandas as pd
 from evaluation._errors import DisclosureError, EstimationError
 from evaluation.report.build import ReportBuilder, count_text
 from evaluation.report.curves import MONTH, rounded_curve
-from evaluation.report.ledger import Publication
 from evaluation.report.formatting import format_percent
 from evaluation.report.labels import label
+from evaluation.report.ledger import Publication
 from evaluation.report.tables import ReportTable, model_table
 
 #: Seed of the report's random steps (comparison sampling, bootstrap): same data, same report.
@@ -30,6 +30,51 @@ RETENTION_MONTHS = (3, 6, 12, 24)
 #: Fewest participants for an effect estimate (the UK Justice Data Lab's rule).
 MIN_PARTICIPANTS = 60
 RETENTION_MEASURES = ("still_in", "completed", "dropped_out", "moved", "died")
+
+
+#: The protected curves of the report: universe -> grid and columns (see report.curves).
+CURVES: dict[str, dict[str, Any]] = {
+    "curve:relapse_by_group": {
+        "duration": "duration_days",
+        "event": "relapse",
+        "group": "group",
+        "last_step": 60,
+    },
+    "curve:retention": {
+        "duration": "duration_days",
+        "event": "event",
+        "group": None,
+        "last_step": 24,
+    },
+    "curve:retention_by_municipality": {
+        "duration": "duration_days",
+        "event": "event",
+        "group": "municipality",
+        "last_step": 24,
+    },
+}
+
+
+def curve_inputs(cohorts: Any, min_cell: int) -> dict[str, pd.DataFrame]:
+    """The rows each protected curve is estimated from (the curves' universes)."""
+    from evaluation.report._sections import retention_episodes
+
+    data = cohorts.everyone.data
+    episodes = retention_episodes(cohorts.registers)
+    shown = shown_municipalities(episodes, min_cell)
+    return {
+        "curve:relapse_by_group": data.assign(relapse=(data["event"] == 1).astype("int64")),
+        "curve:retention": episodes,
+        "curve:retention_by_municipality": episodes[
+            episodes["municipality"].astype(str).isin(shown)
+        ],
+    }
+
+
+def shown_municipalities(episodes: pd.DataFrame, min_cell: int) -> list[str]:
+    """Municipalities with enough episodes for a panel of their own (at least 20)."""
+    counts = episodes["municipality"].astype(str).value_counts()
+    return sorted(counts.index[counts >= max(min_cell, 20)])
 
 
 def _not_estimable(report: ReportBuilder, section: dict[str, Any], err: Exception) -> None:
@@ -49,15 +94,13 @@ def curves_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
 
     data = cohorts.everyone.data
     names = {g: value_label(g, lang) for g in data["group"].unique()}
+    inputs = curve_inputs(cohorts, m)
     try:
         curve = rounded_curve(
             report.ledger,
             "curve:relapse_by_group",
-            data.assign(relapse=(data["event"] == 1).astype("int64")),
-            duration="duration_days",
-            event="relapse",
-            group="group",
-            last_step=60,
+            inputs["curve:relapse_by_group"],
+            **CURVES["curve:relapse_by_group"],
             file="figures/relapse_curves_by_group.data.csv",
         )
         pseudo = curve.pseudo.assign(group=[names.get(g, g) for g in curve.pseudo["group"]])
@@ -156,6 +199,10 @@ def _curve_data(curve: Any, fit: Any, names: Mapping[Any, str], *, kind: str) ->
             est = est.merge(part.rename(columns={"estimate": f"cif_{cause}"}), on=["group", "time"])
     est = est.assign(group=est["group"].astype(str))
     out = counts.merge(est, on=["group", "time"], how="left")
+    # The number at risk is derived from the rounded counts; small ones are shown as the
+    # figure's risk table shows them (withheld), so no file prints a count below min_cell.
+    at_risk = out["n_at_risk"].astype("float64")
+    out["n_at_risk"] = at_risk.mask((at_risk > 0) & (at_risk < curve.base))
     num = out.select_dtypes("float").columns
     out[num] = out[num].round(4)
     return out
@@ -175,7 +222,7 @@ def _masked_risk(table: pd.DataFrame, min_cell: int) -> pd.DataFrame:
 
 
 def retention_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any] | None) -> None:
-    from evaluation.cohorts import retention_cohort, retention_measures
+    from evaluation.cohorts import retention_cohort
     from evaluation.survival import cumulative_incidence
 
     lang, m = report.lang, report.min_cell
@@ -187,9 +234,7 @@ def retention_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, A
             report.ledger,
             "curve:retention",
             episodes,
-            duration="duration_days",
-            event="event",
-            last_step=24,
+            **CURVES["curve:retention"],
             file="figures/retention_stacked.data.csv",
         )
         overall = cumulative_incidence(curve.pseudo, duration="duration", event="event")
@@ -221,14 +266,13 @@ def _retention_by_municipality(
     report: ReportBuilder, section: dict[str, Any], episodes: pd.DataFrame
 ) -> None:
     """Small multiples: stacked cumulative incidence per municipality with enough episodes."""
+    from evaluation.report._publish import protect_counts
     from evaluation.report._sections import value_label
     from evaluation.survival import cumulative_incidence
 
-    from evaluation.report._publish import protect_counts
-
     lang, m = report.lang, report.min_cell
     counts = episodes["municipality"].astype(str).value_counts()
-    shown = sorted(counts.index[counts >= max(m, 20)])
+    shown = shown_municipalities(episodes, m)
     hidden = sorted(set(counts.index) - set(shown))
     if len(shown) < 2:
         return
@@ -242,10 +286,7 @@ def _retention_by_municipality(
             report.ledger,
             "curve:retention_by_municipality",
             episodes[episodes["municipality"].astype(str).isin(shown)],
-            duration="duration_days",
-            event="event",
-            group="municipality",
-            last_step=24,
+            **CURVES["curve:retention_by_municipality"],
             file="figures/retention_by_municipality.data.csv",
         )
         by = cumulative_incidence(curve.pseudo, duration="duration", event="event", by="group")
@@ -286,12 +327,11 @@ def _retention_by_municipality(
         caption=label("report_fig_retention_municipality", lang, min_n=max(m, 20))
         + " "
         + _rounding_note(lang, m),
-        data=pd.DataFrame(
-            {
-                "municipality": shown,
-                "n_episodes": [published[f"episodes/municipality={g}"] for g in shown],
-            }
-        ),
+        data=_curve_data(curve, by, {}, kind="incidence")
+        .assign(
+            n_episodes=lambda d: d["group"].map(lambda g: published[f"episodes/municipality={g}"])
+        )
+        .rename(columns={"group": "municipality"}),
         aspect=0.34 * nrows,
         width="a4",
     )
@@ -337,9 +377,7 @@ def _retention_table(
         key="retention_shares",
         title=label("report_tab_retention", lang),
         table=shown.reset_index(drop=True),
-        footnotes=(
-            label("report_footnote_retention_rounded", lang, min_cell=min_cell),
-        ),
+        footnotes=(label("report_footnote_retention_rounded", lang, min_cell=min_cell),),
         lang=lang,
     )
 
@@ -351,7 +389,6 @@ def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
     from evaluation.effects import comparison_cohort, estimate_programme_effect
     from evaluation.effects._plots import curves_plot, love_plot
     from evaluation.report._publish import protect_counts
-    from evaluation.report.ledger import Publication
 
     lang, m = report.lang, report.min_cell
     section = report.section("effect", label("report_section_effect", lang))
@@ -369,13 +406,14 @@ def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
         _quality(report, None)
         return
     ledger = report.ledger
-    ledger.add_universe("effect", _effect_universe(design.data, effect))
-    ledger.add_universe(
-        "effect_persons", pd.DataFrame(index=range(int(design.data["person_id"].nunique())))
-    )
+    for name, frame in effect_universes(design, effect).items():
+        ledger.add_universe(name, frame)
     counts = protect_counts(
         ledger,
-        [("effect/treated", "effect", [("treated", "==", 1)]), ("effect_persons/all", "effect_persons", [])],
+        [
+            ("effect/treated", "effect", [("treated", "==", 1)]),
+            ("effect_persons/all", "effect_persons", []),
+        ],
         file="report.html",
     )
     report.text(
@@ -418,7 +456,9 @@ def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
             what="share_relapsed",
         ),
         key="adjusted_curves",
-        caption=label("report_fig_adjusted", lang) + " " + label("report_curve_coarse", lang, min_cell=m),
+        caption=label("report_fig_adjusted", lang)
+        + " "
+        + label("report_curve_coarse", lang, min_cell=m),
         data=curves,
         aspect=0.62,
     )
@@ -429,6 +469,14 @@ def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
 
 #: Bins of the overlap figure (equal bins on [0, 1]).
 OVERLAP_BINS = 40
+
+
+def effect_universes(design: Any, effect: Any) -> dict[str, pd.DataFrame]:
+    """The effect section's units: the design's rows, and its distinct persons."""
+    return {
+        "effect": _effect_universe(design.data, effect),
+        "effect_persons": pd.DataFrame(index=range(int(design.data["person_id"].nunique()))),
+    }
 
 
 def _binary_masks(data: pd.DataFrame, covariates: list[str]) -> dict[str, np.ndarray]:
@@ -473,15 +521,19 @@ def _protected_balance(ledger: Any, table: pd.DataFrame) -> pd.DataFrame:
     universe = ledger.universes["effect"]
     names = universe.attrs.get("covariates", {})
     out = table.copy()
-    batch = []
+    batch: list[Publication] = []
     where_pub: dict[str, list[int]] = {}
     for name, col in names.items():
         where_pub[name] = []
         for g, tag in ((1, "participants"), (0, "comparisons")):
             den = ledger.cell(f"effect/treated={g}", "effect", [("treated", "==", g)])
-            num = ledger.cell(f"effect/treated={g}/{col}", "effect", [("treated", "==", g), (col, "==", True)])
+            num = ledger.cell(
+                f"effect/treated={g}/{col}", "effect", [("treated", "==", g), (col, "==", True)]
+            )
             rest = ledger.cell(
-                f"effect/treated={g}/not_{col}", "effect", [("treated", "==", g), (col, "==", False)]
+                f"effect/treated={g}/not_{col}",
+                "effect",
+                [("treated", "==", g), (col, "==", False)],
             )
             where_pub[name].append(len(batch))
             batch.append(
@@ -524,10 +576,14 @@ def _overlap_data(ledger: Any, source: Any, *, lang: str) -> pd.DataFrame:
     edges = np.linspace(0.0, 1.0, OVERLAP_BINS + 1)
     parts = []
     if "score_bin" not in universe.columns or source is None:
-        return pd.DataFrame(columns=["group", "bin_lower", "bin_upper", "n", "density"])
+        return pd.DataFrame(columns=["group", "bin_lower", "bin_upper", "n", "n_group", "density"])
     for g, name in ((1, "participants"), (0, "comparisons")):
         cells = [
-            (f"effect/treated={g}/bin={b}", "effect", [("treated", "==", g), ("score_bin", "==", b)])
+            (
+                f"effect/treated={g}/bin={b}",
+                "effect",
+                [("treated", "==", g), ("score_bin", "==", b)],
+            )
             for b in range(OVERLAP_BINS)
         ]
         total = (f"effect/treated={g}", "effect", [("treated", "==", g)])
@@ -543,6 +599,7 @@ def _overlap_data(ledger: Any, source: Any, *, lang: str) -> pd.DataFrame:
                     "bin_lower": edges[:-1].round(3),
                     "bin_upper": edges[1:].round(3),
                     "n": n,
+                    "n_group": published[total[0]],
                     "density": (n / (size * np.diff(edges))).round(3) if size else np.nan,
                 }
             )

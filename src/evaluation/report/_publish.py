@@ -151,16 +151,20 @@ def protect_flow(
             batch.append(
                 Publication(entry_key, "exact", file=file, location={"row": i, "n": "entries"})
             )
-        rows.append(
-            {"stage": "persons", "window": "", "reason": reason, "p": key, "e": entry_key}
-        )
+        rows.append({"stage": "persons", "window": "", "reason": reason, "p": key, "e": entry_key})
     if cohort.window_status is not None:
         for w in cohort.window_status.columns:
             window_rows = flow[(flow["stage"] == "window") & (flow["window"] == w)]
             for reason in window_rows["reason"].astype(str):
-                pkey = ledger.cell(
-                    f"persons/{name}/{w}/{reason}", "persons", [(f"{name}_{w}_{reason}", "==", True)]
-                ).key if f"{name}_{w}_{reason}" in ledger.universes["persons"] else None
+                pkey = (
+                    ledger.cell(
+                        f"persons/{name}/{w}/{reason}",
+                        "persons",
+                        [(f"{name}_{w}_{reason}", "==", True)],
+                    ).key
+                    if f"{name}_{w}_{reason}" in ledger.universes["persons"]
+                    else None
+                )
                 ekey = ledger.cell(
                     f"{entries}/{w}/{reason}", entries, [(f"status_{w}", "==", reason)]
                 ).key
@@ -168,7 +172,9 @@ def protect_flow(
                 if pkey is not None:
                     batch.append(Publication(pkey, "exact", file=file, location=loc | {"n": "p"}))
                 batch.append(Publication(ekey, "exact", file=file, location=loc | {"n": "e"}))
-                rows.append({"stage": "window", "window": w, "reason": reason, "p": pkey, "e": ekey})
+                rows.append(
+                    {"stage": "window", "window": w, "reason": reason, "p": pkey, "e": ekey}
+                )
     shown = ledger.protect(batch)
     visible = {p.cell for p, s in zip(batch, shown, strict=True) if s}
 
@@ -325,8 +331,8 @@ def protect_milestones(
         wl = f"{w}y"
         for g in sorted(pd.unique(universe[by])):
             tag = f"{entries}/{wl}/{by}={g}"
-            n = ledger.cell(f"{tag}/n", entries, [(by, "==", g), (f"m_{wl}", "==", True)])
-            r = ledger.cell(
+            n_cell = ledger.cell(f"{tag}/n", entries, [(by, "==", g), (f"m_{wl}", "==", True)])
+            r_cell = ledger.cell(
                 f"{tag}/relapsed",
                 entries,
                 [(by, "==", g), (f"m_{wl}", "==", True), (f"r_{wl}", "==", True)],
@@ -339,19 +345,19 @@ def protect_milestones(
             loc = {"group": g, "window": w}
             k0 = len(batch)
             batch += [
-                Publication(n.key, "exact", file=file, location=loc | {"column": "n"}),
-                Publication(r.key, "exact", file=file, location=loc | {"column": "n_events"}),
+                Publication(n_cell.key, "exact", file=file, location=loc | {"column": "n"}),
+                Publication(r_cell.key, "exact", file=file, location=loc | {"column": "n_events"}),
                 Publication(rest.key, "hidden", file=file),
                 Publication(
-                    r.key,
+                    r_cell.key,
                     "share",
                     file=file,
                     location=loc | {"column": "estimate"},
-                    denominator=n.key,
+                    denominator=n_cell.key,
                     decimals=3,
                 ),
             ]
-            rows.append((g, w, n.key, r.key, k0))
+            rows.append((g, w, n_cell.key, r_cell.key, k0))
     shown = ledger.protect(batch)
     out = []
     for g, w, nk, rk, k0 in rows:

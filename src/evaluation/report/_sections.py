@@ -80,28 +80,38 @@ def value_label(value: object, lang: str) -> str:
 # -- 1. data and flow ------------------------------------------------------------------
 
 
-def register_universes(report: ReportBuilder, cohorts: Cohorts) -> None:
-    """The units every count of the report is made of, in the report's ledger."""
-    from evaluation.cohorts import retention_cohort
+def universe_frames(cohorts: Cohorts) -> dict[str, pd.DataFrame]:
+    """The units the counts of the data and Brå sections are made of (one frame each)."""
     from evaluation.report._publish import entries_universe, offences_universe, persons_universe
 
-    ledger = report.ledger
     regs = cohorts.registers
-    ledger.add_universe(
-        "persons", persons_universe(regs, [("programme", cohorts.programme), ("all", cohorts.everyone)])
+    frames = {
+        "persons": persons_universe(
+            regs, [("programme", cohorts.programme), ("all", cohorts.everyone)]
+        )
+    }
+    for name, cohort in (("programme", cohorts.programme), ("all", cohorts.everyone)):
+        frames[f"entries:{name}"] = entries_universe(cohort, BRA_BY[name])
+        frames[f"offences:{name}"] = offences_universe(cohort, BRA_BY[name])
+    episodes = retention_episodes(regs)
+    frames["episodes"] = pd.DataFrame(
+        {"municipality": episodes["municipality"].astype(str).to_numpy()}
     )
-    for name, cohort, by in (
-        ("programme", cohorts.programme, BRA_BY["programme"]),
-        ("all", cohorts.everyone, BRA_BY["all"]),
-    ):
-        ledger.add_universe(f"entries:{name}", entries_universe(cohort, by))
-        ledger.add_universe(f"offences:{name}", offences_universe(cohort, by))
-    episodes = retention_cohort(regs).data
-    ledger.add_universe(
-        "episodes",
-        pd.DataFrame({"municipality": episodes["municipality"].astype(str).to_numpy()}),
-    )
-    ledger.add_universe("register_offences", pd.DataFrame(index=range(len(regs.offences))))
+    frames["register_offences"] = pd.DataFrame(index=range(len(regs.offences)))
+    return frames
+
+
+def retention_episodes(registers: Registers) -> pd.DataFrame:
+    """The programme episodes of the retention section (one row per episode)."""
+    from evaluation.cohorts import retention_cohort
+
+    return retention_cohort(registers).data
+
+
+def register_universes(report: ReportBuilder, cohorts: Cohorts) -> None:
+    """Register :func:`universe_frames` in the report's ledger."""
+    for name, frame in universe_frames(cohorts).items():
+        report.ledger.add_universe(name, frame)
 
 
 #: Breakdowns of the two Brå tables.

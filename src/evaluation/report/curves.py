@@ -129,8 +129,8 @@ def rounded_curve(
     causes = tuple(k for k in kinds if k != 0)
     names = [str(g) for g in groups] if groups is not None else sorted(frame["group"].unique())
     rows = []
-    pseudo = []
-    batch = []
+    pseudo: list[tuple[str, float, int, int]] = []
+    batch: list[Publication] = []
     steps = np.arange(last_step + 1)
     for g in names:
         in_group = frame["group"].to_numpy() == g
@@ -170,16 +170,16 @@ def rounded_curve(
         for k in kinds:
             inc = np.diff(np.concatenate([[0], cum_by_kind[k]]))
             for j in np.flatnonzero(inc):
-                pseudo.append((g, j * step, k, int(inc[j])))
+                pseudo.append((str(g), float(j * step), int(k), int(inc[j])))
                 placed += int(inc[j])
         rest = n - placed
         if rest > 0:
-            pseudo.append((g, (last_step + 1) * step, 0, rest))
+            pseudo.append((str(g), float((last_step + 1) * step), 0, rest))
         elif rest < 0:
             # Rounding up placed more exits than there are units: drop the excess from the
             # censorings at the end (never below the published events), so that the
             # pseudo-data keep the group's true size.
-            pseudo.append((g, (last_step + 1) * step, -1, rest))
+            pseudo.append((str(g), float((last_step + 1) * step), -1, rest))
     shown = ledger.protect(batch)
     if not all(shown):
         hidden = [p.cell for p, s in zip(batch, shown, strict=True) if not s]

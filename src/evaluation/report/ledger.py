@@ -171,8 +171,10 @@ class Publication:
             "cell": self.cell,
             "kind": self.kind,
             "file": self.file,
-            "location": dict(self.location),
+            "location": {k: _json_value(v) for k, v in self.location.items()},
         }
+        if self.value is not None and self.kind != "hidden":
+            out["value"] = _json_value(self.value)
         if self.kind == "rounded":
             out["base"] = self.base
         if self.kind == "share":
@@ -333,9 +335,7 @@ class Ledger:
             raise ValueError(f"universe {name!r} is registered already")
         self.universes[name] = frame.reset_index(drop=True)
 
-    def cell(
-        self, key: str, universe: str, where: Sequence[tuple[str, str, Any]] = ()
-    ) -> Cell:
+    def cell(self, key: str, universe: str, where: Sequence[tuple[str, str, Any]] = ()) -> Cell:
         """Register (or return) the count ``key``: units of ``universe`` meeting ``where``."""
         if universe not in self.universes:
             raise KeyError(f"no universe {universe!r} in the ledger")
@@ -403,7 +403,7 @@ class Ledger:
         shown = [p.kind != "hidden" for p in batch]
         for i in hide:
             shown[i] = False
-        for i, p in enumerate(batch):
+        for p in batch:
             if p.cell not in self.cells:
                 raise KeyError(f"publication of unregistered cell {p.cell!r}")
             if p.kind == "share":
@@ -517,12 +517,14 @@ class Ledger:
         self, batch: Sequence[Publication], shown: Sequence[bool], problem: AuditFinding
     ) -> int | None:
         """The smallest positive shown exact count of the batch sharing units with the problem."""
-        if problem.what == "cell":
-            target = self._masks[problem.key]
-        else:
-            target = self._atom_masks.get(problem.key)
-            if target is None:
-                return None
+        found = (
+            self._masks.get(problem.key)
+            if problem.what == "cell"
+            else self._atom_masks.get(problem.key)
+        )
+        if found is None:
+            return None
+        target: np.ndarray = found
         best: tuple[Any, ...] | None = None
         pick = None
         if problem.involved:
@@ -530,7 +532,7 @@ class Ledger:
             for i, p in enumerate(batch):
                 if shown[i] and p.kind == "exact" and p.cell in involved:
                     v = self.value(p.cell)
-                    key = (v == 0, v, i)
+                    key = (v == 0, True, v, i)
                     if best is None or key < best:
                         best, pick = key, i
             if pick is not None:
@@ -765,7 +767,9 @@ class _System:
     def _involved(self, a: np.ndarray, target: np.ndarray) -> tuple[str, ...]:
         """The published cells a subtraction giving ``target`` back uses."""
         y, *_ = np.linalg.lstsq(a.T, target, rcond=None)
-        return tuple(dict.fromkeys(c for c, w in zip(self.eq_cells, y, strict=True) if abs(w) > 1e-7))
+        return tuple(
+            dict.fromkeys(c for c, w in zip(self.eq_cells, y, strict=True) if abs(w) > 1e-7)
+        )
 
     def _bounds(self, first_only: bool, skip: set[str] | None = None) -> list[AuditFinding]:
         m = self.min_cell
@@ -811,9 +815,13 @@ class _Bounds:
         n = len(system.sizes)
         self.n = n
         self.sizes = system.sizes.astype(np.float64)
-        self.a_eq = sp.csr_matrix(np.vstack([r for r, _ in system.eq_rows])) if system.eq_rows else None
+        self.a_eq = (
+            sp.csr_matrix(np.vstack([r for r, _ in system.eq_rows])) if system.eq_rows else None
+        )
         self.b_eq = np.array([v for _, v in system.eq_rows]) if system.eq_rows else None
-        self.a_ub = sp.csr_matrix(np.vstack([r for r, _ in system.ub_rows])) if system.ub_rows else None
+        self.a_ub = (
+            sp.csr_matrix(np.vstack([r for r, _ in system.ub_rows])) if system.ub_rows else None
+        )
         self.b_ub = np.array([v for _, v in system.ub_rows]) if system.ub_rows else None
         used = np.zeros(n, dtype=bool)
         for r, _ in [*system.eq_rows, *system.ub_rows]:

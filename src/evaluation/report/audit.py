@@ -1,0 +1,217 @@
+"""``audit_report``: attack a written report with everything it published.
+
+The report writes ``disclosure/ledger.json`` beside its files: every count it published or
+withheld, as a definition (the universe of units and the condition, never a value), and
+every publication of one (where, how, and the value printed). The audit
+
+1. checks that each published value is what the report's files print (a tampered or
+   stale ledger fails), and scans every file for small counts outside the ledger
+   (:func:`~evaluation.report.find_disclosures`);
+2. rebuilds the units of every universe from the registers (the data holder's output
+   checker has them; the ledger itself holds no unit-level data), so that each count's
+   definition becomes a set of units again;
+3. attacks all publications together (:func:`~evaluation.report.ledger.audit`): exact
+   subtraction by linear algebra, tightest integer bounds of every withheld small count,
+   rounded counts not narrowed below their block.
+
+The report is safe when all three find nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evaluation.report.ledger import AuditResult, Ledger, Publication, audit
+
+__all__ = ["ReportAudit", "audit_report", "rebuild_universes"]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportAudit:
+    """The verdict on one written report."""
+
+    folder: Path
+    attack: AuditResult
+    mismatches: tuple[str, ...] = ()
+    stray: tuple[str, ...] = field(default=())
+
+    @property
+    def passed(self) -> bool:
+        return self.attack.passed and not self.mismatches and not self.stray
+
+    def __str__(self) -> str:
+        lines = [f"{self.folder}: {'passed' if self.passed else 'FAILED'}", f"  {self.attack}"]
+        lines += [f"  published value not in its file: {m}" for m in self.mismatches]
+        lines += [f"  small count outside the ledger: {s}" for s in self.stray]
+        return "\n".join(lines)
+
+
+def rebuild_universes(
+    registers: Any, *, municipality: str | None, min_cell: int, needed: set[str]
+) -> dict[str, pd.DataFrame]:
+    """The units of the report's universes, rebuilt from the registers as the report built them."""
+    from evaluation.report import _analysis_sections as analysis
+    from evaluation.report import _sections as sections
+    from evaluation.report.build import restrict_to_municipality
+    from evaluation.report.curves import grid_frame
+
+    if municipality is not None:
+        registers = restrict_to_municipality(registers, municipality)
+    cohorts = sections.Cohorts.build(registers)
+    frames = sections.universe_frames(cohorts)
+    inputs = analysis.curve_inputs(cohorts, min_cell)
+    for name, spec in analysis.CURVES.items():
+        if name in needed:
+            frames[name] = grid_frame(
+                inputs[name],
+                duration=spec["duration"],
+                event=spec["event"],
+                group=spec["group"],
+                step=spec.get("step", analysis.MONTH),
+                last=spec["last_step"],
+            )
+    if needed & {"effect", "effect_persons"}:
+        from evaluation.effects import comparison_cohort, estimate_programme_effect
+
+        design = comparison_cohort(registers, rng=analysis.REPORT_SEED)
+        # The effect's universe needs the balance table and the propensity scores, which
+        # do not depend on the bootstrap: the fewest replicates the estimator allows.
+        effect = estimate_programme_effect(design, n_boot=20, rng=analysis.REPORT_SEED)
+        frames.update(analysis.effect_universes(design, effect))
+    return frames
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / "disclosure" / "ledger.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{folder} has no disclosure/ledger.json: it is not a report of this package, "
+            "or it was written before reports carried their ledger"
+        )
+    with open(path, encoding="utf-8") as f:
+        manifest: dict[str, Any] = json.load(f)
+    return manifest
+
+
+def _marker(folder: Path) -> dict[str, Any]:
+    path = folder / ".evaluation-report.json"
+    if path.is_file():
+        with open(path, encoding="utf-8") as f:
+            data: dict[str, Any] = json.load(f)
+            return data
+    return {}
+
+
+def audit_report(
+    folder: str | Path,
+    registers: Any,
+    *,
+    municipality: str | None = None,
+) -> ReportAudit:
+    """Attack a written report with everything it published; see the module docstring.
+
+    Parameters
+    ----------
+    folder : path
+        A report folder written by :func:`~evaluation.report.build_report`.
+    registers : Registers or SimulatedRegisters
+        The registers the report was written from (the whole registers; a municipality's
+        report is restricted as the report restricted them).
+    municipality : str, optional
+        The report's municipality; read from the report's marker file when not given.
+
+    Returns
+    -------
+    ReportAudit
+        ``.passed`` and, where it failed, what and why.
+    """
+    from evaluation.report.scan import find_disclosures
+
+    folder = Path(folder)
+    manifest = _read_manifest(folder)
+    marker = _marker(folder)
+    if municipality is None:
+        municipality = marker.get("municipality")
+    if hasattr(registers, "registers") and hasattr(registers, "truth"):
+        registers = registers.registers
+    min_cell = int(manifest["min_cell"])
+    needed = {c["universe"] for c in manifest["cells"]}
+    frames = rebuild_universes(
+        registers, municipality=municipality, min_cell=min_cell, needed=needed
+    )
+    ledger = Ledger(min_cell)
+    for name in sorted(needed):
+        if name not in frames:
+            raise ValueError(f"the ledger names a universe {name!r} the audit cannot rebuild")
+        ledger.add_universe(name, frames[name])
+    for c in manifest["cells"]:
+        ledger.cell(c["key"], c["universe"], [tuple(w) for w in c["where"]])
+    publications = [_publication(p) for p in manifest["publications"]]
+    ledger.record(publications)
+    attack = audit(ledger)
+    mismatches = tuple(_check_files(folder, publications))
+    stray = tuple(
+        f"{f.source}: {f.where} = {f.value}" for f in find_disclosures(folder, min_cell=min_cell)
+    )
+    return ReportAudit(folder=folder, attack=attack, mismatches=mismatches, stray=stray)
+
+
+def _publication(p: Mapping[str, Any]) -> Publication:
+    return Publication(
+        cell=p["cell"],
+        kind=p["kind"],
+        file=p.get("file", ""),
+        location=p.get("location", {}),
+        value=p.get("value"),
+        base=int(p.get("base", 1)),
+        denominator=p.get("denominator"),
+        decimals=int(p.get("decimals", 2)),
+    )
+
+
+def _check_files(folder: Path, publications: list[Publication]) -> list[str]:
+    """Published counts must appear in the files the ledger says hold them.
+
+    Figure data (``figures/*.data.csv``) hold the raw numbers; each exact or rounded count
+    must be one of the numbers of its file. Tables and the page print formatted numbers
+    (thousands separators, per cent), so for them the check is that the file exists.
+    """
+    problems = []
+    numbers: dict[str, set[float]] = {}
+    for p in publications:
+        if p.kind not in ("exact", "rounded") or not p.file or p.value is None:
+            continue
+        path = folder / p.file
+        if not path.exists():
+            problems.append(f"{p.cell} in {p.file}: the file is missing")
+            continue
+        if not p.file.endswith(".data.csv"):
+            continue
+        if p.file not in numbers:
+            numbers[p.file] = _numbers_in_csv(path)
+        if float(p.value) not in numbers[p.file]:
+            problems.append(f"{p.cell} = {p.value:g} in {p.file}")
+    return problems
+
+
+def _numbers_in_csv(path: Path) -> set[float]:
+    text = path.read_text(encoding="utf-8-sig")
+    out: set[float] = set()
+    for row in csv.reader(io.StringIO(text)):
+        for cell in row:
+            try:
+                x = float(cell)
+            except ValueError:
+                continue
+            if math.isfinite(x):
+                out.add(x)
+    return out
