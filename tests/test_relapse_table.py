@@ -111,3 +111,34 @@ def test_footnotes_name_the_entry_events_of_the_definition(cohort):
     assert "Endast frigivning från fängelse och påbörjad frivård" in notes_sv
     bra = " ".join(relapse_table(cohort, min_cell=1).formatted("en").attrs["footnotes"])
     assert "Only a release" not in bra and "served in remand" in bra
+
+
+def _median_cohort(days: list[float]):
+    from evaluation.cohorts._cohort import Cohort
+    from evaluation.cohorts.definitions import RelapseDefinition
+
+    n = len(days) + 20
+    data = pd.DataFrame(
+        {
+            "person_id": [f"P{i}" for i in range(n)],
+            "sex": ["M"] * n,
+            "relapse_1y": pd.array([True] * len(days) + [False] * 20, dtype="boolean"),
+            "n_relapse_offences_1y": pd.array([1] * len(days) + [0] * 20, dtype="Int64"),
+            "days_to_relapse_1y": [*days, *([np.nan] * 20)],
+        }
+    )
+    return Cohort(data, pd.DataFrame(), RelapseDefinition.preset("bra-preliminary"))
+
+
+def test_a_median_needs_min_cell_persons_on_each_side():
+    # Eleven recidivists, five on each side of the median (day 60): shown.
+    eleven = relapse_table(_median_cohort([10.0 * k for k in range(1, 12)]), windows=(1,), by=())
+    assert eleven.table["median_days"].iloc[0] == 60.0
+    # Nine recidivists (enough for the share) but four on each side: the median, one
+    # person's day, is withheld.
+    nine = relapse_table(_median_cohort([10.0 * k for k in range(1, 10)]), windows=(1,), by=())
+    assert nine.table["relapsed"].iloc[0] == 9
+    assert np.isnan(nine.table["median_days"].iloc[0])
+    # Ties at the median do not count as a side: 11 values, 7 of them equal to the median.
+    tied = relapse_table(_median_cohort([5.0, 6.0, 7.0, 8.0] + [50.0] * 7), windows=(1,), by=())
+    assert np.isnan(tied.table["median_days"].iloc[0])

@@ -332,6 +332,7 @@ def _numbers(data: pd.DataFrame, labels: list[str], by: Sequence[str]) -> pd.Dat
                 relapsed=("relapsed", "sum"),
                 offences=("offences", "sum"),
                 median_days=("days", "median"),
+                median_sides=("days", _median_sides),
             )
             agg = agg.reindex(order)
             agg = agg.fillna({"n": 0, "relapsed": 0, "offences": 0})
@@ -346,7 +347,20 @@ def _numbers(data: pd.DataFrame, labels: list[str], by: Sequence[str]) -> pd.Dat
     out["offences"] = out["offences"].astype(np.int64)
     out["share"] = out["relapsed"] / out["n"].where(out["n"] > 0)
     out["offences_per_relapsed"] = out["offences"] / out["relapsed"].where(out["relapsed"] > 0)
-    return out[["breakdown", "level", "window", *_MEASURES]]
+    return out[["breakdown", "level", "window", *_MEASURES, "median_sides"]]
+
+
+def _median_sides(days: pd.Series) -> float:
+    """The fewer of the values strictly below and strictly above the median.
+
+    A median is one person's value (or the mean of two): it is shown only where at least
+    ``min_cell`` persons lie on each side of it, so that it cannot single anyone out.
+    """
+    v = days.dropna().to_numpy()
+    if len(v) == 0:
+        return 0.0
+    med = np.median(v)
+    return float(min((v < med).sum(), (v > med).sum()))
 
 
 def _levels(col: pd.Series) -> tuple[pd.Series, list[str]]:
@@ -390,8 +404,9 @@ def _protect(
         mask["offences_per_relapsed"] = (mask["relapsed"] | mask["offences"] | few) & part[
             "offences_per_relapsed"
         ].notna()
-        mask["median_days"] = (mask["relapsed"] | few) & part["median_days"].notna()
-        out = part.copy()
+        one_sided = ~(part["median_sides"].fillna(0).to_numpy() >= min_cell)
+        mask["median_days"] = (mask["relapsed"] | few | one_sided) & part["median_days"].notna()
+        out = part.drop(columns="median_sides")
         for c in _MEASURES:
             out[c] = out[c].astype(np.float64).mask(mask[c].to_numpy())
         tables.append(out.reset_index(drop=True))

@@ -121,7 +121,7 @@ def curves_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
                 xticks=[0, 1, 2, 3, 4, 5],
             ),
             key="relapse_curves_by_group",
-            caption=label("report_fig_curves", lang) + " " + _rounding_note(lang, m),
+            caption=_with_note(label("report_fig_curves", lang), _rounding_note(lang, m)),
             data=_curve_data(curve, km, names, kind="survival"),
             aspect=0.75,
         )
@@ -175,6 +175,11 @@ def curves_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
 
 def _rounding_note(lang: str, min_cell: int) -> str:
     return label("report_curve_rounding", lang, min_cell=min_cell)
+
+
+def _with_note(caption: str, note: str) -> str:
+    """A caption followed by its disclosure note, as two sentences."""
+    return f"{caption.rstrip('.')}. {note}"
 
 
 def _curve_data(curve: Any, fit: Any, names: Mapping[Any, str], *, kind: str) -> pd.DataFrame:
@@ -254,7 +259,7 @@ def retention_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, A
             xticks=[0, 3, 6, 12, 18, 24],
         ),
         key="retention_stacked",
-        caption=label("report_fig_retention", lang) + " " + _rounding_note(lang, m),
+        caption=_with_note(label("report_fig_retention", lang), _rounding_note(lang, m)),
         data=_curve_data(curve, overall, {}, kind="incidence"),
         aspect=0.75,
     )
@@ -324,9 +329,10 @@ def _retention_by_municipality(
         section,
         draw,
         key="retention_by_municipality",
-        caption=label("report_fig_retention_municipality", lang, min_n=max(m, 20))
-        + " "
-        + _rounding_note(lang, m),
+        caption=_with_note(
+            label("report_fig_retention_municipality", lang, min_n=max(m, 20)),
+            _rounding_note(lang, m),
+        ),
         data=_curve_data(curve, by, {}, kind="incidence")
         .assign(
             n_episodes=lambda d: d["group"].map(lambda g: published[f"episodes/municipality={g}"])
@@ -456,9 +462,9 @@ def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
             what="share_relapsed",
         ),
         key="adjusted_curves",
-        caption=label("report_fig_adjusted", lang)
-        + " "
-        + label("report_curve_coarse", lang, min_cell=m),
+        caption=_with_note(
+            label("report_fig_adjusted", lang), label("report_curve_coarse", lang, min_cell=m)
+        ),
         data=curves,
         aspect=0.62,
     )
@@ -549,7 +555,7 @@ def _protected_balance(ledger: Any, table: pd.DataFrame) -> pd.DataFrame:
             batch.append(Publication(rest.key, "hidden"))
     shown = ledger.protect(batch) if batch else []
     numeric = [c for c in out.columns if c != "covariate"]
-    out[numeric] = out[numeric].astype("float64").round(2)
+    out[numeric] = out[numeric].astype("float64").round(2) + 0.0  # no "-0.0"
     for i, name in enumerate(out["covariate"]):
         if name not in where_pub:
             continue
@@ -609,6 +615,7 @@ def _overlap_data(ledger: Any, source: Any, *, lang: str) -> pd.DataFrame:
 
 def _overlap_bars(data: pd.DataFrame, *, ax: Any, lang: str) -> Any:
     """Mirrored bars of the protected densities: participants above, comparisons below."""
+    from evaluation.effects._plots import _decimal_axis
     from evaluation.report.theme import style_for
 
     groups = list(dict.fromkeys(data["group"]))
@@ -633,6 +640,8 @@ def _overlap_bars(data: pd.DataFrame, *, ax: Any, lang: str) -> Any:
     ax.set_xlim(0.0, min(1.0, upper))
     ax.set_xlabel(label("propensity_score", lang))
     ax.set_ylabel(label("density", lang))
+    _decimal_axis(ax.xaxis)
+    _decimal_axis(ax.yaxis, absolute=True)  # the comparisons' bars point down, densities not
     ax.legend()
     return ax
 
