@@ -32,43 +32,51 @@ MIN_PARTICIPANTS = 60
 RETENTION_MEASURES = ("still_in", "completed", "dropped_out", "moved", "died")
 
 
-#: The protected curves of the report: universe -> grid and columns (see report.curves).
+#: The protected curves of the report: each follows the units of a universe (see
+#: report.curves); ``grid`` names the grid columns shared by curves of the same exits.
 CURVES: dict[str, dict[str, Any]] = {
-    "curve:relapse_by_group": {
+    "relapse": {
+        "universe": "entries:all",
         "duration": "duration_days",
         "event": "relapse",
         "group": "group",
         "last_step": 60,
     },
-    "curve:retention": {
+    "retention": {
+        "universe": "episodes",
         "duration": "duration_days",
         "event": "event",
         "group": None,
         "last_step": 24,
     },
-    "curve:retention_by_municipality": {
-        "duration": "duration_days",
-        "event": "event",
-        "group": "municipality",
-        "last_step": 24,
-    },
 }
 
 
-def curve_inputs(cohorts: Any, min_cell: int) -> dict[str, pd.DataFrame]:
-    """The rows each protected curve is estimated from (the curves' universes)."""
+def curve_inputs(cohorts: Any) -> dict[str, pd.DataFrame]:
+    """The rows each protected curve follows, in the order of its universe's units."""
     from evaluation.report._sections import retention_episodes
 
     data = cohorts.everyone.data
-    episodes = retention_episodes(cohorts.registers)
-    shown = shown_municipalities(episodes, min_cell)
     return {
-        "curve:relapse_by_group": data.assign(relapse=(data["event"] == 1).astype("int64")),
-        "curve:retention": episodes,
-        "curve:retention_by_municipality": episodes[
-            episodes["municipality"].astype(str).isin(shown)
-        ],
+        "relapse": data.assign(relapse=(data["event"] == 1).astype("int64")),
+        "retention": retention_episodes(cohorts.registers),
     }
+
+
+def _curve(report: ReportBuilder, cohorts: Any, which: str, **kwargs: Any) -> Any:
+    """The rounded curve ``which`` (a key of :data:`CURVES`) with ``kwargs`` overriding.
+
+    A curve by another grouping than the spec's is named ``<which>_by_<group>``.
+    """
+    spec = {k: v for k, v in CURVES[which].items() if k != "universe"} | kwargs
+    name = which if spec["group"] == CURVES[which]["group"] else f"{which}_by_{spec['group']}"
+    return rounded_curve(
+        report.ledger,
+        CURVES[which]["universe"],
+        curve_inputs(cohorts)[which],
+        name=name,
+        **spec,
+    )
 
 
 def shown_municipalities(episodes: pd.DataFrame, min_cell: int) -> list[str]:
@@ -78,6 +86,10 @@ def shown_municipalities(episodes: pd.DataFrame, min_cell: int) -> list[str]:
 
 
 def _not_estimable(report: ReportBuilder, section: dict[str, Any], err: Exception) -> None:
+    if isinstance(err, DisclosureError):
+        # The reason names cells, not counts, but the reader needs words, not keys.
+        report.text(section, label("report_withheld", report.lang, min_cell=report.min_cell))
+        return
     report.text(section, label("report_not_estimable", report.lang, reason=str(err)))
 
 
@@ -94,15 +106,8 @@ def curves_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
 
     data = cohorts.everyone.data
     names = {g: value_label(g, lang) for g in data["group"].unique()}
-    inputs = curve_inputs(cohorts, m)
     try:
-        curve = rounded_curve(
-            report.ledger,
-            "curve:relapse_by_group",
-            inputs["curve:relapse_by_group"],
-            **CURVES["curve:relapse_by_group"],
-            file="figures/relapse_curves_by_group.data.csv",
-        )
+        curve = _curve(report, cohorts, "relapse", file="figures/relapse_curves_by_group.data.csv")
         pseudo = curve.pseudo.assign(group=[names.get(g, g) for g in curve.pseudo["group"]])
         km = kaplan_meier(pseudo, duration="duration", event="event", by="group")
     except (EstimationError, DisclosureError) as err:
@@ -235,13 +240,7 @@ def retention_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, A
     report.text(section, label("report_retention_text", lang))
     episodes = retention_cohort(cohorts.registers).data
     try:
-        curve = rounded_curve(
-            report.ledger,
-            "curve:retention",
-            episodes,
-            **CURVES["curve:retention"],
-            file="figures/retention_stacked.data.csv",
-        )
+        curve = _curve(report, cohorts, "retention", file="figures/retention_stacked.data.csv")
         overall = cumulative_incidence(curve.pseudo, duration="duration", event="event")
     except (EstimationError, DisclosureError) as err:
         _not_estimable(report, section, err)
@@ -264,11 +263,11 @@ def retention_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, A
         aspect=0.75,
     )
     report.table(section, _retention_table(overall, episodes, truth, lang=lang, min_cell=m))
-    _retention_by_municipality(report, section, episodes)
+    _retention_by_municipality(report, section, episodes, cohorts)
 
 
 def _retention_by_municipality(
-    report: ReportBuilder, section: dict[str, Any], episodes: pd.DataFrame
+    report: ReportBuilder, section: dict[str, Any], episodes: pd.DataFrame, cohorts: Any
 ) -> None:
     """Small multiples: stacked cumulative incidence per municipality with enough episodes."""
     from evaluation.report._publish import protect_counts
@@ -287,11 +286,12 @@ def _retention_by_municipality(
         file="figures/retention_by_municipality.data.csv",
     )
     try:
-        curve = rounded_curve(
-            report.ledger,
-            "curve:retention_by_municipality",
-            episodes[episodes["municipality"].astype(str).isin(shown)],
-            **CURVES["curve:retention_by_municipality"],
+        curve = _curve(
+            report,
+            cohorts,
+            "retention",
+            group="municipality",
+            groups=shown,
             file="figures/retention_by_municipality.data.csv",
         )
         by = cumulative_incidence(curve.pseudo, duration="duration", event="event", by="group")

@@ -277,7 +277,8 @@ def protect_relapse_table(
     for i, measure, k in index:
         if measure == "_rest":
             continue
-        if not shown[k]:
+        # A share of nobody is not a number ("–"), not a withheld one.
+        if not shown[k] and not (measure == "share" and pd.isna(raw.loc[i, "share"])):
             mask.loc[i, measure] = True
     days = {
         w: cohort.data[f"days_to_relapse_{w}"].to_numpy(dtype="float64")
@@ -329,7 +330,8 @@ def protect_milestones(
     rows = []
     for w in windows:
         wl = f"{w}y"
-        for g in sorted(pd.unique(universe[by])):
+        # Groups in the order of their labels (Deltagare before Icke-deltagare), as drawn.
+        for g in sorted(pd.unique(universe[by]), key=lambda g: str((labels or {}).get(g, g))):
             tag = f"{entries}/{wl}/{by}={g}"
             n_cell = ledger.cell(f"{tag}/n", entries, [(by, "==", g), (f"m_{wl}", "==", True)])
             r_cell = ledger.cell(

@@ -62,23 +62,27 @@ def rebuild_universes(
     from evaluation.report import _analysis_sections as analysis
     from evaluation.report import _sections as sections
     from evaluation.report.build import restrict_to_municipality
-    from evaluation.report.curves import grid_frame
+    from evaluation.report.curves import MONTH, curve_frame, curve_universe
 
     if municipality is not None:
         registers = restrict_to_municipality(registers, municipality)
     cohorts = sections.Cohorts.build(registers)
     frames = sections.universe_frames(cohorts)
-    inputs = analysis.curve_inputs(cohorts, min_cell)
+    inputs = analysis.curve_inputs(cohorts)
     for name, spec in analysis.CURVES.items():
-        if name in needed:
-            frames[name] = grid_frame(
-                inputs[name],
-                duration=spec["duration"],
-                event=spec["event"],
-                group=spec["group"],
-                step=spec.get("step", analysis.MONTH),
-                last=spec["last_step"],
-            )
+        group = spec["group"]
+        for variant in {group} | ({"municipality"} if name == "retention" else set()):
+            key = curve_universe(name if variant == group else f"{name}_by_{variant}")
+            if key in needed:
+                frames[key] = curve_frame(
+                    inputs[name],
+                    group=variant,
+                    duration=spec["duration"],
+                    event=spec["event"],
+                    step=spec.get("step", MONTH),
+                    last=spec["last_step"],
+                    prefix=f"{name}:" if variant == group else f"{name}_by_{variant}:",
+                )
     if needed & {"effect", "effect_persons"}:
         from evaluation.effects import comparison_cohort, estimate_programme_effect
 

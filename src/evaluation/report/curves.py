@@ -64,22 +64,44 @@ class RoundedCurve:
     causes: tuple[int, ...]
 
 
-def grid_frame(
-    data: pd.DataFrame, *, duration: str, event: str, group: str | None, step: float, last: int
+def grid_columns(
+    data: pd.DataFrame, *, duration: str, event: str, step: float, last: int, prefix: str
 ) -> pd.DataFrame:
-    """The units of a curve as a ledger universe: group, grid point of exit, kind of exit.
+    """Each unit's grid point of exit and kind of exit, as columns for its universe.
 
-    Exits after the last grid point get ``last + 1`` (still followed at the grid's end).
+    An exit on day ``d`` belongs to grid point ``ceil(d / step)``; exits after the last grid
+    point get ``last + 1`` (still followed at the grid's end).
     """
     d = data[duration].to_numpy(dtype="float64")
     exit_step = np.minimum(np.ceil(d / step - 1e-9), last + 1).astype(np.int64)
     return pd.DataFrame(
         {
-            "group": data[group].astype(str).to_numpy() if group else "all",
-            "exit_step": exit_step,
-            "exit_kind": data[event].to_numpy(dtype=np.int64),
+            f"{prefix}step": exit_step,
+            f"{prefix}kind": data[event].to_numpy(dtype=np.int64),
         }
     )
+
+
+def curve_universe(name: str) -> str:
+    """The name of a curve's own universe (its units' grid point and kind of exit)."""
+    return f"curve:{name}"
+
+
+def curve_frame(
+    data: pd.DataFrame,
+    *,
+    group: str | None,
+    duration: str,
+    event: str,
+    step: float,
+    last: int,
+    prefix: str,
+) -> pd.DataFrame:
+    """A curve's universe: each unit's group (as text) and grid point and kind of exit."""
+    grid = grid_columns(data, duration=duration, event=event, step=step, last=last, prefix=prefix)
+    if group:
+        grid.insert(0, group, data[group].astype("string").fillna("<NA>").astype(str).to_numpy())
+    return grid
 
 
 def rounded_curve(
@@ -87,6 +109,7 @@ def rounded_curve(
     universe: str,
     data: pd.DataFrame,
     *,
+    name: str,
     duration: str,
     event: str,
     group: str | None = None,
@@ -100,15 +123,24 @@ def rounded_curve(
     Parameters
     ----------
     ledger : Ledger
-        The report's ledger; a universe ``universe`` is added with one row per unit.
+        The report's ledger.
     universe : str
-        Name of the curve's universe (one per figure: units are the curve's rows).
+        The universe whose units the curve follows (for example the entry events of a
+        cohort); its frame holds the ``group`` column. The groups' sizes are published as
+        counts of it. The rounded counts are counts of the curve's own universe
+        (:func:`curve_universe`: the same units with their grid point and kind of exit),
+        attacked with each other and the group sizes; their links to the other counts of
+        the parent universe run through the definitions (a relapse within the first
+        twelve months and a relapse within the Brå 1-year window, say) and are not
+        modelled: every rounded count keeps its block of ``min_cell`` values.
     data : DataFrame
-        The rows the curve is estimated from.
+        The universe's rows (same order), with the duration and event columns.
+    name : str
+        The curve's name: the prefix of its cells and grid columns.
     duration, event : str
         Exit time in days and exit code (0 censored, 1, 2, ... causes).
     group : str, optional
-        Column of the curves' groups.
+        Column (in the universe) of the curves' groups.
     step : float
         Grid step in days (a month by default).
     last_step : int
@@ -116,40 +148,70 @@ def rounded_curve(
     file : str
         The file the counts are written to (for the ledger).
     groups : sequence, optional
-        Groups to publish (default: every group present, sorted).
+        Groups to publish (default: every group present, sorted); the others' rows are
+        not part of the curve.
 
     Returns
     -------
     RoundedCurve
+
+    Raises
+    ------
+    DisclosureError
+        If a count of the curve would have to be hidden (a group smaller than
+        ``min_cell``): a curve is published whole or not at all.
     """
-    frame = grid_frame(data, duration=duration, event=event, group=group, step=step, last=last_step)
-    ledger.add_universe(universe, frame)
+    prefix = f"{name}:"
+    child = curve_universe(name)
+    if child not in ledger.universes:
+        ledger.add_universe(
+            child,
+            curve_frame(
+                data,
+                group=group,
+                duration=duration,
+                event=event,
+                step=step,
+                last=last_step,
+                prefix=prefix,
+            ),
+        )
+    frame = ledger.universes[child]
     base = ledger.min_cell
-    kinds = sorted(set(frame["exit_kind"].tolist()) | {0})
+    levels = frame[group].astype(str).to_numpy() if group else np.full(len(frame), "all")
+    names = [str(g) for g in groups] if groups is not None else sorted(set(levels.tolist()))
+    member = np.isin(levels, names)
+    kinds = sorted(set(frame.loc[member, f"{prefix}kind"].tolist()) | {0})
     causes = tuple(k for k in kinds if k != 0)
-    names = [str(g) for g in groups] if groups is not None else sorted(frame["group"].unique())
     rows = []
     pseudo: list[tuple[str, float, int, int]] = []
     batch: list[Publication] = []
     steps = np.arange(last_step + 1)
+    exit_step = frame[f"{prefix}step"].to_numpy()
+    exit_kind = frame[f"{prefix}kind"].to_numpy()
     for g in names:
-        in_group = frame["group"].to_numpy() == g
+        in_group = levels == g
+        where_group = [(group, "==", g)] if group else []
         n = int(in_group.sum())
-        total = ledger.cell(f"{universe}/{g}/n", universe, [("group", "==", g)])
+        # The group's size is a count of the parent universe's units too: published there
+        # as well, so that it is attacked with every other count of those units.
+        total = ledger.cell(f"{universe}/{name}/{g}/n", universe, where_group)
         batch.append(
             Publication(total.key, "exact", file=file, location={"group": g, "column": "n"})
         )
+        own = ledger.cell(f"{child}/{g}/n", child, where_group)
+        batch.append(Publication(own.key, "exact", file=file, location={"group": g}))
         row = {"group": g, "n": n}
         cum_by_kind = {}
         for k in kinds:
-            x = frame.loc[in_group & (frame["exit_kind"].to_numpy() == k), "exit_step"].to_numpy()
+            x = exit_step[in_group & (exit_kind == k)]
             true_cum = np.searchsorted(np.sort(x), steps, side="right")
             cum_by_kind[k] = round_midpoint(true_cum, base)
             for j in steps:
                 c = ledger.cell(
-                    f"{universe}/{g}/cum_{k}/{j}",
-                    universe,
-                    [("group", "==", g), ("exit_kind", "==", k), ("exit_step", "<=", int(j))],
+                    f"{child}/{g}/cum_{k}/{j}",
+                    child,
+                    [*where_group, (f"{prefix}kind", "==", k), (f"{prefix}step", "<=", int(j))],
                 )
                 batch.append(
                     Publication(
@@ -177,13 +239,9 @@ def rounded_curve(
             pseudo.append((str(g), float((last_step + 1) * step), 0, rest))
         elif rest < 0:
             # Rounding up placed more exits than there are units: drop the excess from the
-            # censorings at the end (never below the published events), so that the
-            # pseudo-data keep the group's true size.
+            # latest censorings, so that the pseudo-data keep the group's true size.
             pseudo.append((str(g), float((last_step + 1) * step), -1, rest))
-    shown = ledger.protect(batch)
-    if not all(shown):
-        hidden = [p.cell for p, s in zip(batch, shown, strict=True) if not s]
-        raise_for_hidden(hidden)
+    ledger.protect(batch, whole=True)
     counts = pd.DataFrame(rows)
     return RoundedCurve(
         counts=counts,
@@ -192,14 +250,6 @@ def rounded_curve(
         last_step=last_step,
         base=base,
         causes=causes,
-    )
-
-
-def raise_for_hidden(hidden: Sequence[str]) -> None:
-    from evaluation._errors import DisclosureError
-
-    raise DisclosureError(
-        "the curve cannot be published safely: " + ", ".join(hidden[:5]) + " would need hiding"
     )
 
 

@@ -75,6 +75,8 @@ import scipy.linalg
 import scipy.optimize
 import scipy.sparse as sp
 
+from threadpoolctl import threadpool_limits
+
 from evaluation._errors import DisclosureError
 
 __all__ = [
@@ -335,6 +337,16 @@ class Ledger:
             raise ValueError(f"universe {name!r} is registered already")
         self.universes[name] = frame.reset_index(drop=True)
 
+    def extend_universe(self, name: str, columns: pd.DataFrame) -> None:
+        """Add columns (one value per unit, in the universe's order) to a universe."""
+        frame = self.universes[name]
+        if len(columns) != len(frame):
+            raise ValueError(f"universe {name!r} has {len(frame)} units, not {len(columns)}")
+        clash = set(columns.columns) & set(frame.columns)
+        if clash:
+            raise ValueError(f"universe {name!r} already has the columns {sorted(clash)}")
+        self.universes[name] = pd.concat([frame, columns.reset_index(drop=True)], axis=1)
+
     def cell(self, key: str, universe: str, where: Sequence[tuple[str, str, Any]] = ()) -> Cell:
         """Register (or return) the count ``key``: units of ``universe`` meeting ``where``."""
         if universe not in self.universes:
@@ -374,6 +386,7 @@ class Ledger:
         batch: Sequence[Publication],
         *,
         hide: Iterable[int] = (),
+        whole: bool = False,
     ) -> list[bool]:
         """Decide which publications of a new batch are shown; record the batch.
 
@@ -385,6 +398,10 @@ class Ledger:
         hide : iterable of int
             Positions in ``batch`` the caller hides anyway (derived rules such as a median
             with too few persons on one side).
+        whole : bool
+            The batch is published whole or not at all (a curve: every step is needed).
+            When some number would have to be hidden, nothing is recorded and
+            :class:`DisclosureError` is raised.
 
         Returns
         -------
@@ -397,9 +414,19 @@ class Ledger:
             When no choice of new cells to hide protects every quantity (the caller then
             leaves the table or figure out).
         """
+        # The attack solves many small linear systems: one BLAS thread each is an order of
+        # magnitude faster than threads that wait for each other (and for other work).
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._protect(batch, hide=hide, whole=whole)
+
+    def _protect(
+        self, batch: Sequence[Publication], *, hide: Iterable[int], whole: bool
+    ) -> list[bool]:
         m = self.min_cell
         # Quantities that passed stay safe while this batch only hides more (bounds widen).
         self._passed: set[str] = set()
+        # Hiding a count that an earlier publication shows exactly protects nothing.
+        self._fixed = {self._set_key(p.cell) for p in self.publications if p.kind == "exact"}
         shown = [p.kind != "hidden" for p in batch]
         for i in hide:
             shown[i] = False
@@ -444,6 +471,11 @@ class Ledger:
             for i, p in enumerate(batch):
                 if p.kind == "share" and shown[i] and p.cell == batch[pick].cell:
                     shown[i] = False
+        if whole and not all(s or p.kind == "hidden" for p, s in zip(batch, shown, strict=True)):
+            hidden = [p.cell for p, s in zip(batch, shown, strict=True) if not s]
+            raise DisclosureError(
+                "cannot be published whole: " + ", ".join(hidden[:3]) + " would need hiding"
+            )
         final = []
         for p, s in zip(batch, shown, strict=True):
             kind: Kind = p.kind if s else "hidden"
@@ -530,15 +562,14 @@ class Ledger:
         if problem.involved:
             involved = set(problem.involved)
             for i, p in enumerate(batch):
-                if shown[i] and p.kind == "exact" and p.cell in involved:
-                    v = self.value(p.cell)
-                    key = (v == 0, True, v, i)
+                if shown[i] and p.kind == "exact" and p.cell in involved and self._hideable(p):
+                    key = self._cost(p, i)
                     if best is None or key < best:
                         best, pick = key, i
             if pick is not None:
                 return pick
         for i, p in enumerate(batch):
-            if not shown[i] or p.kind == "rounded":
+            if not shown[i] or not self._hideable(p):
                 continue
             cell = self.cells[p.cell]
             if cell.universe != problem.universe:
@@ -547,20 +578,28 @@ class Ledger:
             overlap = bool((mask & target).any())
             if not overlap:
                 continue
-            v = self.value(p.cell)
-            key = (v == 0, p.kind != "exact", v, i)
+            key = self._cost(p, i)
             if best is None or key < best:
                 best, pick = key, i
         if pick is None:
             # No new cell shares units with it: hide any new shown count of the universe.
             for i, p in enumerate(batch):
-                if shown[i] and p.kind != "rounded":
+                if shown[i] and self._hideable(p):
                     if self.cells[p.cell].universe == problem.universe:
-                        v = self.value(p.cell)
-                        key = (v == 0, p.kind != "exact", v, i)
+                        key = self._cost(p, i)
                         if best is None or key < best:
                             best, pick = key, i
         return pick
+
+    def _hideable(self, p: Publication) -> bool:
+        return p.kind != "rounded" and self._set_key(p.cell) not in self._fixed
+
+    def _cost(self, p: Publication, i: int) -> tuple[Any, ...]:
+        """Which number to hide first: a positive count over a zero (an empty cell tells
+        nothing), an exact count over a share, a detailed cell (more conditions) over a
+        total, and the smallest value, as the classical hand rule does."""
+        v = self.value(p.cell)
+        return (v == 0, p.kind != "exact", -len(self.cells[p.cell].where), v, i)
 
     @property
     def _atom_masks(self) -> dict[str, np.ndarray]:
@@ -597,7 +636,7 @@ class _System:
     universe: str
     atom_of: np.ndarray  # unit -> atom index
     sizes: np.ndarray  # true atom sizes
-    incidence: sp.csr_matrix  # cells x atoms (0/1)
+    incidence: np.ndarray  # cells x atoms (0/1)
     cell_keys: list[str]
     eq_rows: list[tuple[np.ndarray, float]]
     eq_cells: list[str]
@@ -619,21 +658,14 @@ class _System:
                 return_inverse=True,
                 return_counts=True,
             )
-            n_atoms = len(sizes)
-            rows, cols = [], []
-            for j, k in enumerate(keys):
-                atoms = np.unique(atom_of[ledger.mask(k)])
-                rows.append(np.full(len(atoms), j))
-                cols.append(atoms)
-            r = np.concatenate(rows) if rows else np.zeros(0, int)
-            c = np.concatenate(cols) if cols else np.zeros(0, int)
-            incidence = sp.csr_matrix(
-                (np.ones(len(r)), (r, c)), shape=(len(keys), n_atoms), dtype=np.float64
-            )
+            # Every unit of an atom has the same memberships: one unit stands for its atom.
+            first = np.zeros(len(sizes), dtype=np.int64)
+            first[atom_of[::-1]] = np.arange(len(atom_of))[::-1]
+            incidence = bits[first].T.astype(np.float64)
         else:
             atom_of = np.zeros(n_units, dtype=np.int64)
             sizes = np.array([n_units])
-            incidence = sp.csr_matrix((0, 1))
+            incidence = np.zeros((0, 1))
         eq: list[tuple[np.ndarray, float]] = []
         eq_cells: list[str] = []
         ub: list[tuple[np.ndarray, float]] = []
@@ -644,7 +676,7 @@ class _System:
             cell = ledger.cells[p.cell]
             if cell.universe != universe:
                 continue
-            row = incidence[index[p.cell]].toarray().ravel()
+            row = incidence[index[p.cell]]
             if p.kind == "exact":
                 eq.append((row, float(p.value if p.value is not None else ledger.value(p.cell))))
                 eq_cells.append(p.cell)
@@ -660,7 +692,7 @@ class _System:
                     ub.append((-row, -float(lo)))
                 rounded.append((p.cell, lo, hi))
             elif p.kind == "share":
-                den = incidence[index[p.denominator or ""]].toarray().ravel()
+                den = incidence[index[p.denominator or ""]]
                 s = float(p.value) if p.value is not None else float("nan")
                 if math.isnan(s):
                     continue
@@ -707,14 +739,16 @@ class _System:
 
     def _row(self, key: str) -> np.ndarray:
         j = self.cell_keys.index(key)
-        return self.incidence[j].toarray().ravel()
+        return self.incidence[j]
 
     def _determined(self, first_only: bool) -> list[AuditFinding]:
         """Atoms and hidden cells with a small true value that exact publications pin."""
         if not self.eq_rows:
             return []
         m = self.min_cell
-        a = np.vstack([r for r, _ in self.eq_rows])
+        # The same count published twice is one equation.
+        a, first = np.unique(np.vstack([r for r, _ in self.eq_rows]), axis=0, return_index=True)
+        self._eq_keys = [self.eq_cells[i] for i in first]
         # Orthonormal basis of the row space.
         q, r, _ = scipy.linalg.qr(a.T, mode="economic", pivoting=True)
         diag = np.abs(np.diag(r)) if r.size else np.zeros(0)
@@ -766,10 +800,9 @@ class _System:
 
     def _involved(self, a: np.ndarray, target: np.ndarray) -> tuple[str, ...]:
         """The published cells a subtraction giving ``target`` back uses."""
-        y, *_ = np.linalg.lstsq(a.T, target, rcond=None)
-        return tuple(
-            dict.fromkeys(c for c, w in zip(self.eq_cells, y, strict=True) if abs(w) > 1e-7)
-        )
+        y, *_ = scipy.linalg.lstsq(a.T, target, lapack_driver="gelsy")
+        keys = self._eq_keys
+        return tuple(dict.fromkeys(c for c, w in zip(keys, y, strict=True) if abs(w) > 1e-7))
 
     def _bounds(self, first_only: bool, skip: set[str] | None = None) -> list[AuditFinding]:
         m = self.min_cell
@@ -891,6 +924,11 @@ def _integral(x: np.ndarray) -> bool:
 
 def audit(ledger: Ledger) -> AuditResult:
     """Attack every publication in the ledger together; see the module docstring."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _audit(ledger)
+
+
+def _audit(ledger: Ledger) -> AuditResult:
     findings: list[AuditFinding] = []
     n_atoms = 0
     n_checked = 0
