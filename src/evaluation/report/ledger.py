@@ -74,7 +74,6 @@ import pandas as pd
 import scipy.linalg
 import scipy.optimize
 import scipy.sparse as sp
-
 from threadpoolctl import threadpool_limits
 
 from evaluation._errors import DisclosureError
