@@ -1,6 +1,6 @@
 """The register data model: schema, reading and writing, validation.
 
-:class:`Registers` holds the five tables of DESIGN.md (persons, programme, offences,
+:class:`Registers` holds the five register tables (persons, programme, offences,
 custody, exits) and the study window; ``Registers.read`` and ``Registers.write`` move them
 to and from a folder of CSV or Parquet files, and ``Registers.validate`` reports every
 problem at once as a :class:`RegisterError` whose ``.problems`` lists them.

@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 
 #: Days per display unit (durations are in days, as ``duration_days`` in cohorts).
 KINDS: tuple[str, ...] = ("stacked", "lines")
-#: Label keys for the event codes of the cohorts (DESIGN.md); 0 is the event-free state.
+#: Label keys for the event codes of the cohorts (1 relapse, 2 death, 3 emigration; for
+#: retention 1 completed, 2 dropped out, 3 moved, 4 died); 0 is the event-free state.
 CAUSE_PRESETS: dict[str, dict[int, str]] = {
     "relapse": {0: "event_free", 1: "relapse", 2: "death", 3: "emigration"},
     "retention": {0: "ongoing", 1: "completed", 2: "dropped_out", 3: "moved", 4: "died"},
