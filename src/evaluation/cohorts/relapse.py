@@ -197,9 +197,9 @@ def relapse_cohort(
     window_status = pd.DataFrame(index=data.index)
     for label in d.window_labels:
         status = data.pop(f"_status_{label}").to_numpy()
-        window_status[label] = np.array(["measured", WINDOW_INCOMPLETE, WINDOW_ENDED], dtype=object)[
-            status
-        ]
+        window_status[label] = np.array(
+            ["measured", WINDOW_INCOMPLETE, WINDOW_ENDED], dtype=object
+        )[status]
         flow = pd.concat(
             [
                 flow,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
 from evaluation.report._cells import mask_small_counts
 from evaluation.report.disclosure import SUPPRESSED
@@ -100,7 +101,7 @@ def plot_cif(
     kind: str = "stacked",
     risk_table: bool = True,
     lang: str | None = None,
-    min_cell: int = 5,
+    min_cell: int = DEFAULT_MIN_CELL,
     cause_labels: Mapping[int, str] | str | None = None,
     group: Hashable | None = None,
     time_unit: str = "days",

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
 from evaluation._results import html_repr
 from evaluation.survival._aalen_johansen import AJCurves, aalen_johansen, gray_standard_errors
@@ -260,7 +261,7 @@ class CumulativeIncidence:
         kind: str = "stacked",
         risk_table: bool = True,
         lang: str | None = None,
-        min_cell: int = 5,
+        min_cell: int = DEFAULT_MIN_CELL,
         cause_labels: Mapping[int, str] | str | None = None,
         group: Hashable | None = None,
         **kwargs: Any,

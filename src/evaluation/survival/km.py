@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
 from evaluation._results import html_repr
 from evaluation.survival._km_core import (
@@ -284,7 +285,7 @@ class SurvivalCurves:
         risk_table: bool = True,
         ci: bool = True,
         censor_marks: bool = True,
-        min_cell: int = 5,
+        min_cell: int = DEFAULT_MIN_CELL,
         lang: str | None = None,
         xticks: Sequence[float] | None = None,
         ylabel: str | None = None,
