@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from evaluation._errors import DefinitionError
-from evaluation.registers._schema import SANCTIONS
+from evaluation.registers import SANCTIONS
 
 __all__ = ["ENTRY_KINDS", "PRESETS", "RelapseDefinition", "resolve_definition"]
 
