@@ -229,6 +229,13 @@ def _check_outcome(data: pd.DataFrame, duration: str, event: str) -> None:
 def estimate_programme_effect(
     cohort_or_data: Cohort | pd.DataFrame,
     *,
+    treatment: str = "treated",
+    duration: str = "duration_days",
+    event: str = "event",
+    cluster: str = "person_id",
+    dropout: str = "dropout_days",
+    trial: str = "trial",
+    weights: str = "weight",
     design: str | None = None,
     estimand: Literal["ATT", "ATE", "ATO"] = "ATT",
     method: Literal["weighting", "matching"] = "weighting",
@@ -240,7 +247,6 @@ def estimate_programme_effect(
     per_protocol: bool = True,
     k: int = 1,
     caliper: float = 0.2,
-    cluster: str = "person_id",
     alpha: float = 0.05,
     rng: np.random.Generator | int | None = None,
 ) -> ProgrammeEffect:
@@ -249,9 +255,24 @@ def estimate_programme_effect(
     Parameters
     ----------
     cohort_or_data
-        A :func:`comparison_cohort` or a DataFrame with ``treated``, ``duration_days``,
-        ``event`` (0 censored, 1 relapse, 2 death, 3 emigration), the cluster column and
-        the covariates of ``formula``; ``dropout_days`` for the per-protocol analysis.
+        A :func:`comparison_cohort` or a DataFrame with the columns below and the
+        covariates of ``formula``.
+    treatment
+        Column with 1 for participants and 0 for comparisons.
+    duration
+        Column of follow-up from time zero in whole days.
+    event
+        Column of the outcome code: 0 censored, 1 relapse, 2 death, 3 emigration.
+    cluster
+        Column identifying persons (clusters for the bootstrap and the Cox variance).
+    dropout
+        Column of days from the start to the end of a dropped-out episode (missing
+        otherwise), for the per-protocol analysis; without it, no per-protocol analysis.
+    trial
+        Column of the trial (time-zero group) within which matching is exact, when present.
+    weights
+        Column of the matching weights a risk-set-matching cohort holds (used with
+        ``method="matching"`` and ``design="risk-set-matching"``).
     design
         Label of the design (taken from the cohort when not given).
     estimand
@@ -278,8 +299,6 @@ def estimate_programme_effect(
         replicate, the dropout model is held fixed.
     k, caliper
         Matching only (a risk-set-matching cohort is used with the matches it holds).
-    cluster
-        Column identifying persons (clusters for the bootstrap and the Cox variance).
     alpha
         1 - confidence level.
     rng
@@ -330,18 +349,18 @@ def estimate_programme_effect(
     if n_boot < 20:
         raise EstimationError(f"n_boot must be at least 20 for percentile intervals, not {n_boot}")
     data = data.reset_index(drop=True)
-    t = treatment_array(data, "treated")
-    _check_outcome(data, "duration_days", "event")
+    t = treatment_array(data, treatment)
+    _check_outcome(data, duration, event)
     require_columns(data, [cluster])
     gen = np.random.default_rng(rng)
     horizon = int(np.floor(max(max(times_years), tau_years) * DAYS_PER_YEAR))
     tau = tau_years * DAYS_PER_YEAR
-    dur = data["duration_days"].to_numpy(dtype=np.int64)
-    ev = data["event"].to_numpy(dtype=np.int64)
+    dur = data[duration].to_numpy(dtype=np.int64)
+    ev = data[event].to_numpy(dtype=np.int64)
     draws = draw_clusters(data[cluster].to_numpy(), n_boot, gen)
     F = draws.frequencies()
 
-    ps = propensity_weights(data, formula, treatment="treated", estimand=estimand)
+    ps = propensity_weights(data, formula, treatment=treatment, estimand=estimand)
     mres: MatchResult | None = None
     if method == "weighting":
         adj: PropensityResult | MatchResult | pd.Series = ps
@@ -367,14 +386,14 @@ def estimate_programme_effect(
             ),
         )
     else:
-        if design == "risk-set-matching" and "weight" in data.columns:
+        if design == "risk-set-matching" and weights in data.columns:
             # Already matched within each participant's risk set: keep those matches.
-            fixed = data["weight"].to_numpy(dtype=np.float64)
+            fixed = data[weights].to_numpy(dtype=np.float64)
         else:
-            exact = ["trial"] if "trial" in data.columns else None
-            mres = match(data, treatment="treated", score=ps, k=k, caliper=caliper, exact=exact)
+            exact = [trial] if trial in data.columns else None
+            mres = match(data, treatment=treatment, score=ps, k=k, caliper=caliper, exact=exact)
             fixed = mres.weights.to_numpy()
-        adj = mres if mres is not None else data["weight"]
+        adj = mres if mres is not None else data[weights]
         rep = weighted_curves(
             dur,
             ev,
@@ -388,11 +407,10 @@ def estimate_programme_effect(
         )
         label = "ATT (matching)"
     w0 = rep.weights
-    bal = balance(data, list(covariates), treatment="treated", weights=adj)
+    bal = balance(data, list(covariates), treatment=treatment, weights=adj)
     rows = _measures(rep, analysis="itt", estimand=label, times=times_years, tau=tau, alpha=alpha)
-    rows.append(
-        _hazard_ratio(data, w0, analysis="itt", estimand=label, cluster=cluster, alpha=alpha)
-    )
+    columns = {"treatment": treatment, "duration": duration, "event": event, "cluster": cluster}
+    rows.append(_hazard_ratio(data, w0, analysis="itt", estimand=label, alpha=alpha, **columns))
     curves = [_curves(rep, "itt", alpha)]
 
     naive = weighted_curves(
@@ -407,23 +425,21 @@ def estimate_programme_effect(
             np.ones(len(t)),
             analysis="naive",
             estimand="unadjusted",
-            cluster=cluster,
             alpha=alpha,
+            **columns,
         )
     )
     notes: list[str] = []
     if per_protocol:
-        if "dropout_days" not in data.columns:
-            notes.append("per protocol not estimated: no dropout_days column")
+        if dropout not in data.columns:
+            notes.append(f"per protocol not estimated: no {dropout} column")
         else:
             part = data[t == 1]
-            g, pp_part = _ipcw(part, horizon)
+            g, pp_part = _ipcw(part, horizon, duration=duration, event=event, dropout=dropout)
             pp = data.copy()
-            pp.loc[t == 1, ["duration_days", "event"]] = pp_part[
-                ["duration_days", "event"]
-            ].to_numpy()
-            pdur = pp["duration_days"].to_numpy(dtype=np.int64)
-            pev = pp["event"].to_numpy(dtype=np.int64)
+            pp.loc[t == 1, [duration, event]] = pp_part[[duration, event]].to_numpy()
+            pdur = pp[duration].to_numpy(dtype=np.int64)
+            pev = pp[event].to_numpy(dtype=np.int64)
             if method == "weighting":
                 prep = weighted_curves(
                     pdur,
