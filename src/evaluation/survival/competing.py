@@ -126,9 +126,12 @@ class CumulativeIncidence:
     def at(self, times: Sequence[float] | np.ndarray | float) -> pd.DataFrame:
         """Estimates at given times, for every group and cause and the event-free survival.
 
-        ``n_at_risk`` is the risk set at the first exit time at or after t (as R's
-        ``summary.survfit`` reports it); ``n_events`` and ``n_censored`` are cumulative
-        up to and including t. ``cause`` 0 rows hold the event-free survival.
+        ``n_at_risk`` is the risk set at the first exit time at or after t; ``n_events``
+        and ``n_censored`` count what happened since the previous requested time (after
+        the one before, up to and including t), as R's ``summary(fit, times=,
+        extend=TRUE)`` reports them and as :meth:`SurvivalCurves.at` does: the sum of a
+        group's rows is its total. ``cause`` 0 rows hold the event-free survival, whose
+        ``n_events`` are the exits of every cause. Times are returned in increasing order.
 
         Examples
         --------
@@ -137,7 +140,7 @@ class CumulativeIncidence:
         >>> ci.at([2.5]).round(4)[["cause", "estimate"]].to_dict("list")
         {'cause': [0, 1, 2], 'estimate': [0.6667, 0.1667, 0.1667]}
         """
-        t = np.atleast_1d(np.asarray(times, dtype=float))
+        t = np.sort(np.atleast_1d(np.asarray(times, dtype=float)))
         if np.isnan(t).any() or (t < 0).any():
             raise EstimationError("times must be non-negative numbers")
         frames = []
@@ -149,9 +152,11 @@ class CumulativeIncidence:
             nxt = np.searchsorted(c.time, t, side="left")
             last = c.time.size - 1
             y = np.where(nxt <= last, c.n_at_risk_persons[np.clip(nxt, 0, last)], 0.0)
-            cum_ev = np.cumsum(c.n_events, axis=0)
-            cum_cens = np.cumsum(c.n_censored)
-            cens = np.where(before, 0.0, cum_cens[jj])
+            # Cumulative counts at each requested time, then differences between them.
+            cum_ev = np.where(before[:, None], 0.0, np.cumsum(c.n_events, axis=0)[jj])
+            cum_cens = np.where(before, 0.0, np.cumsum(c.n_censored)[jj])
+            events = np.diff(cum_ev, axis=0, prepend=np.zeros((1, cum_ev.shape[1])))
+            cens = np.diff(cum_cens, prepend=0.0)
             surv = np.where(before, 1.0, c.surv[jj])
             se_s = np.where(before, 0.0, c.se_surv[jj])
             lo, hi = confidence_limits(surv, se_s, self.conf_type, self.alpha)
@@ -162,7 +167,7 @@ class CumulativeIncidence:
                         "time": t,
                         "cause": 0,
                         "n_at_risk": y,
-                        "n_events": np.where(before, 0.0, cum_ev[jj].sum(axis=1)),
+                        "n_events": events.sum(axis=1),
                         "n_censored": cens,
                         "estimate": surv,
                         "se": se_s,
@@ -182,7 +187,7 @@ class CumulativeIncidence:
                             "time": t,
                             "cause": code,
                             "n_at_risk": y,
-                            "n_events": np.where(before, 0.0, cum_ev[jj, k]),
+                            "n_events": events[:, k],
                             "n_censored": cens,
                             "estimate": est,
                             "se": se,
