@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import EstimationError
+from evaluation._input import counted, rows_text
 
 __all__ = ["TIMEFIX_TOLERANCE", "aeq_times"]
 
@@ -95,13 +96,10 @@ def aeq_times(
     new_start = snap(np.asarray(start, dtype=float))
     bad = new_start >= new_stop
     if bad.any():
-        where = ""
-        if data is not None:
-            labels = [str(x) for x in data.index[bad][:5]]
-            where = f" (rows {', '.join(labels)}{', ...' if int(bad.sum()) > 5 else ''})"
+        where = "" if data is None else f" ({rows_text(data, bad)})"
         raise EstimationError(
             f"columns {entry!r} and {duration!r} differ only by rounding in "
-            f"{int(bad.sum())} rows{where}: after merging near-equal times (timefix) the "
-            "row is at risk for no time; correct the times or pass timefix=False"
+            f"{counted(int(bad.sum()), 'row')}{where}: after merging near-equal times "
+            "(timefix) the row is at risk for no time; correct the times or pass timefix=False"
         )
     return new_stop, new_start

@@ -19,9 +19,9 @@ from scipy import stats
 
 from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
+from evaluation._input import check_alpha, prepare
 from evaluation._results import html_repr
 from evaluation.survival._aalen_johansen import AJCurves, aalen_johansen, gray_standard_errors
-from evaluation.survival._competing_input import check_alpha, prepare_competing
 from evaluation.survival._timefix import aeq_times
 
 if TYPE_CHECKING:
@@ -444,15 +444,21 @@ def cumulative_incidence(
             "variance='gray' (cmprsk's cuminc) is defined for unweighted data without "
             "delayed entry; use variance='robust' with weights or entry"
         )
-    prep = prepare_competing(
-        data, duration=duration, event=event, by=by, weights=weights, entry=entry
+    prep = prepare(
+        data,
+        duration=duration,
+        event=event,
+        by=by,
+        weights=weights,
+        entry=entry,
+        event_codes=None,
     )
     if timefix:
         time, start = aeq_times(prep.time, prep.entry, data=data, duration=duration, entry=entry)
         prep = dataclasses.replace(prep, time=time, entry=start)
     code_index = np.zeros(max(prep.causes) + 1, dtype=np.int64)
     code_index[list(prep.causes)] = np.arange(1, len(prep.causes) + 1)
-    cause_idx = code_index[prep.cause]
+    cause_idx = code_index[prep.code]
     k_all = len(prep.causes)
     curves: dict[Hashable, AJCurves] = {}
     tables = []
@@ -488,7 +494,7 @@ def cumulative_incidence(
                 }
             )
         )
-    events = {code: float(prep.weight[prep.cause == code].sum()) for code in prep.causes}
+    events = {code: float(prep.weight[prep.code == code].sum()) for code in prep.causes}
     by_names: tuple[str, ...] = () if by is None else ((by,) if isinstance(by, str) else tuple(by))
     return CumulativeIncidence(
         n=int(prep.time.size),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,8 +11,8 @@ import pandas as pd
 from scipy import stats
 
 from evaluation._errors import EstimationError
+from evaluation._input import DEFAULT_EVENT_CODES, group_codes, prepare
 from evaluation._results import html_repr
-from evaluation.survival._km_input import DEFAULT_EVENT_CODES, group_codes, prepare
 from evaluation.survival._timefix import aeq_times
 
 __all__ = ["LogRankResult", "logrank"]
@@ -175,11 +175,8 @@ def logrank(
     k = len(prep.groups)
     if k < 2:
         raise EstimationError(f"the log-rank test needs two or more groups; by has {k}")
-    levels: list[Hashable]
-    if strata is None:
-        stratum, levels = np.zeros(len(prep.time), dtype=np.intp), ["all"]
-    else:
-        stratum, levels = group_codes(data, strata)
+    strata_groups = group_codes(data, strata, "strata")
+    stratum, levels = strata_groups.codes, strata_groups.labels
     observed = np.zeros(k)
     expected = np.zeros(k)
     var = np.zeros((k, k))

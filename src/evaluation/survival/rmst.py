@@ -12,6 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from evaluation._errors import EstimationError
+from evaluation._input import DEFAULT_EVENT_CODES, check_alpha, prepare
 from evaluation._results import html_repr
 from evaluation.survival._km_core import (
     VARIANCES,
@@ -20,9 +21,7 @@ from evaluation.survival._km_core import (
     rmst_ij_variance,
     z_value,
 )
-from evaluation.survival._km_input import DEFAULT_EVENT_CODES, prepare
 from evaluation.survival._timefix import aeq_times
-from evaluation.survival.km import check_alpha
 
 __all__ = ["RMSTResult", "rmst"]
 
