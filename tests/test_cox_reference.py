@@ -226,7 +226,9 @@ def test_errors_name_column_and_rows() -> None:
         cox(bad, FORMULA, duration="week", event="arrest", entry="entry")
     bad = ROSSI.copy()
     bad.loc[5, "prio"] = np.nan
-    with pytest.raises(EstimationError, match=r"covariate column 'prio' has 1 missing value \(row 5\)"):
+    with pytest.raises(
+        EstimationError, match=r"covariate column 'prio' has 1 missing value \(row 5\)"
+    ):
         cox(bad, FORMULA, duration="week", event="arrest")
     with pytest.raises(EstimationError, match="no events"):
         cox(ROSSI.assign(arrest=0), FORMULA, duration="week", event="arrest")

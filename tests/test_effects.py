@@ -194,7 +194,7 @@ def test_bad_outcome_columns_are_named():
             "event": [0, 1, 1],
         }
     )
-    with pytest.raises(EstimationError, match=r"'duration_days'.*rows 1"):
+    with pytest.raises(EstimationError, match=r"duration column 'duration_days'.*\(row 1\)"):
         estimate_programme_effect(df, formula="age", n_boot=50)
 
 

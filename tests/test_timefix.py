@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from evaluation._errors import EstimationError
+from evaluation._input import aeq_times
 from evaluation.survival import cumulative_incidence, kaplan_meier
-from evaluation.survival._timefix import aeq_times
 from evaluation.survival.cox import cox
 
 REF = Path(__file__).parent / "reference"

@@ -9,6 +9,14 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import EstimationError
+from evaluation._input import (
+    counted,
+    event_codes_column,
+    numeric_column,
+    require_columns,
+    rows_text,
+    treatment_column,
+)
 from evaluation._results import html_repr
 from evaluation.effects._measures import (
     DAYS_PER_YEAR,
@@ -18,7 +26,6 @@ from evaluation.effects._measures import (
     _measures,
     _msms,
 )
-from evaluation.effects._validate import require_columns, rows_text, treatment_array
 from evaluation.effects.balance import BalanceResult, balance
 from evaluation.effects.bootstrap import BootstrapDraws, draw_clusters, weighted_curves
 from evaluation.effects.comparison import DEFAULT_PROPENSITY_FORMULA
@@ -209,20 +216,21 @@ def _as_data(cohort_or_data: Cohort | pd.DataFrame) -> tuple[pd.DataFrame, str]:
 
 
 def _check_outcome(data: pd.DataFrame, duration: str, event: str) -> None:
-    require_columns(data, [duration, event])
-    dur = data[duration].to_numpy(dtype=np.float64)
-    bad = np.flatnonzero(~np.isfinite(dur) | (dur < 0) | (dur != np.round(dur)))
-    if len(bad):
+    """Whole days of follow-up and the relapse cohort's event codes."""
+    require_columns(data, {"duration": duration, "event": event})
+    dur = numeric_column(data, duration, "duration")
+    bad = dur != np.round(dur)
+    if bad.any():
         raise EstimationError(
-            f"column {duration!r} must hold whole days >= 0; {len(bad)} rows do not "
-            f"(rows {rows_text(data.index, bad)})"
+            f"duration column {duration!r} must hold whole days; "
+            f"{counted(int(bad.sum()), 'row does', 'rows do')} not ({rows_text(data, bad)})"
         )
-    ev = data[event].to_numpy()
-    bad = np.flatnonzero(~np.isin(ev, (0, 1, 2, 3)))
-    if len(bad):
+    bad = ~np.isin(event_codes_column(data, event), (0, 1, 2, 3))
+    if bad.any():
         raise EstimationError(
-            f"column {event!r} must hold 0 censored, 1 relapse, 2 death or 3 emigration; "
-            f"{len(bad)} rows do not (rows {rows_text(data.index, bad)})"
+            f"event column {event!r} must hold 0 censored, 1 relapse, 2 death or "
+            f"3 emigration; {counted(int(bad.sum()), 'row does', 'rows do')} not "
+            f"({rows_text(data, bad)})"
         )
 
 
@@ -349,9 +357,9 @@ def estimate_programme_effect(
     if n_boot < 20:
         raise EstimationError(f"n_boot must be at least 20 for percentile intervals, not {n_boot}")
     data = data.reset_index(drop=True)
-    t = treatment_array(data, treatment)
+    t = treatment_column(data, treatment)
     _check_outcome(data, duration, event)
-    require_columns(data, [cluster])
+    require_columns(data, {"cluster": cluster})
     gen = np.random.default_rng(rng)
     horizon = int(np.floor(max(max(times_years), tau_years) * DAYS_PER_YEAR))
     tau = tau_years * DAYS_PER_YEAR

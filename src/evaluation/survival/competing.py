@@ -22,7 +22,6 @@ from evaluation._errors import EstimationError
 from evaluation._input import check_alpha, prepare
 from evaluation._results import html_repr
 from evaluation.survival._aalen_johansen import AJCurves, aalen_johansen, gray_standard_errors
-from evaluation.survival._timefix import aeq_times
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -452,10 +451,8 @@ def cumulative_incidence(
         weights=weights,
         entry=entry,
         event_codes=None,
+        timefix=timefix,
     )
-    if timefix:
-        time, start = aeq_times(prep.time, prep.entry, data=data, duration=duration, entry=entry)
-        prep = dataclasses.replace(prep, time=time, entry=start)
     code_index = np.zeros(max(prep.causes) + 1, dtype=np.int64)
     code_index[list(prep.causes)] = np.arange(1, len(prep.causes) + 1)
     cause_idx = code_index[prep.code]

@@ -19,6 +19,7 @@ from scipy import stats
 
 from evaluation._errors import EstimationError, FewClustersWarning
 from evaluation._input import (
+    aeq_times,
     check_alpha,
     entry_values,
     event_indicator,
@@ -31,7 +32,6 @@ from evaluation._input import (
 from evaluation._results import html_repr
 from evaluation.survival import _cox_fit
 from evaluation.survival._design import Design, design
-from evaluation.survival._timefix import aeq_times
 
 __all__ = ["CLUSTER_CORRECTIONS", "MIN_CLUSTERS", "CoxResult", "cox"]
 
@@ -339,7 +339,7 @@ def cox(
         Merge exit and entry times that differ by rounding alone (relative or absolute
         difference at most ``sqrt(machine epsilon)``, about 1.5e-8) into one time, as R's
         ``coxph`` does by default (``coxph.control(timefix = TRUE)``, ``aeqSurv``); see
-        :func:`evaluation.survival._timefix.aeq_times`. Times in whole days are never
+        :func:`evaluation._input.aeq_times`. Times in whole days are never
         changed.
 
     Returns

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -23,7 +22,6 @@ from evaluation.survival._km_core import (
     km_arrays,
     step_index,
 )
-from evaluation.survival._timefix import aeq_times
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -422,10 +420,8 @@ def kaplan_meier(
         weights=weights,
         entry=entry,
         event_codes=event_codes,
+        timefix=timefix,
     )
-    if timefix:
-        time, start = aeq_times(prep.time, prep.entry, data=data, duration=duration, entry=entry)
-        prep = dataclasses.replace(prep, time=time, entry=start)
     cluster_codes = None
     if cluster is not None:
         if variance != "robust":
