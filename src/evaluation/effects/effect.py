@@ -356,10 +356,11 @@ def estimate_programme_effect(
         raise EstimationError(f"method must be 'weighting' or 'matching', not {method!r}")
     if n_boot < 20:
         raise EstimationError(f"n_boot must be at least 20 for percentile intervals, not {n_boot}")
-    data = data.reset_index(drop=True)
+    # Checked before the index is reset, so that messages name the caller's rows.
     t = treatment_column(data, treatment)
     _check_outcome(data, duration, event)
     require_columns(data, {"cluster": cluster})
+    data = data.reset_index(drop=True)
     gen = np.random.default_rng(rng)
     horizon = int(np.floor(max(max(times_years), tau_years) * DAYS_PER_YEAR))
     tau = tau_years * DAYS_PER_YEAR
