@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import EstimationError
-from evaluation._input import require_columns, treatment_column
+from evaluation._input import group_codes, treatment_column
 from evaluation._results import html_repr
 from evaluation.effects.propensity import PropensityResult, check_scores, ess, propensity_weights
 
@@ -283,12 +283,8 @@ def match(
     exact_cols: tuple[str, ...] = (
         () if exact is None else ((exact,) if isinstance(exact, str) else tuple(exact))
     )
-    require_columns(data, {"exact": list(exact_cols)})
-    if exact_cols:
-        stratum = data[list(exact_cols)].astype(str).agg("\x1f".join, axis=1)
-        stratum_codes = pd.factorize(stratum)[0]
-    else:
-        stratum_codes = np.zeros(len(data), dtype=np.int64)
+    # Strata are matched independently, so only which rows share one matters.
+    stratum_codes = group_codes(data, list(exact_cols) or None, "exact").codes
     width = None if caliper is None else float(caliper * np.std(d, ddof=1))
     t_idx = np.flatnonzero(t == 1)
     if order == "largest":
