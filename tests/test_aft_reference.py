@@ -68,5 +68,5 @@ def test_bad_input() -> None:
     with pytest.raises(EstimationError, match="distribution"):
         aft(ROSSI, FORMULA, duration="week", event="arrest", distribution="gamma")
     bad = ROSSI.assign(week=ROSSI["week"].where(ROSSI.index != 4, 0))
-    with pytest.raises(EstimationError, match=r"'week' has 1 values <= 0 \(row 4\)"):
+    with pytest.raises(EstimationError, match=r"'week' has 1 value <= 0 \(row 4\)"):
         aft(bad, FORMULA, duration="week", event="arrest")

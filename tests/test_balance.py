@@ -65,7 +65,9 @@ def test_plots(data):
 
 def test_missing_covariate_values_are_named(data):
     bad = data.assign(age=data.age.where(data.index != 3))
-    with pytest.raises(EstimationError, match=r"'age' has 1 missing values \(rows 3\)"):
+    with pytest.raises(
+        EstimationError, match=r"covariate column 'age' has 1 missing value \(row 3\)"
+    ):
         balance(bad, ["age"], treatment="t")
 
 

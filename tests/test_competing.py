@@ -59,6 +59,15 @@ def test_reference_survfit_multistate(case, data, duration, by, weights, conf_ty
     assert len(merged) == len(ref)
     for col in ["estimate", "se", "n_at_risk"]:
         assert np.all(_rel(merged[col].to_numpy(), merged[f"{col}_r"].to_numpy()) < 1e-6), col
+    if weights is None:
+        # Counts between the requested times, as R's summary(fit, times=): events into
+        # each cause (R's event-free column counts entries into it, always 0; ours the
+        # exits) and censorings. Exact: both are sums of the same records. (R's
+        # multi-state counts stay unweighted; ours are weighted, as the table says.)
+        cause = merged["cause"] > 0
+        got, want = merged.loc[cause, "n_events"], merged.loc[cause, "n_event"]
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(merged["n_censored"], merged["n_censor"])
     inside = (merged["estimate_r"] > 0) & (merged["estimate_r"] < 1)
     for col in ["ci_lower", "ci_upper"]:
         # R leaves the interval undefined (NA) where the probability is 0 or 1 (and pads
@@ -186,3 +195,20 @@ def test_committed_retention_data_is_what_the_generator_writes():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     pd.testing.assert_frame_equal(module.make(), RETENTION, check_dtype=False)
+
+
+def test_at_counts_mean_what_they_mean_in_kaplan_meier():
+    """``n_events`` and ``n_censored`` of ``.at()`` are counts since the previous requested
+    time in both results: with one cause the cumulative incidence's counts are the
+    Kaplan-Meier's, and over a grid that reaches the last time they add up to the totals."""
+    from evaluation.survival.km import kaplan_meier
+
+    d = MGUS2.assign(death=(MGUS2["event"] > 0).astype(int))
+    times = [0.5, 12, 60, 120, 240, 500]
+    km = kaplan_meier(d, duration="etime", event="death").at(times)
+    ci = cumulative_incidence(d, duration="etime", event="death").at(times)
+    one = ci[ci["cause"] == 1].reset_index(drop=True)
+    np.testing.assert_array_equal(one["n_events"], km["n_events"])
+    np.testing.assert_array_equal(one["n_censored"], km["n_censored"])
+    assert one["n_events"].sum() == d["death"].sum()
+    assert one["n_censored"].sum() == (d["death"] == 0).sum()

@@ -219,14 +219,16 @@ def test_errors_name_column_and_rows() -> None:
     bad.loc[[3, 17], "week"] = -1
     with pytest.raises(EstimationError, match=r"'week' has 2 negative values \(rows 3, 17\)"):
         cox(bad, FORMULA, duration="week", event="arrest")
-    with pytest.raises(EstimationError, match="no column"):
+    with pytest.raises(EstimationError, match="duration column 'weeks' is not in the data"):
         cox(ROSSI, FORMULA, duration="weeks", event="arrest")
     bad = ROSSI.assign(entry=ROSSI["week"])
     with pytest.raises(EstimationError, match="not before"):
         cox(bad, FORMULA, duration="week", event="arrest", entry="entry")
     bad = ROSSI.copy()
     bad.loc[5, "prio"] = np.nan
-    with pytest.raises(EstimationError, match=r"'prio' has 1 missing values \(row 5\)"):
+    with pytest.raises(
+        EstimationError, match=r"covariate column 'prio' has 1 missing value \(row 5\)"
+    ):
         cox(bad, FORMULA, duration="week", event="arrest")
     with pytest.raises(EstimationError, match="no events"):
         cox(ROSSI.assign(arrest=0), FORMULA, duration="week", event="arrest")

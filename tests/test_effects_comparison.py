@@ -106,3 +106,27 @@ def test_risk_set_matching(registers):
 def test_unknown_design(registers):
     with pytest.raises(DefinitionError, match="design"):
         comparison_cohort(registers, design="cohort")  # type: ignore[arg-type]
+
+
+def test_the_cohort_is_built_in_cohorts_and_matched_in_effects(registers, trials):
+    """evaluation.cohorts.comparison_cohort builds the cohort (effects adds only the
+    matching of risk-set matching); participants that its ``select`` step drops are
+    counted in the flow as without a comparison, and the flow still adds up."""
+    from evaluation.cohorts import comparison_cohort as build
+
+    built = build(registers, rng=1)
+    pd.testing.assert_frame_equal(built.data, trials.data)
+    pd.testing.assert_frame_equal(built.flow, trials.flow)
+    risk_sets = build(registers, design="risk-set-matching", rng=1)
+    assert "weight" not in risk_sets.data.columns
+    assert (risk_sets.data.groupby("trial").treated.sum() == 1).all()
+
+    def drop_some(d: pd.DataFrame) -> pd.DataFrame:
+        return d[~((d.treated == 1) & (d.index % 3 == 0))]
+
+    kept = build(registers, rng=1, select=drop_some)
+    dropped = built.data[(built.data.treated == 1) & (built.data.index % 3 == 0)]
+    f = kept.flow.set_index("reason")["n_persons"]
+    assert f["excluded: participant without a comparison within the caliper"] == len(dropped)
+    assert f.drop("persons in registers").sum() == len(registers.persons)
+    assert len(kept.data) == len(built.data) - len(dropped)

@@ -170,7 +170,7 @@ def test_result_is_frozen() -> None:
     [
         (
             lambda d: d.assign(duration_days=d["duration_days"].where(d.index != 3, -1.0)),
-            r"'duration_days' has 1 negative values \(rows 3\)",
+            r"duration column 'duration_days' has 1 negative value \(row 3\)",
         ),
         (
             lambda d: d.assign(event=d["event"].astype(float).where(d.index != 2)),

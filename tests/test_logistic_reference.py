@@ -51,5 +51,5 @@ def test_without_cluster_has_no_robust_column() -> None:
 def test_bad_flag() -> None:
     with pytest.raises(EstimationError, match="True/False"):
         window_logistic(DATA.assign(relapse_10w=DATA["time"]), "x1", window_flag="relapse_10w")
-    with pytest.raises(EstimationError, match="no column"):
+    with pytest.raises(EstimationError, match="window flag column 'relapse_1y' is not in"):
         window_logistic(DATA, "x1")

@@ -81,7 +81,7 @@ def test_bad_input_is_named(ref):
     with pytest.raises(EstimationError, match="k must be"):
         match(data, treatment="treat", score="ps", k=6)
     bad = data.assign(ps=data.ps.where(data.index != 4, 1.5))
-    with pytest.raises(EstimationError, match=r"rows 4"):
+    with pytest.raises(EstimationError, match=r"score column 'ps'.*\(row 4\)"):
         match(bad, treatment="treat", score="ps")
-    with pytest.raises(EstimationError, match="no column 'nope'"):
+    with pytest.raises(EstimationError, match="treatment column 'nope' is not in the data"):
         match(data, treatment="nope", score="ps")

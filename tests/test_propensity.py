@@ -97,7 +97,7 @@ def test_errors_name_the_problem(data):
     with pytest.raises(EstimationError, match="estimand"):
         propensity_weights(data, "age", treatment="t", estimand="ATX")  # type: ignore[arg-type]
     bad = data.assign(t=data.t.where(data.index != 5, 2))
-    with pytest.raises(EstimationError, match=r"rows 5"):
+    with pytest.raises(EstimationError, match=r"treatment column 't'.*\(row 5\)"):
         propensity_weights(bad, "age", treatment="t")
     with pytest.raises(EstimationError, match="cannot be built"):
         propensity_weights(data, "age + nope", treatment="t")

@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from evaluation._errors import EstimationError
+from evaluation._input import aeq_times
 from evaluation.survival import cumulative_incidence, kaplan_meier
-from evaluation.survival._timefix import aeq_times
 from evaluation.survival.cox import cox
 
 REF = Path(__file__).parent / "reference"
@@ -120,7 +120,7 @@ def test_rule_is_r_aeqsurv() -> None:
 
 def test_interval_of_length_zero_after_merging_is_an_error() -> None:
     data = pd.DataFrame({"start": [0.0, 1.0], "stop": [1.0, 1.0 + 1e-12], "e": [1, 1]})
-    with pytest.raises(EstimationError, match=r"differ only by rounding in 1 rows \(rows 1\)"):
+    with pytest.raises(EstimationError, match=r"differ only by rounding in 1 row \(row 1\)"):
         kaplan_meier(data, duration="stop", entry="start", event="e")
     table = kaplan_meier(data, duration="stop", entry="start", event="e", timefix=False).table
     assert len(table) == 2

@@ -1,6 +1,6 @@
 """Evaluate Swedish exit programmes (avhopparverksamhet) by relapse and retention.
 
-The public API is listed in ``__all__`` and documented in DESIGN.md. Names are imported
+The public API is listed in ``__all__`` and documented in ARCHITECTURE.md. Names are imported
 lazily from their subpackages, so ``import evaluation`` stays fast and a notebook that only
 needs the registers does not pay for matplotlib.
 """

@@ -13,7 +13,10 @@ grab <- function(fit, times, label) {
   for (k in seq_along(s$states)) {
     out[[k]] <- data.frame(case = label, group = strata, time = s$time, state = s$states[k],
                            n_at_risk = s$n.risk[, 1], estimate = s$pstate[, k],
-                           se = s$std.err[, k], ci_lower = s$lower[, k], ci_upper = s$upper[, k])
+                           se = s$std.err[, k], ci_lower = s$lower[, k], ci_upper = s$upper[, k],
+                           # Counts between the requested times (R's convention for times=):
+                           # transitions into the state, and censorings.
+                           n_event = s$n.event[, k], n_censor = s$n.censor)
   }
   do.call(rbind, out)
 }

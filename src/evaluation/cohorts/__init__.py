@@ -1,6 +1,8 @@
-"""Registers to analysis tables: relapse and retention cohorts, Brå definitions, flow."""
+"""Registers to analysis tables: relapse, retention, comparison and landmark cohorts, Brå
+definitions, flow."""
 
 from evaluation.cohorts._cohort import Cohort
+from evaluation.cohorts.comparison import comparison_cohort
 from evaluation.cohorts.covariates import covariates_at
 from evaluation.cohorts.definitions import PRESETS, RelapseDefinition
 from evaluation.cohorts.landmark import landmark_cohort
@@ -14,6 +16,7 @@ __all__ = [
     "RelapseDefinition",
     "RelapseTable",
     "RetentionMeasures",
+    "comparison_cohort",
     "covariates_at",
     "landmark_cohort",
     "relapse_cohort",

@@ -1,6 +1,6 @@
 """Relapse definitions: what starts the clock, how long we look, and what counts as relapse.
 
-Four presets reproduce the published measures (DESIGN.md, "Definitions (cohorts)"):
+Four presets reproduce the published measures (ARCHITECTURE.md, "Definitions"):
 
 ``bra-final``
     Brå's final recidivism statistics (*Återfall i brott*, slutlig statistik): entry at a
@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from evaluation._errors import DefinitionError
-from evaluation.registers._schema import SANCTIONS
+from evaluation.registers import SANCTIONS
 
 __all__ = ["ENTRY_KINDS", "PRESETS", "RelapseDefinition", "resolve_definition"]
 

@@ -29,7 +29,10 @@ from evaluation.cohorts.covariates import table_codes
 if TYPE_CHECKING:
     from evaluation.registers import Registers
 
+# NEVER (the day number of "no such day", the open end of a period) is public here for
+# the synthetic truth, which calls custodial_without_release with open periods.
 __all__ = [
+    "NEVER",
     "CUSTODIAL_KINDS",
     "CUSTODIAL_SANCTIONS",
     "custodial_without_release",

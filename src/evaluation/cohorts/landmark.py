@@ -17,16 +17,16 @@ import pandas as pd
 
 from evaluation._errors import EstimationError
 from evaluation.cohorts._cohort import FLOW_COLUMNS, Cohort, window_flow
+from evaluation.cohorts._follow_up import (
+    WINDOW_ENDED,
+    WINDOW_INCOMPLETE,
+    counted_offences,
+    follow_up,
+)
 from evaluation.cohorts._keyed import NEVER, KeyedDates, n_distinct, plus_years, to_days
 from evaluation.cohorts.covariates import person_codes
 from evaluation.cohorts.definitions import RelapseDefinition, resolve_definition
 from evaluation.cohorts.entry import custody_intervals, exit_days, study_days
-from evaluation.cohorts.relapse import (
-    WINDOW_ENDED,
-    WINDOW_INCOMPLETE,
-    _counted_offences,
-    _follow_up,
-)
 
 if TYPE_CHECKING:
     from evaluation.registers import Registers
@@ -113,7 +113,7 @@ def landmark_cohort(
     last_usable = int(plus_years(np.array([e_day + 1]), -d.buffer_years)[0])
     exit_day, exit_code = exit_days(registers)
 
-    off = _counted_offences(registers, d)
+    off = counted_offences(registers, d)
     ocode, oday, dday = (off[c].to_numpy() for c in ("code", "oday", "dday"))
     later = dday > oday
     a_day, _ = KeyedDates(ocode[later], oday[later]).first_at_or_after(code, start)
@@ -174,7 +174,7 @@ def landmark_cohort(
             "exit_reason": reason[keep],
         }
     )
-    data = _follow_up(registers, cand, d, "programme", e_day, last_usable, exit_day, exit_code)
+    data = follow_up(registers, cand, d, "programme", e_day, last_usable, exit_day, exit_code)
     wcodes = data.pop("_code").to_numpy()
     for label in d.window_labels:
         st = data.pop(f"_status_{label}").to_numpy()

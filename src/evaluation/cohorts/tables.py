@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import DefinitionError, EstimationError
 from evaluation._results import html_repr
 from evaluation.cohorts._cohort import Cohort
@@ -209,7 +210,7 @@ def relapse_table(
     windows: Sequence[float] = (1, 2, 3),
     by: Sequence[str] = DEFAULT_BY,
     lang: str = "sv",
-    min_cell: int = 5,
+    min_cell: int = DEFAULT_MIN_CELL,
 ) -> RelapseTable:
     """Brå's table of relapse within each window, overall and by group.
 

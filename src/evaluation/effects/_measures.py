@@ -136,18 +136,21 @@ def _hazard_ratio(
     *,
     analysis: str,
     estimand: str,
-    cluster: str,
     alpha: float,
-    duration: str = "duration_days",
-    event: str = "event",
+    treatment: str,
+    duration: str,
+    event: str,
+    cluster: str,
 ) -> dict[str, Any]:
+    """The marginal hazard ratio of ``treatment``: a weighted Cox model of relapse with a
+    cluster-robust variance (rows of weight 0 left out)."""
     from evaluation.survival.cox import cox
 
     frame = pd.DataFrame(
         {
             "duration": data[duration].to_numpy(dtype=np.float64),
             "event": data[event].to_numpy(),
-            "treated": data["treated"].to_numpy(dtype=np.float64),
+            "treated": data[treatment].to_numpy(dtype=np.float64),
             "w": w,
             "cluster": data[cluster].to_numpy(),
         }
@@ -175,21 +178,23 @@ def _hazard_ratio(
     )
 
 
-def _ipcw(part: pd.DataFrame, horizon: int) -> tuple[np.ndarray, pd.DataFrame]:
+def _ipcw(
+    part: pd.DataFrame, horizon: int, *, duration: str, event: str, dropout: str
+) -> tuple[np.ndarray, pd.DataFrame]:
     """Participants' per-protocol follow-up (censored at dropout) and 1 / P(no dropout by
     day t - 1 | covariates) from a Cox model of dropout (Robins & Finkelstein 2000)."""
     from evaluation.survival.cox import cox
 
-    drop = part["dropout_days"].to_numpy(dtype=np.float64)
-    dur = part["duration_days"].to_numpy()
+    drop = part[dropout].to_numpy(dtype=np.float64)
+    dur = part[duration].to_numpy()
     dropped = np.isfinite(drop) & (drop < dur)
     pp = part.copy()
-    pp["duration_days"] = np.where(dropped, drop, dur).astype(np.int64)
-    pp["event"] = np.where(dropped, 0, part["event"].to_numpy())
+    pp[duration] = np.where(dropped, drop, dur).astype(np.int64)
+    pp[event] = np.where(dropped, 0, part[event].to_numpy())
     pp["_drop_event"] = dropped.astype(np.int64)
     g = np.ones((len(part), horizon + 1))
     if dropped.sum() >= 5:
-        fit = cox(pp, PP_FORMULA, duration="duration_days", event="_drop_event")
+        fit = cox(pp, PP_FORMULA, duration=duration, event="_drop_event")
         K = fit.predict_survival(pp.reset_index(drop=True), times=np.arange(horizon + 1))
         K = K.to_numpy().T  # (n1, T + 1): P(no dropout by day t)
         K_before = np.hstack([np.ones((len(part), 1)), K[:, :-1]])

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import EstimationError
+from evaluation._input import no_missing, require_columns, treatment_column, weights_values
 from evaluation._results import html_repr
-from evaluation.effects._validate import require_columns, rows_text, treatment_array, weights_array
 from evaluation.effects.matching import MatchResult
 from evaluation.effects.propensity import PropensityResult
 
@@ -24,15 +24,11 @@ __all__ = ["BalanceResult", "balance", "covariate_matrix"]
 def covariate_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
     """Numeric columns as they are, booleans as 0/1, categories as one 0/1 column per level
     (``municipality=Botkyrka``), as cobalt expands factors. Missing values are an error."""
-    require_columns(data, list(covariates))
+    require_columns(data, {"covariate": list(covariates)})
     parts: list[pd.DataFrame] = []
     for c in covariates:
+        no_missing(data, c, "covariate")
         col = data[c]
-        if col.isna().any():
-            bad = np.flatnonzero(col.isna().to_numpy())
-            raise EstimationError(
-                f"covariate {c!r} has {len(bad)} missing values (rows {rows_text(data.index, bad)})"
-            )
         if col.dtype == bool:
             parts.append(col.astype(np.float64).to_frame(c))
         elif pd.api.types.is_numeric_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype):
@@ -155,7 +151,7 @@ def balance(
     >>> round(float(b.table.smd_before.iloc[0]), 3), round(float(b.table.smd_after.iloc[0]), 3)
     (-0.447, -0.149)
     """
-    t = treatment_array(data, treatment)
+    t = treatment_column(data, treatment)
     source: PropensityResult | MatchResult | None = None
     if isinstance(weights, PropensityResult | MatchResult):
         source = weights
@@ -164,7 +160,7 @@ def balance(
         if len(w) != len(data):
             raise EstimationError(f"the adjustment has {len(w)} rows, data has {len(data)}")
     else:
-        w = weights_array(data, weights)
+        w = weights_values(data, weights)
         adjustment = "unadjusted" if weights is None else "weighting"
     X = covariate_matrix(data, covariates)
     x = X.to_numpy()

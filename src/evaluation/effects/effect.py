@@ -9,6 +9,14 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import EstimationError
+from evaluation._input import (
+    counted,
+    event_codes_column,
+    numeric_column,
+    require_columns,
+    rows_text,
+    treatment_column,
+)
 from evaluation._results import html_repr
 from evaluation.effects._measures import (
     DAYS_PER_YEAR,
@@ -18,7 +26,6 @@ from evaluation.effects._measures import (
     _measures,
     _msms,
 )
-from evaluation.effects._validate import require_columns, rows_text, treatment_array
 from evaluation.effects.balance import BalanceResult, balance
 from evaluation.effects.bootstrap import BootstrapDraws, draw_clusters, weighted_curves
 from evaluation.effects.comparison import DEFAULT_PROPENSITY_FORMULA
@@ -209,26 +216,34 @@ def _as_data(cohort_or_data: Cohort | pd.DataFrame) -> tuple[pd.DataFrame, str]:
 
 
 def _check_outcome(data: pd.DataFrame, duration: str, event: str) -> None:
-    require_columns(data, [duration, event])
-    dur = data[duration].to_numpy(dtype=np.float64)
-    bad = np.flatnonzero(~np.isfinite(dur) | (dur < 0) | (dur != np.round(dur)))
-    if len(bad):
+    """Whole days of follow-up and the relapse cohort's event codes."""
+    require_columns(data, {"duration": duration, "event": event})
+    dur = numeric_column(data, duration, "duration")
+    bad = dur != np.round(dur)
+    if bad.any():
         raise EstimationError(
-            f"column {duration!r} must hold whole days >= 0; {len(bad)} rows do not "
-            f"(rows {rows_text(data.index, bad)})"
+            f"duration column {duration!r} must hold whole days; "
+            f"{counted(int(bad.sum()), 'row does', 'rows do')} not ({rows_text(data, bad)})"
         )
-    ev = data[event].to_numpy()
-    bad = np.flatnonzero(~np.isin(ev, (0, 1, 2, 3)))
-    if len(bad):
+    bad = ~np.isin(event_codes_column(data, event), (0, 1, 2, 3))
+    if bad.any():
         raise EstimationError(
-            f"column {event!r} must hold 0 censored, 1 relapse, 2 death or 3 emigration; "
-            f"{len(bad)} rows do not (rows {rows_text(data.index, bad)})"
+            f"event column {event!r} must hold 0 censored, 1 relapse, 2 death or "
+            f"3 emigration; {counted(int(bad.sum()), 'row does', 'rows do')} not "
+            f"({rows_text(data, bad)})"
         )
 
 
 def estimate_programme_effect(
     cohort_or_data: Cohort | pd.DataFrame,
     *,
+    treatment: str = "treated",
+    duration: str = "duration_days",
+    event: str = "event",
+    cluster: str = "person_id",
+    dropout: str = "dropout_days",
+    trial: str = "trial",
+    weights: str = "weight",
     design: str | None = None,
     estimand: Literal["ATT", "ATE", "ATO"] = "ATT",
     method: Literal["weighting", "matching"] = "weighting",
@@ -240,7 +255,6 @@ def estimate_programme_effect(
     per_protocol: bool = True,
     k: int = 1,
     caliper: float = 0.2,
-    cluster: str = "person_id",
     alpha: float = 0.05,
     rng: np.random.Generator | int | None = None,
 ) -> ProgrammeEffect:
@@ -249,9 +263,24 @@ def estimate_programme_effect(
     Parameters
     ----------
     cohort_or_data
-        A :func:`comparison_cohort` or a DataFrame with ``treated``, ``duration_days``,
-        ``event`` (0 censored, 1 relapse, 2 death, 3 emigration), the cluster column and
-        the covariates of ``formula``; ``dropout_days`` for the per-protocol analysis.
+        A :func:`comparison_cohort` or a DataFrame with the columns below and the
+        covariates of ``formula``.
+    treatment
+        Column with 1 for participants and 0 for comparisons.
+    duration
+        Column of follow-up from time zero in whole days.
+    event
+        Column of the outcome code: 0 censored, 1 relapse, 2 death, 3 emigration.
+    cluster
+        Column identifying persons (clusters for the bootstrap and the Cox variance).
+    dropout
+        Column of days from the start to the end of a dropped-out episode (missing
+        otherwise), for the per-protocol analysis; without it, no per-protocol analysis.
+    trial
+        Column of the trial (time-zero group) within which matching is exact, when present.
+    weights
+        Column of the matching weights a risk-set-matching cohort holds (used with
+        ``method="matching"`` and ``design="risk-set-matching"``).
     design
         Label of the design (taken from the cohort when not given).
     estimand
@@ -278,8 +307,6 @@ def estimate_programme_effect(
         replicate, the dropout model is held fixed.
     k, caliper
         Matching only (a risk-set-matching cohort is used with the matches it holds).
-    cluster
-        Column identifying persons (clusters for the bootstrap and the Cox variance).
     alpha
         1 - confidence level.
     rng
@@ -329,19 +356,20 @@ def estimate_programme_effect(
         raise EstimationError(f"method must be 'weighting' or 'matching', not {method!r}")
     if n_boot < 20:
         raise EstimationError(f"n_boot must be at least 20 for percentile intervals, not {n_boot}")
+    # Checked before the index is reset, so that messages name the caller's rows.
+    t = treatment_column(data, treatment)
+    _check_outcome(data, duration, event)
+    require_columns(data, {"cluster": cluster})
     data = data.reset_index(drop=True)
-    t = treatment_array(data, "treated")
-    _check_outcome(data, "duration_days", "event")
-    require_columns(data, [cluster])
     gen = np.random.default_rng(rng)
     horizon = int(np.floor(max(max(times_years), tau_years) * DAYS_PER_YEAR))
     tau = tau_years * DAYS_PER_YEAR
-    dur = data["duration_days"].to_numpy(dtype=np.int64)
-    ev = data["event"].to_numpy(dtype=np.int64)
+    dur = data[duration].to_numpy(dtype=np.int64)
+    ev = data[event].to_numpy(dtype=np.int64)
     draws = draw_clusters(data[cluster].to_numpy(), n_boot, gen)
     F = draws.frequencies()
 
-    ps = propensity_weights(data, formula, treatment="treated", estimand=estimand)
+    ps = propensity_weights(data, formula, treatment=treatment, estimand=estimand)
     mres: MatchResult | None = None
     if method == "weighting":
         adj: PropensityResult | MatchResult | pd.Series = ps
@@ -367,14 +395,14 @@ def estimate_programme_effect(
             ),
         )
     else:
-        if design == "risk-set-matching" and "weight" in data.columns:
+        if design == "risk-set-matching" and weights in data.columns:
             # Already matched within each participant's risk set: keep those matches.
-            fixed = data["weight"].to_numpy(dtype=np.float64)
+            fixed = data[weights].to_numpy(dtype=np.float64)
         else:
-            exact = ["trial"] if "trial" in data.columns else None
-            mres = match(data, treatment="treated", score=ps, k=k, caliper=caliper, exact=exact)
+            exact = [trial] if trial in data.columns else None
+            mres = match(data, treatment=treatment, score=ps, k=k, caliper=caliper, exact=exact)
             fixed = mres.weights.to_numpy()
-        adj = mres if mres is not None else data["weight"]
+        adj = mres if mres is not None else data[weights]
         rep = weighted_curves(
             dur,
             ev,
@@ -388,11 +416,10 @@ def estimate_programme_effect(
         )
         label = "ATT (matching)"
     w0 = rep.weights
-    bal = balance(data, list(covariates), treatment="treated", weights=adj)
+    bal = balance(data, list(covariates), treatment=treatment, weights=adj)
     rows = _measures(rep, analysis="itt", estimand=label, times=times_years, tau=tau, alpha=alpha)
-    rows.append(
-        _hazard_ratio(data, w0, analysis="itt", estimand=label, cluster=cluster, alpha=alpha)
-    )
+    columns = {"treatment": treatment, "duration": duration, "event": event, "cluster": cluster}
+    rows.append(_hazard_ratio(data, w0, analysis="itt", estimand=label, alpha=alpha, **columns))
     curves = [_curves(rep, "itt", alpha)]
 
     naive = weighted_curves(
@@ -407,23 +434,21 @@ def estimate_programme_effect(
             np.ones(len(t)),
             analysis="naive",
             estimand="unadjusted",
-            cluster=cluster,
             alpha=alpha,
+            **columns,
         )
     )
     notes: list[str] = []
     if per_protocol:
-        if "dropout_days" not in data.columns:
-            notes.append("per protocol not estimated: no dropout_days column")
+        if dropout not in data.columns:
+            notes.append(f"per protocol not estimated: no {dropout} column")
         else:
             part = data[t == 1]
-            g, pp_part = _ipcw(part, horizon)
+            g, pp_part = _ipcw(part, horizon, duration=duration, event=event, dropout=dropout)
             pp = data.copy()
-            pp.loc[t == 1, ["duration_days", "event"]] = pp_part[
-                ["duration_days", "event"]
-            ].to_numpy()
-            pdur = pp["duration_days"].to_numpy(dtype=np.int64)
-            pev = pp["event"].to_numpy(dtype=np.int64)
+            pp.loc[t == 1, [duration, event]] = pp_part[[duration, event]].to_numpy()
+            pdur = pp[duration].to_numpy(dtype=np.int64)
+            pev = pp[event].to_numpy(dtype=np.int64)
             if method == "weighting":
                 prep = weighted_curves(
                     pdur,

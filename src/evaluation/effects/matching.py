@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import EstimationError
+from evaluation._input import group_codes, treatment_column
 from evaluation._results import html_repr
-from evaluation.effects._validate import ess, require_columns, rows_text, treatment_array
-from evaluation.effects.propensity import PropensityResult, propensity_weights
+from evaluation.effects.propensity import PropensityResult, check_scores, ess, propensity_weights
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -268,19 +268,13 @@ def match(
         raise EstimationError(f"caliper must be positive or None, not {caliper}")
     if order not in ("largest", "smallest", "data", "random"):
         raise EstimationError(f"order must be largest, smallest, data or random, not {order!r}")
-    t = treatment_array(data, treatment)
+    t = treatment_column(data, treatment)
     if isinstance(score, PropensityResult):
         e = score.scores.to_numpy()
         if len(e) != len(data):
             raise EstimationError(f"the propensity result has {len(e)} rows, data has {len(data)}")
     elif isinstance(score, str) and score in data.columns:
-        e = data[score].to_numpy(dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(e) | (e <= 0) | (e >= 1))
-        if len(bad):
-            raise EstimationError(
-                f"column {score!r} must hold propensity scores strictly between 0 and 1; "
-                f"{len(bad)} rows do not (rows {rows_text(data.index, bad)})"
-            )
+        e = check_scores(data, score)
     elif isinstance(score, str):
         e = propensity_weights(data, score, treatment=treatment).scores.to_numpy()
     else:
@@ -289,12 +283,8 @@ def match(
     exact_cols: tuple[str, ...] = (
         () if exact is None else ((exact,) if isinstance(exact, str) else tuple(exact))
     )
-    require_columns(data, list(exact_cols))
-    if exact_cols:
-        stratum = data[list(exact_cols)].astype(str).agg("\x1f".join, axis=1)
-        stratum_codes = pd.factorize(stratum)[0]
-    else:
-        stratum_codes = np.zeros(len(data), dtype=np.int64)
+    # Strata are matched independently, so only which rows share one matters.
+    stratum_codes = group_codes(data, list(exact_cols) or None, "exact").codes
     width = None if caliper is None else float(caliper * np.std(d, ddof=1))
     t_idx = np.flatnonzero(t == 1)
     if order == "largest":

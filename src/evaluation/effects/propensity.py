@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import ConvergenceWarning, EstimationError
+from evaluation._input import counted, numeric_column, rows_text, treatment_column
 from evaluation._results import html_repr
-from evaluation.effects._validate import ess, require_columns, rows_text, treatment_array
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -252,7 +252,7 @@ def propensity_weights(
         raise EstimationError(f"estimand must be one of {', '.join(ESTIMANDS)}, not {estimand!r}")
     if trim is not None and not 0 < trim < 0.5:
         raise EstimationError(f"trim must be between 0 and 0.5, not {trim}")
-    t = treatment_array(data, treatment)
+    t = treatment_column(data, treatment)
     rhs = _split_formula(formula, treatment)
     X = design_matrix(data, rhs)
     if len(X) != len(data):
@@ -320,12 +320,18 @@ def propensity_weights(
 
 
 def check_scores(data: pd.DataFrame, column: str) -> np.ndarray:
-    """A column of propensity scores in (0, 1), or an error naming the rows."""
-    require_columns(data, [column])
-    s = data[column].to_numpy(dtype=np.float64)
-    bad = np.flatnonzero(~np.isfinite(s))
-    if len(bad):
+    """A column of propensity scores strictly between 0 and 1, or an error naming the rows."""
+    s = numeric_column(data, column, "score", minimum=None)
+    bad = (s <= 0) | (s >= 1)
+    if bad.any():
         raise EstimationError(
-            f"column {column!r} has {len(bad)} missing scores (rows {rows_text(data.index, bad)})"
+            f"score column {column!r} must hold propensity scores strictly between 0 and 1; "
+            f"{counted(int(bad.sum()), 'row does', 'rows do')} not ({rows_text(data, bad)})"
         )
     return s
+
+
+def ess(w: np.ndarray) -> float:
+    """Kish's effective sample size, (sum w)^2 / sum w^2."""
+    s2 = float(np.sum(w**2))
+    return float(np.sum(w) ** 2 / s2) if s2 > 0 else 0.0

@@ -13,6 +13,17 @@ def _synthetic_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "data" / "synthetic"
 
 
+def synthetic_dir() -> Path:
+    """The folder of the default synthetic registers (``data/synthetic`` of the repository).
+
+    Examples
+    --------
+    >>> synthetic_dir().parts[-2:]
+    ('data', 'synthetic')
+    """
+    return _synthetic_dir()
+
+
 def load_synthetic() -> Registers:
     """Read and validate the default synthetic registers of the repository.
 

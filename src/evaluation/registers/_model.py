@@ -19,7 +19,7 @@ __all__ = ["TABLES", "Registers"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Registers:
-    """The five register tables of DESIGN.md plus the study window.
+    """The five register tables (persons, programme, offences, custody, exits) and study window.
 
     Date columns are ``datetime64[ns]``; an empty ``programme.end_date`` is ``NaT``
     (ongoing). ``study_start`` and ``study_end`` (the extraction date) come from

@@ -1,4 +1,4 @@
-"""The register schema of DESIGN.md: tables, columns, kinds, categories and keys.
+"""The register schema: tables, columns, kinds, categories and keys (ARCHITECTURE.md).
 
 One declaration drives reading (how each column is parsed), writing (how it is formatted),
 the pandera schemas (presence, emptiness, categories, unique keys) and the hand-written
@@ -73,7 +73,7 @@ def _cat(
     )
 
 
-#: The known columns of each table, required ones first, in the order of DESIGN.md.
+#: The known columns of each table, required ones first, in the order of ARCHITECTURE.md.
 SPECS: dict[str, tuple[ColumnSpec, ...]] = {
     "persons": (
         _id("person_id", "pseudonymised person id"),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
 from evaluation.report._cells import mask_small_counts
 from evaluation.report.disclosure import SUPPRESSED
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
 
 #: Days per display unit (durations are in days, as ``duration_days`` in cohorts).
 KINDS: tuple[str, ...] = ("stacked", "lines")
-#: Label keys for the event codes of the cohorts (DESIGN.md); 0 is the event-free state.
+#: Label keys for the event codes of the cohorts (1 relapse, 2 death, 3 emigration; for
+#: retention 1 completed, 2 dropped out, 3 moved, 4 died); 0 is the event-free state.
 CAUSE_PRESETS: dict[str, dict[int, str]] = {
     "relapse": {0: "event_free", 1: "relapse", 2: "death", 3: "emigration"},
     "retention": {0: "ongoing", 1: "completed", 2: "dropped_out", 3: "moved", 4: "died"},
@@ -99,7 +101,7 @@ def plot_cif(
     kind: str = "stacked",
     risk_table: bool = True,
     lang: str | None = None,
-    min_cell: int = 5,
+    min_cell: int = DEFAULT_MIN_CELL,
     cause_labels: Mapping[int, str] | str | None = None,
     group: Hashable | None = None,
     time_unit: str = "days",

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
-from evaluation.report._cells import DEFAULT_MIN_CELL, mask_small_counts
+from evaluation.report._cells import mask_small_counts
 from evaluation.report.disclosure import SUPPRESSED
 from evaluation.report.formatting import format_number
 from evaluation.report.labels import check_lang, label, value_label

@@ -18,13 +18,15 @@ import pandas as pd
 from scipy import special, stats
 
 from evaluation._errors import ConvergenceWarning, EstimationError
-from evaluation._results import html_repr
-from evaluation.survival._cox_input import (
-    design,
+from evaluation._input import (
+    check_alpha,
     event_indicator,
     numeric_column,
     require_columns,
+    weights_values,
 )
+from evaluation._results import html_repr
+from evaluation.survival._design import design
 
 __all__ = ["AFTResult", "aft"]
 
@@ -220,14 +222,14 @@ def aft(
         raise EstimationError(
             f"distribution must be one of {', '.join(_DISTRIBUTIONS)}, not {distribution!r}"
         )
-    if not 0 < alpha < 1:
-        raise EstimationError(f"alpha must be between 0 and 1, not {alpha}")
+    alpha = check_alpha(alpha)
     require_columns(data, {"duration": duration, "event": event, "weights": weights})
-    t = numeric_column(data, duration, minimum=0.0, strict=True)
+    # log(duration) is the response: a duration of 0 has none.
+    t = numeric_column(data, duration, "duration", minimum=0.0, strict=True)
     is_event = event_indicator(data, event, event_codes)
     if not is_event.any():
         raise EstimationError(f"column {event!r} has no events (codes {event_codes})")
-    w = np.ones(len(data)) if weights is None else numeric_column(data, weights, minimum=0.0)
+    w = weights_values(data, weights)
     dm = design(data, formula, intercept=True)
     X = dm.matrix
     y = np.log(t)

@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 
 from evaluation._errors import EstimationError
+from evaluation._input import prepare
 from evaluation._results import html_repr
-from evaluation.survival._competing_input import prepare_competing
 from evaluation.survival.cox import CoxResult, cox
 
 __all__ = ["CauseSpecificCoxResult", "cause_specific_cox"]
@@ -102,19 +102,10 @@ def cause_specific_cox(
     """
     if "event_codes" in cox_options:
         raise EstimationError("cause_specific_cox sets event_codes itself; use causes=")
-    prep = prepare_competing(data, duration=duration, event=event, entry=cox_options.get("entry"))
-    if causes is None:
-        chosen = prep.causes
-    elif isinstance(causes, int):
-        chosen = (causes,)
-    else:
-        chosen = tuple(int(c) for c in causes)
-    absent = [c for c in chosen if c not in prep.causes]
-    if absent:
-        raise EstimationError(
-            f"cause {absent[0]} does not occur in column {event!r} "
-            f"(causes present: {', '.join(map(str, prep.causes))})"
-        )
+    prep = prepare(
+        data, duration=duration, event=event, entry=cox_options.get("entry"), event_codes=None
+    )
+    chosen = prep.chosen_causes(causes, event)
     models = {
         c: cox(data, formula, duration=duration, event=event, event_codes=(c,), **cox_options)
         for c in chosen

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
+from evaluation._input import check_alpha, prepare
 from evaluation._results import html_repr
 from evaluation.survival._aalen_johansen import AJCurves, aalen_johansen, gray_standard_errors
-from evaluation.survival._competing_input import check_alpha, prepare_competing
-from evaluation.survival._timefix import aeq_times
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -125,9 +125,12 @@ class CumulativeIncidence:
     def at(self, times: Sequence[float] | np.ndarray | float) -> pd.DataFrame:
         """Estimates at given times, for every group and cause and the event-free survival.
 
-        ``n_at_risk`` is the risk set at the first exit time at or after t (as R's
-        ``summary.survfit`` reports it); ``n_events`` and ``n_censored`` are cumulative
-        up to and including t. ``cause`` 0 rows hold the event-free survival.
+        ``n_at_risk`` is the risk set at the first exit time at or after t; ``n_events``
+        and ``n_censored`` count what happened since the previous requested time (after
+        the one before, up to and including t), as R's ``summary(fit, times=,
+        extend=TRUE)`` reports them and as :meth:`SurvivalCurves.at` does: the sum of a
+        group's rows is its total. ``cause`` 0 rows hold the event-free survival, whose
+        ``n_events`` are the exits of every cause. Times are returned in increasing order.
 
         Examples
         --------
@@ -136,7 +139,7 @@ class CumulativeIncidence:
         >>> ci.at([2.5]).round(4)[["cause", "estimate"]].to_dict("list")
         {'cause': [0, 1, 2], 'estimate': [0.6667, 0.1667, 0.1667]}
         """
-        t = np.atleast_1d(np.asarray(times, dtype=float))
+        t = np.sort(np.atleast_1d(np.asarray(times, dtype=float)))
         if np.isnan(t).any() or (t < 0).any():
             raise EstimationError("times must be non-negative numbers")
         frames = []
@@ -148,9 +151,11 @@ class CumulativeIncidence:
             nxt = np.searchsorted(c.time, t, side="left")
             last = c.time.size - 1
             y = np.where(nxt <= last, c.n_at_risk_persons[np.clip(nxt, 0, last)], 0.0)
-            cum_ev = np.cumsum(c.n_events, axis=0)
-            cum_cens = np.cumsum(c.n_censored)
-            cens = np.where(before, 0.0, cum_cens[jj])
+            # Cumulative counts at each requested time, then differences between them.
+            cum_ev = np.where(before[:, None], 0.0, np.cumsum(c.n_events, axis=0)[jj])
+            cum_cens = np.where(before, 0.0, np.cumsum(c.n_censored)[jj])
+            events = np.diff(cum_ev, axis=0, prepend=np.zeros((1, cum_ev.shape[1])))
+            cens = np.diff(cum_cens, prepend=0.0)
             surv = np.where(before, 1.0, c.surv[jj])
             se_s = np.where(before, 0.0, c.se_surv[jj])
             lo, hi = confidence_limits(surv, se_s, self.conf_type, self.alpha)
@@ -161,7 +166,7 @@ class CumulativeIncidence:
                         "time": t,
                         "cause": 0,
                         "n_at_risk": y,
-                        "n_events": np.where(before, 0.0, cum_ev[jj].sum(axis=1)),
+                        "n_events": events.sum(axis=1),
                         "n_censored": cens,
                         "estimate": surv,
                         "se": se_s,
@@ -181,7 +186,7 @@ class CumulativeIncidence:
                             "time": t,
                             "cause": code,
                             "n_at_risk": y,
-                            "n_events": np.where(before, 0.0, cum_ev[jj, k]),
+                            "n_events": events[:, k],
                             "n_censored": cens,
                             "estimate": est,
                             "se": se,
@@ -260,7 +265,7 @@ class CumulativeIncidence:
         kind: str = "stacked",
         risk_table: bool = True,
         lang: str | None = None,
-        min_cell: int = 5,
+        min_cell: int = DEFAULT_MIN_CELL,
         cause_labels: Mapping[int, str] | str | None = None,
         group: Hashable | None = None,
         **kwargs: Any,
@@ -438,15 +443,19 @@ def cumulative_incidence(
             "variance='gray' (cmprsk's cuminc) is defined for unweighted data without "
             "delayed entry; use variance='robust' with weights or entry"
         )
-    prep = prepare_competing(
-        data, duration=duration, event=event, by=by, weights=weights, entry=entry
+    prep = prepare(
+        data,
+        duration=duration,
+        event=event,
+        by=by,
+        weights=weights,
+        entry=entry,
+        event_codes=None,
+        timefix=timefix,
     )
-    if timefix:
-        time, start = aeq_times(prep.time, prep.entry, data=data, duration=duration, entry=entry)
-        prep = dataclasses.replace(prep, time=time, entry=start)
     code_index = np.zeros(max(prep.causes) + 1, dtype=np.int64)
     code_index[list(prep.causes)] = np.arange(1, len(prep.causes) + 1)
-    cause_idx = code_index[prep.cause]
+    cause_idx = code_index[prep.code]
     k_all = len(prep.causes)
     curves: dict[Hashable, AJCurves] = {}
     tables = []
@@ -482,7 +491,7 @@ def cumulative_incidence(
                 }
             )
         )
-    events = {code: float(prep.weight[prep.cause == code].sum()) for code in prep.causes}
+    events = {code: float(prep.weight[prep.code == code].sum()) for code in prep.causes}
     by_names: tuple[str, ...] = () if by is None else ((by,) if isinstance(by, str) else tuple(by))
     return CumulativeIncidence(
         n=int(prep.time.size),

@@ -18,18 +18,20 @@ import pandas as pd
 from scipy import stats
 
 from evaluation._errors import EstimationError, FewClustersWarning
-from evaluation._results import html_repr
-from evaluation.survival import _cox_fit
-from evaluation.survival._cox_input import (
-    Design,
-    design,
+from evaluation._input import (
+    aeq_times,
+    check_alpha,
+    entry_values,
     event_indicator,
     group_codes,
     numeric_column,
     require_columns,
     rows_text,
+    weights_values,
 )
-from evaluation.survival._timefix import aeq_times
+from evaluation._results import html_repr
+from evaluation.survival import _cox_fit
+from evaluation.survival._design import Design, design
 
 __all__ = ["CLUSTER_CORRECTIONS", "MIN_CLUSTERS", "CoxResult", "cox"]
 
@@ -337,7 +339,7 @@ def cox(
         Merge exit and entry times that differ by rounding alone (relative or absolute
         difference at most ``sqrt(machine epsilon)``, about 1.5e-8) into one time, as R's
         ``coxph`` does by default (``coxph.control(timefix = TRUE)``, ``aeqSurv``); see
-        :func:`evaluation.survival._timefix.aeq_times`. Times in whole days are never
+        :func:`evaluation._input.aeq_times`. Times in whole days are never
         changed.
 
     Returns
@@ -406,8 +408,7 @@ def cox(
         raise EstimationError(
             f"cluster_correction={cluster_correction!r} needs a cluster column (cluster=)"
         )
-    if not 0 < alpha < 1:
-        raise EstimationError(f"alpha must be between 0 and 1, not {alpha}")
+    alpha = check_alpha(alpha)
     strata_cols: tuple[str, ...] = (
         () if strata is None else (strata,) if isinstance(strata, str) else tuple(strata)
     )
@@ -422,34 +423,28 @@ def cox(
             "weights": weights,
         },
     )
-    stop = numeric_column(data, duration, minimum=0.0)
+    stop = numeric_column(data, duration, "duration")
     is_event = event_indicator(data, event, event_codes)
     start = None
     if entry is not None:
-        start = numeric_column(data, entry)
-        bad = start >= stop
-        if bad.any():
-            raise EstimationError(
-                f"column {entry!r} is not before {duration!r} in {int(bad.sum())} rows "
-                f"({rows_text(data, bad)}); each row is at risk in (entry, duration]"
-            )
+        # Counting-process rows may start before time 0 (no lower bound on entry).
+        start = entry_values(data, entry, stop, duration=duration, minimum=None)
     if timefix:
         stop, start = aeq_times(stop, start, data=data, duration=duration, entry=entry)
-    w = None
-    if weights is not None:
-        w = numeric_column(data, weights, minimum=0.0)
+    w = None if weights is None else weights_values(data, weights)
     if not is_event.any():
         raise EstimationError(
             f"column {event!r} has no events (codes {tuple(event_codes)}); a Cox model needs some"
         )
     strata_codes = strata_labels = None
     if strata_cols:
-        strata_codes, strata_labels = group_codes(data, strata_cols)
+        st = group_codes(data, strata_cols, "strata")
+        strata_codes, strata_labels = st.codes.astype(np.int64), st.table
     cluster_codes = None
     n_clusters = None
     if cluster is not None:
-        cluster_codes, labels = group_codes(data, cluster)
-        n_clusters = len(labels)
+        cl = group_codes(data, cluster, "cluster")
+        cluster_codes, n_clusters = cl.codes.astype(np.int64), len(cl)
     dm = design(data, formula)
     X = dm.matrix
     if n_clusters is not None and n_clusters < MIN_CLUSTERS:

@@ -16,13 +16,9 @@ import pandas as pd
 from scipy import stats
 
 from evaluation._errors import EstimationError
+from evaluation._input import check_alpha, group_codes, prepare
 from evaluation._results import html_repr
-from evaluation.survival._competing_input import (
-    check_alpha,
-    factor,
-    prepare_competing,
-)
-from evaluation.survival._cox_input import Design, design
+from evaluation.survival._design import Design, design
 from evaluation.survival._fine_gray_fit import FGFit, fit_fine_gray
 
 __all__ = ["CONVENTIONS", "FineGrayResult", "fine_gray"]
@@ -222,22 +218,18 @@ def fine_gray(
         raise EstimationError(
             f"convention must be one of {', '.join(CONVENTIONS)}, not {convention!r}"
         )
-    prep = prepare_competing(data, duration=duration, event=event, weights=weights)
+    prep = prepare(data, duration=duration, event=event, weights=weights, event_codes=None)
     if isinstance(cause, bool) or not isinstance(cause, int | np.integer):
         raise EstimationError(f"cause must be an integer event code, not {cause!r}")
-    if int(cause) not in prep.causes:
-        raise EstimationError(
-            f"cause {cause} does not occur in column {event!r} "
-            f"(causes present: {', '.join(map(str, prep.causes))})"
-        )
+    prep.chosen_causes(int(cause), event)
     des = design(data, formula)
-    status = np.where(prep.cause == cause, 1, np.where(prep.cause == 0, 0, 2))
-    cg_codes, cg_levels = factor(data, strata, role="strata")
+    status = np.where(prep.code == cause, 1, np.where(prep.code == 0, 0, 2))
+    cg_codes = group_codes(data, strata, "strata").codes
     cl_codes = None
     n_clusters = None
     if cluster is not None:
-        cl_codes, cl_levels = factor(data, cluster, role="cluster")
-        n_clusters = len(cl_levels)
+        clusters = group_codes(data, cluster, "cluster")
+        cl_codes, n_clusters = clusters.codes, len(clusters)
     fit = fit_fine_gray(
         prep.time,
         status,

@@ -15,8 +15,8 @@ import pandas as pd
 from scipy import stats
 
 from evaluation._errors import EstimationError
+from evaluation._input import group_codes, prepare
 from evaluation._results import html_repr
-from evaluation.survival._competing_input import factor, prepare_competing
 
 __all__ = ["GrayTestResult", "gray_test"]
 
@@ -181,30 +181,19 @@ def gray_test(
     """
     if not isinstance(rho, int | float) or not np.isfinite(rho):
         raise EstimationError(f"rho must be a number, not {rho!r}")
-    prep = prepare_competing(data, duration=duration, event=event, by=by)
+    prep = prepare(data, duration=duration, event=event, by=by, event_codes=None)
     n_groups = len(prep.groups)
     if n_groups < 2:
         raise EstimationError(f"by {by!r} defines {n_groups} group; Gray's test needs two or more")
-    if cause is None:
-        causes = prep.causes
-    else:
-        if isinstance(cause, int | np.integer):
-            causes = (int(cause),)
-        else:
-            causes = tuple(int(c) for c in cause)
-        absent = [c for c in causes if c not in prep.causes]
-        if absent:
-            raise EstimationError(
-                f"cause {absent[0]} does not occur in column {event!r} "
-                f"(causes present: {', '.join(map(str, prep.causes))})"
-            )
-    st_codes, st_levels = factor(data, strata, role="strata")
+    causes = prep.chosen_causes(cause, event)
+    strata_groups = group_codes(data, strata, "strata")
+    st_codes = strata_groups.codes
     rows = []
     for code in causes:
-        status = np.where(prep.cause == code, 1, np.where(prep.cause == 0, 0, 2))
+        status = np.where(prep.code == code, 1, np.where(prep.code == 0, 0, 2))
         s = np.zeros(n_groups - 1)
         v = np.zeros((n_groups - 1, n_groups - 1))
-        for si in range(len(st_levels)):
+        for si in range(len(strata_groups)):
             m = st_codes == si
             s_k, v_k = gray_score(
                 prep.time[m], status[m], prep.group_index[m], n_groups, float(rho)
@@ -224,13 +213,13 @@ def gray_test(
                 "p": float(stats.chi2.sf(stat, n_groups - 1)) if np.isfinite(stat) else np.nan,
             }
         )
-    events = {c: float((prep.cause == c).sum()) for c in causes}
+    events = {c: float((prep.code == c).sum()) for c in causes}
     method = "Gray's test" + (f", stratified by {strata}" if strata is not None else "")
     return GrayTestResult(
         n=int(prep.time.size),
         events=events,
         groups=prep.groups,
-        n_strata=len(st_levels),
+        n_strata=len(strata_groups),
         rho=float(rho),
         method=method + (f", rho = {rho:g}" if rho else ""),
         table=pd.DataFrame(rows, columns=["cause", "statistic", "df", "p"]),

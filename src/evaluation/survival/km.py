@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -10,7 +9,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
+from evaluation._input import DEFAULT_EVENT_CODES, check_alpha, group_codes, prepare
 from evaluation._results import html_repr
 from evaluation.survival._km_core import (
     CONF_TYPES,
@@ -21,20 +22,11 @@ from evaluation.survival._km_core import (
     km_arrays,
     step_index,
 )
-from evaluation.survival._km_input import DEFAULT_EVENT_CODES, id_codes, prepare
-from evaluation.survival._timefix import aeq_times
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = ["SurvivalCurves", "kaplan_meier"]
-
-
-def check_alpha(alpha: float) -> float:
-    """Return ``alpha`` if it is a probability strictly between 0 and 1."""
-    if not (isinstance(alpha, int | float) and 0 < alpha < 1):
-        raise EstimationError(f"alpha must be between 0 and 1, not {alpha!r}")
-    return float(alpha)
 
 
 def _se_of_s(surv: np.ndarray, se_log: np.ndarray) -> np.ndarray:
@@ -284,7 +276,7 @@ class SurvivalCurves:
         risk_table: bool = True,
         ci: bool = True,
         censor_marks: bool = True,
-        min_cell: int = 5,
+        min_cell: int = DEFAULT_MIN_CELL,
         lang: str | None = None,
         xticks: Sequence[float] | None = None,
         ylabel: str | None = None,
@@ -428,10 +420,8 @@ def kaplan_meier(
         weights=weights,
         entry=entry,
         event_codes=event_codes,
+        timefix=timefix,
     )
-    if timefix:
-        time, start = aeq_times(prep.time, prep.entry, data=data, duration=duration, entry=entry)
-        prep = dataclasses.replace(prep, time=time, entry=start)
     cluster_codes = None
     if cluster is not None:
         if variance != "robust":
@@ -439,7 +429,7 @@ def kaplan_meier(
                 f"cluster={cluster!r} gives a cluster-robust variance: variance must be "
                 f"'robust', not {variance!r}"
             )
-        cluster_codes = id_codes(data, cluster)
+        cluster_codes = group_codes(data, cluster, "cluster").codes
     curves: dict[Hashable, KMArrays] = {}
     if len(prep.groups) == 1:
         parts = [np.arange(len(prep.time))]

@@ -16,8 +16,9 @@ import statsmodels.api as sm
 from scipy import stats
 
 from evaluation._errors import EstimationError
+from evaluation._input import check_alpha, counted, group_codes, require_columns, rows_text
 from evaluation._results import html_repr
-from evaluation.survival._cox_input import design, group_codes, require_columns, rows_text
+from evaluation.survival._design import design
 
 __all__ = ["WindowLogisticResult", "window_logistic"]
 
@@ -101,11 +102,13 @@ def _flag(data: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
             mask = np.zeros(len(data), bool)
             mask[np.flatnonzero(observed)[bad]] = True
             raise EstimationError(
-                f"column {column!r} must be True/False (or 1/0) where observed; "
-                f"{int(bad.sum())} other values ({rows_text(data, mask)})"
+                f"window flag column {column!r} must be True/False (or 1/0) where observed; "
+                f"it has {counted(int(bad.sum()), 'other value')} ({rows_text(data, mask)})"
             )
     else:
-        raise EstimationError(f"column {column!r} must be True/False, not {series.dtype}")
+        raise EstimationError(
+            f"window flag column {column!r} must be True/False, not {series.dtype}"
+        )
     return y, observed
 
 
@@ -160,9 +163,8 @@ def window_logistic(
     >>> res.n, res.n_missing
     (7, 1)
     """
-    if not 0 < alpha < 1:
-        raise EstimationError(f"alpha must be between 0 and 1, not {alpha}")
-    require_columns(data, {"window_flag": window_flag, "cluster": cluster})
+    alpha = check_alpha(alpha)
+    require_columns(data, {"window flag": window_flag, "cluster": cluster})
     y, observed = _flag(data, window_flag)
     if not observed.any():
         raise EstimationError(f"column {window_flag!r} is missing in every row")
@@ -173,8 +175,8 @@ def window_logistic(
     n_clusters = None
     cov = np.asarray(naive_fit.cov_params())
     if cluster is not None:
-        codes, labels = group_codes(used, cluster)
-        n_clusters = len(labels)
+        groups = group_codes(used, cluster, "cluster")
+        codes, n_clusters = groups.codes.astype(np.int64), len(groups)
         robust_fit = model.fit(
             cov_type="cluster", cov_kwds={"groups": codes}, tol=1e-12, maxiter=100
         )

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,9 +10,8 @@ import pandas as pd
 from scipy import stats
 
 from evaluation._errors import EstimationError
+from evaluation._input import DEFAULT_EVENT_CODES, group_codes, prepare
 from evaluation._results import html_repr
-from evaluation.survival._km_input import DEFAULT_EVENT_CODES, group_codes, prepare
-from evaluation.survival._timefix import aeq_times
 
 __all__ = ["LogRankResult", "logrank"]
 
@@ -136,7 +134,7 @@ def logrank(
     timefix : bool
         Merge times that differ only by floating-point rounding into one (R's
         ``survdiff(timefix = TRUE)``, its default; the rule of ``aeqSurv``, see
-        :func:`evaluation.survival._timefix.aeq_times`). Whole days are never changed.
+        :func:`evaluation._input.aeq_times`). Whole days are never changed.
 
     Returns
     -------
@@ -168,18 +166,14 @@ def logrank(
         method = f"fleming-harrington({rho:g}, {gamma:g})"
     else:
         raise EstimationError(f"weights must be 'logrank' or ('fh', p, q), not {weights!r}")
-    prep = prepare(data, duration=duration, event=event, by=by, event_codes=event_codes)
-    if timefix:
-        time, start = aeq_times(prep.time, prep.entry, data=data, duration=duration, entry=None)
-        prep = dataclasses.replace(prep, time=time, entry=start)
+    prep = prepare(
+        data, duration=duration, event=event, by=by, event_codes=event_codes, timefix=timefix
+    )
     k = len(prep.groups)
     if k < 2:
         raise EstimationError(f"the log-rank test needs two or more groups; by has {k}")
-    levels: list[Hashable]
-    if strata is None:
-        stratum, levels = np.zeros(len(prep.time), dtype=np.intp), ["all"]
-    else:
-        stratum, levels = group_codes(data, strata)
+    strata_groups = group_codes(data, strata, "strata")
+    stratum, levels = strata_groups.codes, strata_groups.labels
     observed = np.zeros(k)
     expected = np.zeros(k)
     var = np.zeros((k, k))

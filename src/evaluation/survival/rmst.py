@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from evaluation._errors import EstimationError
+from evaluation._input import DEFAULT_EVENT_CODES, check_alpha, prepare
 from evaluation._results import html_repr
 from evaluation.survival._km_core import (
     VARIANCES,
@@ -20,9 +20,6 @@ from evaluation.survival._km_core import (
     rmst_ij_variance,
     z_value,
 )
-from evaluation.survival._km_input import DEFAULT_EVENT_CODES, prepare
-from evaluation.survival._timefix import aeq_times
-from evaluation.survival.km import check_alpha
 
 __all__ = ["RMSTResult", "rmst"]
 
@@ -106,7 +103,7 @@ def rmst(
     timefix : bool
         Merge times that differ only by floating-point rounding into one (R's
         ``survfit(timefix = TRUE)``, its default; the rule of ``aeqSurv``, see
-        :func:`evaluation.survival._timefix.aeq_times`). Whole days are never changed.
+        :func:`evaluation._input.aeq_times`). Whole days are never changed.
 
     Returns
     -------
@@ -139,10 +136,8 @@ def rmst(
         weights=weights,
         entry=entry,
         event_codes=event_codes,
+        timefix=timefix,
     )
-    if timefix:
-        time, start = aeq_times(prep.time, prep.entry, data=data, duration=duration, entry=entry)
-        prep = dataclasses.replace(prep, time=time, entry=start)
     z = z_value(alpha)
     rows: list[dict[str, Any]] = []
     for k, g in enumerate(prep.groups):

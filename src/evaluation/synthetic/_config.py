@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evaluation._errors import DefinitionError
-from evaluation.registers._schema import (
+from evaluation.registers import (
     AFFILIATIONS,
     MUNICIPALITIES,
     OFFENCE_CATEGORIES,

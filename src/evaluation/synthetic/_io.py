@@ -82,9 +82,9 @@ def load_truth(path: str | Path | None = None) -> dict[str, Any]:
     6000
     """
     if path is None:
-        from evaluation.registers._default import _synthetic_dir
+        from evaluation.registers import synthetic_dir
 
-        path = _synthetic_dir()
+        path = synthetic_dir()
     file = Path(path)
     if file.is_dir():
         file = file / "truth.json"

@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from evaluation.cohorts._keyed import NEVER
-from evaluation.cohorts.entry import custodial_without_release
+from evaluation.cohorts.entry import NEVER, custodial_without_release
 from evaluation.cohorts.windows import (
     days_from,
     in_window,

@@ -1,13 +1,13 @@
-"""Input checks and design matrices for the regression models (Cox, AFT, window logistic).
+"""Design matrices for the regression models (Cox, AFT, window logistic, Fine–Gray).
 
-Errors name the column, how many rows and the first offending row labels, so that an
-evaluator can find the problem in the cohort table.
+The columns themselves are checked by :mod:`evaluation._input`; errors name the column,
+how many rows and the first offending row labels, so that an evaluator can find the
+problem in the cohort table.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,104 +16,7 @@ import pandas as pd
 import patsy
 
 from evaluation._errors import EstimationError
-
-
-def rows_text(data: pd.DataFrame, mask: np.ndarray | pd.Series, limit: int = 5) -> str:
-    """``'rows 4, 17, 90'`` (at most ``limit`` labels, then an ellipsis)."""
-    labels = [str(x) for x in data.index[np.asarray(mask, dtype=bool)][: limit + 1]]
-    more = ", ..." if len(labels) > limit else ""
-    word = "row" if len(labels) == 1 else "rows"
-    return f"{word} {', '.join(labels[:limit])}{more}"
-
-
-def require_columns(data: Any, columns: dict[str, str | Sequence[str] | None]) -> None:
-    """Raise if ``data`` is not a DataFrame or lacks any of the named columns."""
-    if not isinstance(data, pd.DataFrame):
-        raise EstimationError(f"data must be a pandas DataFrame, not {type(data).__name__}")
-    missing = []
-    for role, cols in columns.items():
-        if cols is None:
-            continue
-        for col in [cols] if isinstance(cols, str) else list(cols):
-            if col not in data.columns:
-                missing.append(f"{role}={col!r}")
-    if missing:
-        have = ", ".join(map(str, data.columns))
-        raise EstimationError(f"data has no column {', '.join(missing)}; columns are: {have}")
-
-
-def no_missing(data: pd.DataFrame, column: str) -> None:
-    na = data[column].isna().to_numpy()
-    if na.any():
-        raise EstimationError(
-            f"column {column!r} has {int(na.sum())} missing values ({rows_text(data, na)})"
-        )
-
-
-def numeric_column(
-    data: pd.DataFrame, column: str, *, minimum: float | None = None, strict: bool = False
-) -> np.ndarray:
-    """The column as float, after checking it is numeric, complete, finite and in range."""
-    no_missing(data, column)
-    series = data[column]
-    if not (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)):
-        raise EstimationError(f"column {column!r} must be numeric, not {series.dtype}")
-    values = series.to_numpy(dtype=float)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        raise EstimationError(
-            f"column {column!r} has {int(bad.sum())} infinite values ({rows_text(data, bad)})"
-        )
-    if minimum is not None:
-        bad = values <= minimum if strict else values < minimum
-        if bad.any():
-            if strict:
-                what = f"values <= {minimum:g}"
-            else:
-                what = "negative values" if minimum == 0 else f"values below {minimum:g}"
-            raise EstimationError(
-                f"column {column!r} has {int(bad.sum())} {what} ({rows_text(data, bad)})"
-            )
-    return values
-
-
-def event_indicator(data: pd.DataFrame, column: str, codes: Sequence[int]) -> np.ndarray:
-    """True where the event column holds one of ``codes``; other codes censor."""
-    no_missing(data, column)
-    series = data[column]
-    if pd.api.types.is_bool_dtype(series):
-        series = series.astype(int)
-    if not pd.api.types.is_numeric_dtype(series):
-        raise EstimationError(
-            f"column {column!r} must hold integer event codes, not {series.dtype}"
-        )
-    values = series.to_numpy(dtype=float)
-    if (values != np.round(values)).any() or (values < 0).any():
-        bad = (values != np.round(values)) | (values < 0)
-        raise EstimationError(
-            f"column {column!r} has {int(bad.sum())} values that are not event codes "
-            f"(non-negative integers; {rows_text(data, bad)})"
-        )
-    return np.isin(values.astype(np.int64), np.asarray(list(codes), dtype=np.int64))
-
-
-def group_codes(
-    data: pd.DataFrame, columns: str | Sequence[str]
-) -> tuple[np.ndarray, pd.DataFrame]:
-    """Integer codes 0..G-1 of the combinations of ``columns`` and a table of the labels."""
-    cols = [columns] if isinstance(columns, str) else list(columns)
-    for col in cols:
-        no_missing(data, col)
-    if len(cols) == 1:
-        codes, uniques = pd.factorize(data[cols[0]], sort=True)
-        return codes.astype(np.int64), pd.DataFrame({cols[0]: uniques})
-    keys = data[cols].reset_index(drop=True)
-    codes = keys.groupby(cols, sort=True, observed=True).ngroup().to_numpy(dtype=np.int64)
-    labels = keys.drop_duplicates().assign(_code=codes[~keys.duplicated().to_numpy()])
-    labels = labels.sort_values("_code").set_index("_code")
-    labels.index.name = None
-    return codes, labels
-
+from evaluation._input import counted, no_missing, rows_text
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
@@ -175,7 +78,7 @@ def design(data: pd.DataFrame, formula: str, *, intercept: bool = False) -> Desi
     names = set(_NAME.findall(rhs))
     for col in data.columns:
         if str(col) in names:
-            no_missing(data, str(col))
+            no_missing(data, str(col), "covariate")
     # Categories without rows (an age group nobody in the cohort is in) would give all-zero
     # columns; R's model frames drop unused levels too.
     unused = [
@@ -212,8 +115,8 @@ def design(data: pd.DataFrame, formula: str, *, intercept: bool = False) -> Desi
     bad = ~np.isfinite(np.asarray(m, dtype=float)).all(axis=1)
     if bad.any():
         raise EstimationError(
-            f"the model matrix of {formula!r} has {int(bad.sum())} rows with missing or "
-            f"infinite values ({rows_text(data, bad)})"
+            f"the model matrix of {formula!r} has {counted(int(bad.sum()), 'row')} with "
+            f"missing or infinite values ({rows_text(data, bad)})"
         )
     terms, keep = _formula_order(rhs, info, intercept)
     matrix = np.asarray(m, dtype=float)[:, keep]
