@@ -216,7 +216,7 @@ def test_overlap_data_are_binned_counts_with_small_bins_suppressed(effect_report
     data = pd.read_csv(
         effect_report.parent / "figures" / "propensity_overlap.data.csv", encoding="utf-8-sig"
     )
-    assert list(data.columns) == ["group", "bin_lower", "bin_upper", "n", "density"]
+    assert list(data.columns) == ["group", "bin_lower", "bin_upper", "n", "n_group", "density"]
     assert set(data["group"]) == {"Participants", "Comparison group"}
     # No person-level scores: 40 bins on [0, 1] per group, as the figure draws them.
     assert data.groupby("group").size().tolist() == [40, 40]

@@ -1,5 +1,7 @@
 """Report layer: theme, labels, formatting, disclosure control, figures, tables, HTML report."""
 
+from evaluation.report._analysis_sections import REPORT_SEED
+from evaluation.report.audit import ReportAudit, audit_report
 from evaluation.report.build import build_report
 from evaluation.report.disclosure import SUPPRESSED, SuppressedTable, suppress_small_cells
 from evaluation.report.formatting import format_number, format_percent
@@ -9,8 +11,11 @@ from evaluation.report.tables import ReportTable
 from evaluation.report.theme import theme
 
 __all__ = [
+    "REPORT_SEED",
     "SUPPRESSED",
     "Finding",
+    "ReportAudit",
+    "audit_report",
     "ReportTable",
     "SuppressedTable",
     "build_report",
