@@ -29,6 +29,7 @@ def commands(quick: bool) -> list[list[str]]:
         ["bench_cohorts.py", "--persons", n],
         ["bench_effects.py", "bootstrap"],
         ["bench_effects.py", "trials"],
+        ["bench_audit.py"],
     ]
 
 

@@ -436,7 +436,7 @@ def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
         section,
         lambda axes: love_plot(balance_table, ax=axes[0], threshold=effect.balance.threshold),
         key="balance_love",
-        caption=label("report_fig_balance", lang),
+        caption=_with_note(label("report_fig_balance", lang), label("report_balance_note", lang)),
         data=balance_table,
         aspect=0.7,
     )
@@ -445,7 +445,9 @@ def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
         section,
         lambda axes: _overlap_bars(overlap, ax=axes[0], lang=lang),
         key="propensity_overlap",
-        caption=label("report_fig_overlap", lang),
+        caption=_with_note(
+            label("report_fig_overlap", lang), label("report_overlap_note", lang, min_cell=m)
+        ),
         data=overlap,
         aspect=0.5,
     )
