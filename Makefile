@@ -38,6 +38,7 @@ test: $(VENV)/.installed-dev browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 tests src
 	$(BIN)/python -m pytest -n 2 --dist loadfile -p no:doctest -o addopts="" --nbval-lax notebooks/
 
@@ -61,6 +62,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache
