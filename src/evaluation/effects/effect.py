@@ -163,40 +163,19 @@ class ProgrammeEffect:
         """A plain-language sentence about the 1-year risk difference, cautious when the
         interval includes no effect."""
         from evaluation.report.formatting import format_number
+        from evaluation.report.labels import label
 
         r = self.measure("risk_difference_1y")
-        pts = [format_number(100 * abs(v), lang, decimals=1) for v in (r.estimate,)]
+        pts = format_number(100 * abs(r.estimate), lang, decimals=1)
         lo = format_number(100 * r.ci_lower, lang, decimals=1)
         hi = format_number(100 * r.ci_upper, lang, decimals=1)
-        includes_null = r.ci_lower <= 0 <= r.ci_upper
         lower = r.estimate < 0
-        if lang == "sv":
-            if includes_null:
-                return (
-                    f"Vi kan inte säga om programmet påverkar återfall: skillnaden i andel som "
-                    f"återfaller inom ett år är {'lägre' if lower else 'högre'} med {pts[0]} "
-                    f"procentenheter bland deltagarna, men intervallet ({lo} till {hi}) "
-                    "rymmer både en minskning och ingen effekt alls."
-                )
-            return (
-                f"Bland deltagarna återföll {pts[0]} procentenheter "
-                f"{'färre' if lower else 'fler'} inom ett år än i en jämförbar grupp "
-                f"(95 % konfidensintervall {lo} till {hi}); resultatet bygger på mätta "
-                "bakgrundsfaktorer och kan påverkas av omätta, som motivation."
-            )
-        if includes_null:
-            return (
-                "We cannot tell whether the programme changes reoffending: the share "
-                f"reoffending within one year is {pts[0]} percentage points "
-                f"{'lower' if lower else 'higher'} among participants, but the interval "
-                f"({lo} to {hi}) includes no effect."
-            )
-        return (
-            f"{pts[0]} percentage points {'fewer' if lower else 'more'} participants "
-            f"reoffended within one year than in a comparable group (95 % confidence "
-            f"interval {lo} to {hi}); the comparison rests on measured characteristics and "
-            "may be affected by unmeasured ones such as motivation."
-        )
+        # The prose is in the bilingual label table, as every other text of the package.
+        if r.ci_lower <= 0 <= r.ci_upper:
+            direction = label("effect_lower" if lower else "effect_higher", lang)
+            return label("effect_sentence_null", lang, pts=pts, direction=direction, lo=lo, hi=hi)
+        direction = label("effect_fewer" if lower else "effect_more", lang)
+        return label("effect_sentence", lang, pts=pts, direction=direction, lo=lo, hi=hi)
 
     def _repr_html_(self) -> str:
         return html_repr(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-DEFAULT_MIN_CELL = 5
+from evaluation._defaults import DEFAULT_MIN_CELL
+
+__all__ = ["DEFAULT_MIN_CELL", "mask_small_counts"]
 
 
 def mask_small_counts(

@@ -76,6 +76,7 @@ import scipy.optimize
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import DisclosureError
 
 __all__ = [
@@ -318,7 +319,7 @@ class Ledger:
     True
     """
 
-    def __init__(self, min_cell: int = 5) -> None:
+    def __init__(self, min_cell: int = DEFAULT_MIN_CELL) -> None:
         if not isinstance(min_cell, int | np.integer) or min_cell < 1:
             raise ValueError(f"min_cell must be a positive whole number, not {min_cell!r}")
         self.min_cell = int(min_cell)

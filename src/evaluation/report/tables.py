@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation.report import _output
 from evaluation.report.disclosure import SuppressedTable
 from evaluation.report.formatting import format_number
@@ -231,7 +232,7 @@ def table_from_counts(
     headers: dict[str, str] | None = None,
     row_header: str | None = None,
     footnotes: Sequence[str] = (),
-    min_cell: int = 5,
+    min_cell: int = DEFAULT_MIN_CELL,
 ) -> ReportTable:
     """A :class:`ReportTable` from counts already protected by the report's ledger.
 
