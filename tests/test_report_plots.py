@@ -246,3 +246,19 @@ def test_shares_of_small_groups_are_drawn_when_the_threshold_allows():
     bar = next(c for c in ax.containers if isinstance(c, BarContainer))
     assert [p.get_width() for p in bar.patches][2:] == pytest.approx([3 / 3, 2 / 4])
     assert len(ax.texts) == 0
+
+
+def test_the_theme_is_seaborns_paper_whitegrid_inside_the_block_only():
+    import matplotlib as mpl
+    import seaborn as sns
+
+    from evaluation.report.theme import theme
+
+    before = dict(mpl.rcParams)
+    with theme("en"):
+        # Seaborn's style where the package sets nothing of its own ...
+        assert mpl.rcParams["axes.edgecolor"] == sns.axes_style("whitegrid")["axes.edgecolor"]
+        assert mpl.rcParams["lines.markersize"] == sns.plotting_context("paper")["lines.markersize"]
+        # ... and the package's own look on top (Brå's sizes, text kept as text in SVG).
+        assert mpl.rcParams["font.size"] == 9 and mpl.rcParams["svg.fonttype"] == "none"
+    assert dict(mpl.rcParams) == before  # nothing leaks out of the block

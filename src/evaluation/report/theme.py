@@ -99,8 +99,32 @@ def theme(lang: str = "sv") -> Iterator[None]:
     check_lang(lang)
     token = _LANG.set(lang)
     try:
-        rc: Any = {**_RC, "axes.prop_cycle": cycler(color=list(PALETTE))}
-        with mpl.rc_context(rc):
+        with mpl.rc_context(theme_rc()):
             yield
     finally:
         _LANG.reset(token)
+
+
+def theme_rc() -> dict[str, Any]:
+    """The theme's matplotlib settings: seaborn's ``whitegrid`` style and ``paper`` context,
+    the Okabe–Ito palette, then the package's own settings (Brå's look: sizes for an A4
+    page, no top and right spines, light grid, text kept as text in SVG).
+
+    Seaborn is the stack's theming tool; its style is taken as dictionaries
+    (``sns.axes_style``, ``sns.plotting_context``) and applied only inside :func:`theme`,
+    never globally.
+
+    Examples
+    --------
+    >>> theme_rc()["axes.prop_cycle"].by_key()["color"][:2]
+    ['#0072b2', '#d55e00']
+    """
+    import seaborn as sns
+
+    palette = sns.color_palette(list(PALETTE)).as_hex()
+    return {
+        **sns.axes_style("whitegrid"),
+        **sns.plotting_context("paper"),
+        **_RC,
+        "axes.prop_cycle": cycler(color=list(palette)),
+    }
