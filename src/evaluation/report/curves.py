@@ -183,6 +183,10 @@ def rounded_curve(
     shown = ledger.protect(batch)
     if not all(shown):
         hidden = [p.cell for p, s in zip(batch, shown, strict=True) if not s]
+        # The figure is left out, so none of its numbers is written: withdraw the batch
+        # protect() recorded, or the ledger lists publications in a file that never exists
+        # (and ``audit_report`` fails on the report).
+        del ledger.publications[-len(batch) :]
         raise_for_hidden(hidden)
     counts = pd.DataFrame(rows)
     return RoundedCurve(
