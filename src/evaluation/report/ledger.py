@@ -681,6 +681,7 @@ class _System:
                 eq.append((row, float(p.value if p.value is not None else ledger.value(p.cell))))
                 eq_cells.append(p.cell)
                 published_exact.add(p.cell)
+                hidden[p.cell] = None
             elif p.kind == "rounded":
                 value = p.value if p.value is not None else ledger.value(p.cell)
                 lo, hi = rounding_interval(float(value), p.base)
@@ -700,16 +701,19 @@ class _System:
                 # num <= (s + h) den and num >= (s - h) den
                 ub.append((row - (s + h) * den, 0.0))
                 ub.append(((s - h) * den - row, 0.0))
+                hidden[p.cell] = None
             else:
                 hidden[p.cell] = None
         m = ledger.min_cell
         checked = []
+        # Every small count that is published in any form but rounding (exactly, as a
+        # share, or withheld) is attacked: a count of 1 .. min_cell - 1 printed as it is
+        # or as a share over its denominator is a disclosure even when it spans several
+        # atoms, and so is one withheld here and printed elsewhere.
         for k in hidden:
-            if k in published_exact:
-                continue
             v = ledger.value(k)
             if 0 < v < m:
-                checked.append((k, "suppressed"))
+                checked.append((k, "published" if k in published_exact else "suppressed"))
         ledger._atoms_cache = {}  # type: ignore[attr-defined]
         return cls(
             ledger=ledger,
@@ -777,7 +781,7 @@ class _System:
                 )
                 if first_only:
                     return found
-        for key, _ in self.checked_cells:
+        for key, rule in self.checked_cells:
             v = self._row(key)
             proj = q.T @ v
             if rank and abs(float(proj @ proj) - float(v @ v)) < 1e-8 * max(1.0, float(v @ v)):
@@ -790,7 +794,9 @@ class _System:
                         true,
                         true,
                         true,
-                        "hidden count given back",
+                        "count below min_cell published"
+                        if rule == "published"
+                        else "hidden count given back",
                         self._involved(a, v),
                     )
                 )
