@@ -99,7 +99,8 @@ def theme(lang: str = "sv") -> Iterator[None]:
     check_lang(lang)
     token = _LANG.set(lang)
     try:
-        with mpl.rc_context(theme_rc()):
+        rc: Any = theme_rc()
+        with mpl.rc_context(rc):
             yield
     finally:
         _LANG.reset(token)
