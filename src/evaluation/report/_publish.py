@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from evaluation.report.ledger import Ledger, Publication
+from evaluation.report.plots import wilson_interval
 
 __all__ = [
     "entries_universe",
@@ -368,9 +369,7 @@ def protect_milestones(
         p = lo = hi = np.nan
         if shown[k0 + 3] and not np.isnan(n) and not np.isnan(k) and n > 0:
             p = round(k / n, 3)
-            centre = (k + z**2 / 2) / (n + z**2)
-            half = z * np.sqrt(k * (n - k) / n + z**2 / 4) / (n + z**2)
-            lo, hi = round(centre - half, 3), round(centre + half, 3)
+            lo, hi = (round(x, 3) for x in wilson_interval(k, n, z))
         out.append(
             {
                 "group": (labels or {}).get(g, g),

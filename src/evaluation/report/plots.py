@@ -250,6 +250,19 @@ def _window_title(window: str, lang: str) -> str:
     return label(key, lang) if has_label(key) else str(window)
 
 
+def wilson_interval(k: float, n: float, z: float) -> tuple[float, float]:
+    """Wilson's score interval for ``k`` of ``n`` (Wilson 1927): inside [0, 1] for small n.
+
+    Examples
+    --------
+    >>> [round(x, 4) for x in wilson_interval(5, 10, 1.959964)]
+    [0.2366, 0.7634]
+    """
+    centre = (k + z**2 / 2) / (n + z**2)
+    half = z * np.sqrt(k * (n - k) / n + z**2 / 4) / (n + z**2)
+    return float(centre - half), float(centre + half)
+
+
 def milestone_data(
     data: pd.DataFrame,
     *,
@@ -300,10 +313,7 @@ def milestone_data(
             n, k, p = row["n"], row["n_events"], row["estimate"]
             lo = hi = np.nan
             if pd.notna(p):
-                # Wilson score interval (Wilson 1927): stays inside [0, 1] for small n.
-                centre = (k + z**2 / 2) / (n + z**2)
-                half = z * np.sqrt(k * (n - k) / n + z**2 / 4) / (n + z**2)
-                lo, hi = centre - half, centre + half
+                lo, hi = wilson_interval(k, n, z)
             rows.append(
                 {
                     "group": group,
