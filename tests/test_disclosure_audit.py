@@ -286,11 +286,6 @@ def test_every_municipality_report_passes_audit_scan_and_attacks(size, municipal
     assert not found, "\n".join(map(str, found[:20]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="audit_report compares only exact and rounded counts of figure data with the "
-    "files; a number printed where the ledger says withheld, or a share, is not checked",
-)
 def test_a_withheld_cell_printed_as_a_share_fails(report_copy):
     """Audit mutation (tampering with a file): the participants' one-year row of the
     milestone figure, withheld in the ledger, printed as n = 10 and share 0.2, which gives

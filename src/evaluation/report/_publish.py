@@ -145,12 +145,17 @@ def protect_flow(
             key = ledger.cell(
                 f"persons/{name}/{reason}", "persons", [(f"reason_{name}", "==", reason)]
             ).key
-        batch.append(Publication(key, "exact", file=file, location={"row": i, "n": "persons"}))
+        where_row = {"stage": "persons", "reason": reason}
+        batch.append(
+            Publication(key, "exact", file=file, location=where_row | {"column": "n_persons"})
+        )
         entry_key = None
         if reason == "included":
             entry_key = ledger.cell(f"{entries}/all", entries).key
             batch.append(
-                Publication(entry_key, "exact", file=file, location={"row": i, "n": "entries"})
+                Publication(
+                    entry_key, "exact", file=file, location=where_row | {"column": "n_entries"}
+                )
             )
         rows.append({"stage": "persons", "window": "", "reason": reason, "p": key, "e": entry_key})
     if cohort.window_status is not None:
@@ -169,10 +174,16 @@ def protect_flow(
                 ekey = ledger.cell(
                     f"{entries}/{w}/{reason}", entries, [(f"status_{w}", "==", reason)]
                 ).key
-                loc = {"window": w, "reason": reason}
+                loc = {"stage": "window", "window": w, "reason": reason}
                 if pkey is not None:
-                    batch.append(Publication(pkey, "exact", file=file, location=loc | {"n": "p"}))
-                batch.append(Publication(ekey, "exact", file=file, location=loc | {"n": "e"}))
+                    batch.append(
+                        Publication(
+                            pkey, "exact", file=file, location=loc | {"column": "n_persons"}
+                        )
+                    )
+                batch.append(
+                    Publication(ekey, "exact", file=file, location=loc | {"column": "n_entries"})
+                )
                 rows.append(
                     {"stage": "window", "window": w, "reason": reason, "p": pkey, "e": ekey}
                 )
@@ -345,7 +356,8 @@ def protect_milestones(
                 entries,
                 [(by, "==", g), (f"m_{wl}", "==", True), (f"r_{wl}", "==", False)],
             )
-            loc = {"group": g, "window": w}
+            # Where the numbers stand in the figure's data: its group label and window.
+            loc = {"group": (labels or {}).get(g, g), "window": w}
             k0 = len(batch)
             batch += [
                 Publication(n_cell.key, "exact", file=file, location=loc | {"column": "n"}),

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from evaluation.report.ledger import AuditResult, Ledger, Publication, audit
@@ -183,28 +184,77 @@ def _publication(p: Mapping[str, Any]) -> Publication:
 
 
 def _check_files(folder: Path, publications: list[Publication]) -> list[str]:
-    """Published counts must appear in the files the ledger says hold them.
+    """Published numbers must be what the report's files print, and withheld ones absent.
 
-    Figure data (``figures/*.data.csv``) hold the raw numbers; each exact or rounded count
-    must be one of the numbers of its file. Tables and the page print formatted numbers
-    (thousands separators, per cent), so for them the check is that the file exists.
+    In the figure data (``figures/*.data.csv``) a publication whose location names the
+    file's columns (``{"group": ..., "window": ..., "column": "n"}``) is found in its row
+    and compared: the exact or rounded count, the share at its decimals, and an empty cell
+    where the ledger says the number is withheld. Other exact and rounded counts of the
+    figure data must at least be among the file's numbers. Tables and the page print
+    formatted numbers (thousands separators, per cent), so for them the file must exist.
     """
     problems = []
     numbers: dict[str, set[float]] = {}
+    frames: dict[str, pd.DataFrame] = {}
     for p in publications:
-        if p.kind not in ("exact", "rounded") or not p.file or p.value is None:
+        if not p.file:
             continue
         path = folder / p.file
         if not path.exists():
-            problems.append(f"{p.cell} in {p.file}: the file is missing")
+            if p.kind != "hidden":
+                problems.append(f"{p.cell} in {p.file}: the file is missing")
             continue
         if not p.file.endswith(".data.csv"):
+            continue
+        if p.file not in frames:
+            frames[p.file] = pd.read_csv(
+                path, dtype=str, keep_default_na=False, encoding="utf-8-sig", comment=None
+            )
+        cell = _located(frames[p.file], p.location)
+        if cell is not None:
+            shown = _number(cell)
+            if p.kind == "hidden":
+                if shown is not None:
+                    problems.append(f"{p.cell} is withheld but {p.file} prints {cell}")
+            elif p.value is not None and (
+                shown is None or abs(shown - float(p.value)) > 1e-9 * max(1.0, abs(shown))
+            ):
+                problems.append(f"{p.cell} = {p.value:g}, but {p.file} prints {cell!r}")
+            continue
+        if p.kind not in ("exact", "rounded") or p.value is None:
             continue
         if p.file not in numbers:
             numbers[p.file] = _numbers_in_csv(path)
         if float(p.value) not in numbers[p.file]:
             problems.append(f"{p.cell} = {p.value:g} in {p.file}")
     return problems
+
+
+def _located(frame: pd.DataFrame, location: Mapping[str, Any]) -> str | None:
+    """The text of the one cell ``location`` names in ``frame``, or None."""
+    column = location.get("column")
+    keys = {k: v for k, v in location.items() if k != "column"}
+    if column not in frame.columns or not keys or any(k not in frame.columns for k in keys):
+        return None
+    rows = np.ones(len(frame), dtype=bool)
+    for k, v in keys.items():
+        rows &= frame[k].to_numpy() == _text(v)
+    if rows.sum() != 1:
+        return None
+    return str(frame.loc[rows, column].iloc[0])
+
+
+def _text(value: Any) -> str:
+    """A location value as pandas writes it in a CSV (whole floats keep their ``.0``)."""
+    return str(value)
+
+
+def _number(text: str) -> float | None:
+    try:
+        x = float(text)
+    except ValueError:
+        return None
+    return x if math.isfinite(x) else None
 
 
 def _numbers_in_csv(path: Path) -> set[float]:
