@@ -161,3 +161,23 @@ def test_attack_8_the_same_count_in_two_outputs():
     sizes). Before issue 9, Uppsala's report (800 persons): included entries minus the
     non-participants' curve = 2 participants."""
     assert_nothing_recovered(attack(8, ("sim800", lambda: simulated(800, 1), "Uppsala")))
+
+
+@pytest.mark.parametrize("case", [SMALL, PLANTED], ids=["sim800", "planted"])
+def test_offences_shown_beside_withheld_recidivists_leave_them_min_cell_values(case):
+    """Every recidivist has at least one relapse offence (o >= r, and r >= 1 when o >= 1):
+    a shown count of offences beside withheld recidivists bounds them to [1, o]. The
+    offences of withheld recidivists are therefore shown only from 2 * min_cell on."""
+    from disclosure_attacker import bra_tables
+
+    name, registers, municipality = case
+    folder = written_report(name, registers(), municipality)
+    beside = 0
+    for table in bra_tables(folder):
+        for (i, w, measure), value in table.cells.items():
+            if measure != "r" or value is not None or table.text[(i, w, measure)] != "..":
+                continue
+            offences = table.cells.get((i, w, "o"))
+            beside += 1
+            assert offences is None or offences >= 10, (table.name, table.rows[i], w, offences)
+    assert beside  # withheld recidivists exist, so the check could fail

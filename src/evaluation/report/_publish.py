@@ -246,6 +246,7 @@ def protect_relapse_table(
     batch: list[Publication] = []
     index: list[tuple[int, str, int]] = []  # (raw row, measure, batch position)
     hide: list[int] = []
+    offence_pubs: list[tuple[int, Publication]] = []
     for i, row in raw.iterrows():
         b, lv, w = str(row["breakdown"]), str(row["level"]), str(row["window"])
         where = [] if b == "all" else [(b, "==", lv)]
@@ -276,11 +277,28 @@ def protect_relapse_table(
                     decimals=2,
                 ),
             ),
-            ("offences", Publication(o.key, "exact", file=file, location=loc | {"measure": "o"})),
         ):
             index.append((int(i), measure, len(batch)))
             batch.append(pub)
+        offence_pubs.append(
+            (int(i), Publication(o.key, "exact", file=file, location=loc | {"measure": "o"}))
+        )
     shown = ledger.protect(batch, hide=hide)
+    # Relapse offences are units of another universe, but each recidivist has at least one:
+    # a shown count of offences bounds withheld recidivists from above (and from below by
+    # one). So the offences of withheld recidivists are withheld unless they number at
+    # least twice min_cell, which leaves the recidivists at least min_cell possible values.
+    hidden_rows = {i for i, measure, k in index if measure == "relapsed" and not shown[k]}
+    m = ledger.min_cell
+    offence_hide = [
+        j
+        for j, (i, p) in enumerate(offence_pubs)
+        if i in hidden_rows and ledger.value(p.cell) < 2 * m
+    ]
+    offence_shown = ledger.protect([p for _, p in offence_pubs], hide=offence_hide)
+    for (i, _), s in zip(offence_pubs, offence_shown, strict=True):
+        index.append((i, "offences", len(shown)))
+        shown.append(s)
     table = result.table.copy()
     mask = result.suppressed.copy()
     for c in ("n", "relapsed", "share", "offences", "offences_per_relapsed", "median_days"):
