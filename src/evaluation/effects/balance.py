@@ -87,6 +87,21 @@ class BalanceResult:
         """The balance table."""
         return self.table.copy()
 
+    def plot_data(self) -> pd.DataFrame:
+        """The numbers behind :meth:`plot` in long form: one row per covariate and
+        adjustment (``"unadjusted"``, ``"adjusted"``) with ``smd`` and ``abs_smd``."""
+        long = self.table.melt(
+            id_vars="covariate",
+            value_vars=["smd_before", "smd_after"],
+            var_name="adjustment",
+            value_name="smd",
+        )
+        long["adjustment"] = long["adjustment"].map(
+            {"smd_before": "unadjusted", "smd_after": "adjusted"}
+        )
+        long["abs_smd"] = long["smd"].abs()
+        return long
+
     def plot(self, ax: Axes | None = None, **kwargs: object) -> Axes:
         """Love plot: absolute SMD before (open) and after (filled) with the threshold."""
         from evaluation.effects._plots import love_plot

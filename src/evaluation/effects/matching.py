@@ -164,6 +164,18 @@ class MatchResult:
         """Per group: size, matched, unmatched, effective sample size of the matched."""
         return self.groups.copy()
 
+    def plot_data(self) -> pd.DataFrame:
+        """Scores, matching weights and the group: the numbers behind the overlap plot."""
+        return pd.DataFrame(
+            {
+                "score": self.scores,
+                "weight": self.weights,
+                "group": pd.Series(self.treat, index=self.scores.index).map(
+                    {1: "participants", 0: "comparisons"}
+                ),
+            }
+        )
+
     def plot_overlap(
         self, ax: Axes | None = None, *, bins: int = 40, min_cell: int | None = None
     ) -> Axes:

@@ -244,6 +244,11 @@ class CoxResult:
         frame = pd.DataFrame(out, index=pd.Index(t, name="time"), columns=newdata.index)
         return frame
 
+    def plot_data(self) -> pd.DataFrame:
+        """The numbers behind :meth:`plot`, one row per term (long form): ``term``, ``hr``,
+        ``ci_lower``, ``ci_upper``, ``p``."""
+        return self.summary()[["term", "hr", "ci_lower", "ci_upper", "p"]].reset_index(drop=True)
+
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Forest plot of the hazard ratios (see :func:`evaluation.survival.forest_plot`)."""
         from evaluation.survival.forest import forest_plot
