@@ -94,16 +94,15 @@ def comparison_cohort(
 
     References
     ----------
-    Hernán MA, Robins JM (2016). Using big data to emulate a target trial when a randomized
-    trial is not available. American Journal of Epidemiology 183:758-764.
-    Li YP, Propert KJ, Rosenbaum PR (2001). Balanced risk set matching. JASA 96:870-882.
+    Those of :func:`evaluation.cohorts.comparison_cohort` (Hernán and Robins 2016, target
+    trial emulation; Li, Propert and Rosenbaum 2001, balanced risk-set matching).
 
     Examples
     --------
     >>> from evaluation import load_synthetic
     >>> c = comparison_cohort(load_synthetic(), rng=1)
-    >>> sorted(c.data["treated"].unique().tolist()), c.meta["design"]
-    ([0, 1], 'sequential-trials')
+    >>> c.meta["design"], int(c.data["treated"].sum()) > 0
+    ('sequential-trials', True)
     """
     unmatched: list[int] = []
 

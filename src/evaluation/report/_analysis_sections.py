@@ -218,16 +218,6 @@ def _curve_data(curve: Any, fit: Any, names: Mapping[Any, str], *, kind: str) ->
     return out
 
 
-def _masked_risk(table: pd.DataFrame, min_cell: int) -> pd.DataFrame:
-    """An at-risk table with counts below ``min_cell`` removed (NaN), for the figure's CSV."""
-    out = table.copy()
-    for col in ("n_at_risk", "n_events", "n_censored"):
-        if col in out.columns:
-            values = out[col].astype("float64")
-            out[col] = values.mask((values >= 1) & (values < min_cell))
-    return out
-
-
 # -- retention ----------------------------------------------------------------------------
 
 

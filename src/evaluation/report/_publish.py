@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.report.ledger import Ledger, Publication
+from evaluation.report.ledger import Cell, Ledger, Publication
 from evaluation.report.plots import wilson_interval
 
 __all__ = [
@@ -225,6 +225,22 @@ def median_ok(values: np.ndarray, min_cell: int) -> bool:
     return bool((v < med).sum() >= min_cell and (v > med).sum() >= min_cell)
 
 
+def window_cells(
+    ledger: Ledger, entries: str, tag: str, where: list[tuple[str, str, Any]], window: str
+) -> tuple[Cell, Cell, Cell]:
+    """Entries followed through ``window``, those relapsing, and those not (the complement).
+
+    One definition for the Brå tables and the milestone figures, so that the same count is
+    the same cell wherever it is printed (and withheld everywhere once withheld).
+    """
+    followed = [*where, (f"m_{window}", "==", True)]
+    return (
+        ledger.cell(f"{tag}/n", entries, followed),
+        ledger.cell(f"{tag}/relapsed", entries, [*followed, (f"r_{window}", "==", True)]),
+        ledger.cell(f"{tag}/not_relapsed", entries, [*followed, (f"r_{window}", "==", False)]),
+    )
+
+
 def protect_relapse_table(
     ledger: Ledger,
     result: Any,
@@ -245,21 +261,12 @@ def protect_relapse_table(
     raw = result.raw
     batch: list[Publication] = []
     index: list[tuple[int, str, int]] = []  # (raw row, measure, batch position)
-    hide: list[int] = []
     offence_pubs: list[tuple[int, Publication]] = []
     for i, row in raw.iterrows():
         b, lv, w = str(row["breakdown"]), str(row["level"]), str(row["window"])
         where = [] if b == "all" else [(b, "==", lv)]
         tag = f"{entries}/{w}/{b}={lv}"
-        n = ledger.cell(f"{tag}/n", entries, [*where, (f"m_{w}", "==", True)])
-        r = ledger.cell(
-            f"{tag}/relapsed", entries, [*where, (f"m_{w}", "==", True), (f"r_{w}", "==", True)]
-        )
-        rest = ledger.cell(
-            f"{tag}/not_relapsed",
-            entries,
-            [*where, (f"m_{w}", "==", True), (f"r_{w}", "==", False)],
-        )
+        n, r, rest = window_cells(ledger, entries, tag, where, w)
         o = ledger.cell(f"{offences}/{w}/{b}={lv}", offences, [*where, (f"in_{w}", "==", True)])
         loc = {"breakdown": b, "level": lv, "window": w}
         for measure, pub in (
@@ -283,7 +290,7 @@ def protect_relapse_table(
         offence_pubs.append(
             (int(i), Publication(o.key, "exact", file=file, location=loc | {"measure": "o"}))
         )
-    shown = ledger.protect(batch, hide=hide)
+    shown = ledger.protect(batch)
     # Relapse offences are units of another universe, but each recidivist has at least one:
     # a shown count of offences bounds withheld recidivists from above (and from below by
     # one). So the offences of withheld recidivists are withheld unless they number at
@@ -363,17 +370,7 @@ def protect_milestones(
         # Groups in the order of their labels (Deltagare before Icke-deltagare), as drawn.
         for g in sorted(pd.unique(universe[by]), key=lambda g: str((labels or {}).get(g, g))):
             tag = f"{entries}/{wl}/{by}={g}"
-            n_cell = ledger.cell(f"{tag}/n", entries, [(by, "==", g), (f"m_{wl}", "==", True)])
-            r_cell = ledger.cell(
-                f"{tag}/relapsed",
-                entries,
-                [(by, "==", g), (f"m_{wl}", "==", True), (f"r_{wl}", "==", True)],
-            )
-            rest = ledger.cell(
-                f"{tag}/not_relapsed",
-                entries,
-                [(by, "==", g), (f"m_{wl}", "==", True), (f"r_{wl}", "==", False)],
-            )
+            n_cell, r_cell, rest = window_cells(ledger, entries, tag, [(by, "==", g)], wl)
             # Where the numbers stand in the figure's data: its group label and window.
             loc = {"group": (labels or {}).get(g, g), "window": w}
             k0 = len(batch)

@@ -32,21 +32,26 @@ they follow from the atoms.
 
 What must hold (:func:`audit`):
 
-1. no atom and no hidden cell whose true value is ``1 .. min_cell - 1`` is determined by
+1. no atom whose size is ``1 .. min_cell - 1``, and no cell of point 2, is determined by
    the exact publications (linear algebra: its vector lies in their row space); this
    catches every subtraction, of any length;
-2. for every hidden cell whose true value is ``1 .. min_cell - 1``, the tightest bounds an
-   attacker gets by integer programming over all publications (equalities, rounding and
-   share intervals, non-negativity) are at least ``min_cell`` apart (the *protection
-   width*: the attacker cannot tell the count from 0 and from ``min_cell``);
-3. for every rounded publication, the attainable values of the true count still cover
-   the whole rounding interval (no other publication narrows it).
+2. for every cell with a true value of ``1 .. min_cell - 1`` that is published in any form
+   but rounding (exactly, as a share, or withheld), the tightest bounds an attacker gets by
+   integer programming over all publications (equalities, rounding and share intervals,
+   non-negativity) are at least ``min_cell`` apart (the *protection width*: the attacker
+   cannot tell the count from 0 and from ``min_cell``); a small count printed as it is
+   fails outright;
+3. for every rounded publication whose block holds small counts (``1 .. min_cell - 1``),
+   the attainable values of the true count still cover the whole block (no other
+   publication narrows it).
 
 Suppression (:meth:`Ledger.protect`) is built on the same attack: a batch of new
 publications (one table or figure) is checked together with everything already published;
 counts in ``1 .. min_cell - 1`` are hidden first, then, while the audit finds a violation,
-the smallest positive new cell that shares atoms with the exposed quantity is hidden as
-well. Hiding a publication only removes constraints, so bounds only widen and cells that
+a new cell the exposing subtraction uses (else one that shares units with the exposed
+quantity) is hidden as well: a positive count before a zero, a detailed cell before a
+total, the smallest first, never a count an earlier file shows exactly. Hiding a
+publication only removes constraints, so bounds only widen and cells that
 passed stay safe: each violation is repaired on its own. A cell hidden once is hidden in
 every later publication of the same set of units, and a later batch cannot reveal what
 an earlier one hid.
@@ -329,6 +334,11 @@ class Ledger:
         self._masks: dict[str, np.ndarray] = {}
         self._by_set: dict[tuple[str, bytes], str] = {}
         self._hidden_sets: set[tuple[str, bytes]] = set()
+        # State of one protect() call: quantities that passed, sets shown exactly before,
+        # and the units of the atoms the last attack exposed (for choosing what to hide).
+        self._passed: set[str] = set()
+        self._fixed: set[tuple[str, bytes]] = set()
+        self._atom_masks: dict[str, np.ndarray] = {}
 
     # -- registration -------------------------------------------------------------------
     def add_universe(self, name: str, frame: pd.DataFrame) -> None:
@@ -377,9 +387,6 @@ class Ledger:
     def _set_key(self, key: str) -> tuple[str, bytes]:
         return (self.cells[key].universe, np.packbits(self._masks[key]).tobytes())
 
-    def published(self) -> list[Publication]:
-        return list(self.publications)
-
     # -- suppression --------------------------------------------------------------------
     def protect(
         self,
@@ -424,7 +431,7 @@ class Ledger:
     ) -> list[bool]:
         m = self.min_cell
         # Quantities that passed stay safe while this batch only hides more (bounds widen).
-        self._passed: set[str] = set()
+        self._passed = set()
         # Hiding a count that an earlier publication shows exactly protects nothing.
         self._fixed = {self._set_key(p.cell) for p in self.publications if p.kind == "exact"}
         shown = [p.kind != "hidden" for p in batch]
@@ -457,7 +464,7 @@ class Ledger:
                 shown[i] = False
         while True:
             trial = self._with(batch, shown)
-            problem = self._first_violation(trial, focus=batch, shown=shown)
+            problem = self._first_violation(trial, focus=batch)
             if problem is None:
                 break
             pick = self._candidate(batch, shown, problem)
@@ -535,7 +542,6 @@ class Ledger:
         publications: Sequence[Publication],
         *,
         focus: Sequence[Publication],
-        shown: Sequence[bool],
     ) -> AuditFinding | None:
         universes = {self.cells[p.cell].universe for p in focus}
         for u in sorted(universes):
@@ -600,10 +606,6 @@ class Ledger:
         total, and the smallest value, as the classical hand rule does."""
         v = self.value(p.cell)
         return (v == 0, p.kind != "exact", -len(self.cells[p.cell].where), v, i)
-
-    @property
-    def _atom_masks(self) -> dict[str, np.ndarray]:
-        return getattr(self, "_atoms_cache", {})
 
     # -- manifest -----------------------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
@@ -714,7 +716,7 @@ class _System:
             v = ledger.value(k)
             if 0 < v < m:
                 checked.append((k, "published" if k in published_exact else "suppressed"))
-        ledger._atoms_cache = {}  # type: ignore[attr-defined]
+        ledger._atom_masks = {}
         return cls(
             ledger=ledger,
             universe=universe,
@@ -764,7 +766,7 @@ class _System:
             norms = (q[small_atoms] ** 2).sum(axis=1)
             for atom in small_atoms[norms > 1 - 1e-8]:
                 key = f"{self.universe}:atom{int(atom)}"
-                self.ledger._atoms_cache[key] = self.atom_of == atom  # type: ignore[attr-defined]
+                self.ledger._atom_masks[key] = self.atom_of == atom
                 target = np.zeros(a.shape[1])
                 target[atom] = 1.0
                 found.append(

@@ -273,7 +273,7 @@ def format_p(p: float | None, lang: str = "sv") -> str:
     return format_number(p, lang, decimals=3)
 
 
-#: Columns of model summaries (ARCHITECTURE.md, "Result tables") and the label keys of their headers.
+#: Columns of model summaries (ARCHITECTURE.md, "Result tables"), with their header labels.
 _MODEL_COLUMNS: dict[str, str] = {
     "term": "term",
     "measure": "measure",
