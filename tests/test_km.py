@@ -145,7 +145,8 @@ def test_milestones_quantiles_and_summary() -> None:
     for _, part in q.groupby("group"):
         assert part["estimate"].is_monotonic_increasing
     summary = km.summary()
-    # "statistic" is reserved for test statistics (ARCHITECTURE.md, "Result tables"): the median is a quantity.
+    # "statistic" is reserved for test statistics (ARCHITECTURE.md, "Result tables"):
+    # the median is a quantity.
     assert list(summary.columns[:2]) == ["group", "quantity"]
     assert "statistic" not in summary.columns
     assert (summary["quantity"] == "median").all()
