@@ -208,7 +208,7 @@ def _check_files(folder: Path, publications: list[Publication]) -> list[str]:
             continue
         if p.file not in frames:
             frames[p.file] = pd.read_csv(
-                path, dtype=str, keep_default_na=False, encoding="utf-8-sig", comment=None
+                path, dtype=str, keep_default_na=False, encoding="utf-8-sig"
             )
         cell = _located(frames[p.file], p.location)
         if cell is not None:
@@ -238,15 +238,10 @@ def _located(frame: pd.DataFrame, location: Mapping[str, Any]) -> str | None:
         return None
     rows = np.ones(len(frame), dtype=bool)
     for k, v in keys.items():
-        rows &= frame[k].to_numpy() == _text(v)
+        rows &= frame[k].to_numpy() == str(v)  # as the CSV writer wrote it
     if rows.sum() != 1:
         return None
     return str(frame.loc[rows, column].iloc[0])
-
-
-def _text(value: Any) -> str:
-    """A location value as pandas writes it in a CSV (whole floats keep their ``.0``)."""
-    return str(value)
 
 
 def _number(text: str) -> float | None:
