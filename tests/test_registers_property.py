@@ -93,6 +93,8 @@ def swap_start_end(tables: Tables, draw: Draw) -> str | None:
     table = tables[name].copy()
     closed = np.flatnonzero(table[end].notna().to_numpy())
     i = int(draw(st.sampled_from(closed.tolist())))
+    if table[start].dtype != table[end].dtype:  # one was garbled into text: swap as text
+        table[[start, end]] = table[[start, end]].astype(object)
     table.loc[i, [start, end]] = table.loc[i, [end, start]].to_numpy()
     tables[name] = table
     return None
