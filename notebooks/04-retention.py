@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -34,7 +36,6 @@ from evaluation.cohorts import (
     landmark_cohort,
     relapse_cohort,
     retention_cohort,
-    retention_measures,
 )
 from evaluation.cohorts.examples import immortal_time_example
 from evaluation.survival import (
@@ -42,6 +43,7 @@ from evaluation.survival import (
     cumulative_incidence,
     gray_test,
     kaplan_meier,
+    retention_measures,
 )
 
 SEED = 20251231

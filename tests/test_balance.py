@@ -72,8 +72,8 @@ def test_missing_covariate_values_are_named(data):
 
 
 def test_love_plot_labels_covariates_in_words(data):
-    from evaluation.effects._plots import covariate_label
-    from evaluation.report.theme import theme
+    from evaluation.presentation.graphics.effects import covariate_label
+    from evaluation.presentation.theme import theme
 
     assert covariate_label("sex=M", "sv") == "Kön: Män"
     assert covariate_label("municipality_group=other", "sv") == "Region: Övriga kommuner"
@@ -97,7 +97,7 @@ def test_love_plot_labels_covariates_in_words(data):
 
 
 def test_overlap_axis_ends_just_above_the_largest_score(data):
-    from evaluation.effects._plots import score_bin_edges
+    from evaluation.presentation.graphics.effects import score_bin_edges
 
     ps = propensity_weights(data, "age + prior", treatment="t")
     ax = ps.plot_overlap()

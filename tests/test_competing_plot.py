@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from evaluation._errors import EstimationError
-from evaluation.report.theme import HATCHES, theme
-from evaluation.survival._cif_plot import cause_label, risk_table_cells
+from evaluation.presentation.graphics.competing import cause_label, risk_table_cells
+from evaluation.presentation.theme import HATCHES, theme
 from evaluation.survival.competing import cumulative_incidence
 
 RETENTION = pd.read_csv(Path(__file__).parent / "reference" / "data" / "cif_retention.csv")

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from evaluation import EstimationError
-from evaluation.report.theme import PALETTE, theme
+from evaluation.presentation.graphics.survival import risk_table_cells
+from evaluation.presentation.theme import PALETTE, theme
 from evaluation.survival import kaplan_meier
-from evaluation.survival._curves_plot import risk_table_cells
 
 SYN = pd.read_csv(Path(__file__).parent / "reference" / "data" / "km_synthetic.csv")
 
@@ -188,7 +188,7 @@ def test_group_names_end_clear_of_the_widest_first_column_number() -> None:
 
 def test_group_names_come_from_the_label_table():
     # Sex codes and group codes are shown in words; unknown values as they are.
-    from evaluation.survival._curves_plot import group_label
+    from evaluation.presentation.graphics.survival import group_label
 
     assert [group_label(g, "sv") for g in ("F", "M", "all")] == ["Kvinnor", "Män", "Samtliga"]
     assert group_label("participant", "en") == "Participants"

@@ -1,6 +1,6 @@
 """The disclosure audit's own tests: planted leaks of every kind must fail it.
 
-Mutation style: a safe set of publications passes :func:`evaluation.report.ledger.audit`;
+Mutation style: a safe set of publications passes :func:`evaluation.presentation.ledger.audit`;
 the same set with one leak planted fails it, with a finding on the leaked count. Then a
 written report: untampered it passes :func:`evaluation.report.audit.audit_report`; a
 ledger value changed, a hidden count published in ``ledger.json``, or a small count written
@@ -21,9 +21,9 @@ import pytest
 
 import evaluation as ev
 from disclosure_attacker import ATTACKS, Truth, recoveries, written_report
+from evaluation.presentation.ledger import Ledger, Publication, audit
 from evaluation.report import find_disclosures
 from evaluation.report.audit import audit_report, rebuild_universes
-from evaluation.report.ledger import Ledger, Publication, audit
 
 # -- the ledger's attack on hand-built publications --------------------------------------------
 

@@ -8,7 +8,7 @@ import pytest
 
 from evaluation import load_synthetic
 from evaluation._errors import DefinitionError
-from evaluation.cohorts._keyed import to_days
+from evaluation._keyed import to_days
 from evaluation.cohorts.covariates import whole_years
 from evaluation.effects import comparison_cohort
 

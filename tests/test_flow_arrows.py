@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.report.plots import flow_diagram
-from evaluation.report.theme import theme
+from evaluation.presentation.graphics.cohort import flow_diagram
+from evaluation.presentation.theme import theme
 
 
 def _flow() -> pd.DataFrame:

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from evaluation._errors import EstimationError
-from evaluation.report.theme import theme
+from evaluation.presentation.graphics.forest import forest_data, forest_plot
+from evaluation.presentation.theme import theme
 from evaluation.survival.cox import cox
-from evaluation.survival.forest import forest_data, forest_plot
 
 SYN = pd.read_csv(Path(__file__).parent / "reference" / "data" / "cox_synthetic.csv")
 

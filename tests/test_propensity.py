@@ -108,7 +108,7 @@ def test_errors_name_the_problem(data):
 def test_overlap_plot_draws_no_bin_of_fewer_than_min_cell_persons(data):
     # Density bars give counts back (height x group size x bin width), so with min_cell a
     # bin of 1..4 persons must be drawn empty while every larger bin keeps its bar.
-    from evaluation.effects._plots import score_bin_edges
+    from evaluation.presentation.graphics.effects import score_bin_edges
 
     r = propensity_weights(data, "age + prior + C(sex)", treatment="t")
     scores, treat = r.scores.to_numpy(), data.t.to_numpy()

@@ -8,7 +8,7 @@ import pytest
 
 from evaluation._errors import DefinitionError, EstimationError
 from evaluation.cohorts import relapse_cohort, relapse_table
-from evaluation.report.disclosure import SUPPRESSED
+from evaluation.presentation.disclosure import SUPPRESSED
 from test_cohorts import random_registers
 
 

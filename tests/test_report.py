@@ -8,7 +8,6 @@ English, is the smallest municipality whose report has the programme-effect figu
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -18,31 +17,38 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+import report_numbers
 from evaluation import load_synthetic
 from evaluation.cohorts import relapse_cohort
+from evaluation.presentation.graphics.cohort import milestone_data
 from evaluation.report import build_report, find_disclosures
 from evaluation.report.build import count_text, restrict_to_municipality
-from evaluation.report.plots import milestone_data
 from registers_helpers import tiny_registers
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "synthetic"
-MUNICIPALITY = "Landskrona"
+MUNICIPALITY = report_numbers.MUNICIPALITY
 
 
 @pytest.fixture(scope="module")
 def small_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("report_sv")
-    truth = json.loads((DATA / "truth.json").read_text(encoding="utf-8"))
-    return build_report(
-        load_synthetic(), out, lang="sv", municipality=MUNICIPALITY, min_cell=5, truth=truth
-    )
+    return report_numbers.build_small_report(tmp_path_factory.mktemp("report_sv"))
 
 
 @pytest.fixture(scope="module")
 def tiny_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("report_en")
     # PDF is left out here (the scan reads SVG, not PDF; the small report writes all three).
-    return build_report(tiny_registers(), out, lang="en", min_cell=5, formats=("png", "svg"))
+    return report_numbers.build_tiny_report(tmp_path_factory.mktemp("report_en"))
+
+
+@pytest.mark.parametrize("which", ["small_report", "tiny_report"])
+def test_the_report_publishes_the_numbers_recorded_in_git(which, request):
+    # Moving code between layers (issue 11) must not change a published number: every
+    # table, figure's data and ledger entry hashes as recorded. A deliberate change of
+    # numbers rewrites the record (`python tests/report_numbers.py --refresh`, see there).
+    page: Path = request.getfixturevalue(which)
+    actual = report_numbers.numbers(page.parent)
+    changed = report_numbers.differences(report_numbers.recorded()[which], actual)
+    assert not changed, "\n".join(changed)
 
 
 def test_the_raw_numbers_of_the_small_report_hold_small_counts():
@@ -135,8 +141,8 @@ def test_count_text_never_prints_a_small_count():
 
 @pytest.mark.parametrize(("width", "inches"), [("journal", 3.5), ("a4", 6.3)])
 def test_figures_export_at_journal_and_a4_width(tmp_path: Path, width: str, inches: float):
-    from evaluation.report.figures import export_figure, new_figure
-    from evaluation.report.theme import theme
+    from evaluation.presentation.figures import export_figure, new_figure
+    from evaluation.presentation.theme import theme
 
     with theme("en"):
         fig, axes = new_figure(width)
@@ -152,7 +158,7 @@ def test_figures_export_at_journal_and_a4_width(tmp_path: Path, width: str, inch
 
 
 def test_excel_cells_are_numbers_where_the_text_is_a_whole_number(tmp_path: Path):
-    from evaluation.report.tables import ReportTable, write_excel
+    from evaluation.presentation.tables import ReportTable, write_excel
 
     cells = pd.DataFrame(
         {"Grupp": ["Samtliga", "Kvinnor"], "Antal": ["1\xa0234", ".."], "Andel": ["1,5", "0"]}

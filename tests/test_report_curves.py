@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from evaluation._errors import DisclosureError
-from evaluation.report.curves import MONTH, rounded_curve
-from evaluation.report.ledger import Ledger, audit, round_midpoint, rounding_interval
+from evaluation.presentation.curves import MONTH, rounded_curve
+from evaluation.presentation.ledger import Ledger, audit, round_midpoint, rounding_interval
 from evaluation.survival import kaplan_meier
 
 

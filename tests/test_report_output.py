@@ -17,8 +17,7 @@ import pytest
 
 from evaluation import RegisterError, Registers
 from evaluation.cli import main
-from evaluation.report import build_report
-from evaluation.report._output import (
+from evaluation.presentation._output import (
     FORMULA_START,
     MARKER,
     Stamp,
@@ -27,8 +26,9 @@ from evaluation.report._output import (
     read_report_csv,
     write_frame_csv,
 )
-from evaluation.report.labels import label_table
-from evaluation.report.tables import ReportTable, write_excel
+from evaluation.presentation.labels import label_table
+from evaluation.presentation.tables import ReportTable, write_excel
+from evaluation.report import build_report
 from registers_helpers import tiny_registers
 
 #: Words of the label table replaced by text that starts a formula. Validated registers
@@ -77,7 +77,7 @@ def siblings(folder: Path) -> list[str]:
 def hostile_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("hostile") / "report"
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("evaluation.report.labels.label_table", hostile_labels)
+        patch.setattr("evaluation.presentation.labels.label_table", hostile_labels)
         return build_report(tiny_registers(), out, lang="en", formats=("png",))
 
 

@@ -20,15 +20,15 @@ from statsmodels.stats.proportion import proportion_confint
 from evaluation.cohorts import relapse_table
 from evaluation.cohorts._cohort import Cohort
 from evaluation.cohorts.definitions import RelapseDefinition
-from evaluation.report import SUPPRESSED
-from evaluation.report.plots import (
+from evaluation.presentation.graphics.cohort import (
     flow_data,
     flow_diagram,
     milestone_bars,
     milestone_data,
     window_bars,
 )
-from evaluation.report.theme import theme
+from evaluation.presentation.theme import theme
+from evaluation.report import SUPPRESSED
 
 matplotlib.use("Agg")
 
@@ -252,7 +252,7 @@ def test_the_theme_is_seaborns_paper_whitegrid_inside_the_block_only():
     import matplotlib as mpl
     import seaborn as sns
 
-    from evaluation.report.theme import theme
+    from evaluation.presentation.theme import theme
 
     before = dict(mpl.rcParams)
     with theme("en"):

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from evaluation.cohorts import relapse_cohort, relapse_table
+from evaluation.presentation.scan import find_disclosures
+from evaluation.presentation.tables import ReportTable, model_table, write_excel
 from evaluation.report._sections import bra_table
-from evaluation.report.scan import find_disclosures
-from evaluation.report.tables import ReportTable, model_table, write_excel
 from test_cohorts import random_registers
 
 

@@ -11,9 +11,9 @@ from evaluation.cohorts import (
     landmark_cohort,
     relapse_cohort,
     retention_cohort,
-    retention_measures,
 )
 from evaluation.cohorts.examples import immortal_time_example
+from evaluation.survival import retention_measures
 from test_cohorts import STUDY_END, fine, random_registers, tiny
 
 

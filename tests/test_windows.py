@@ -2,7 +2,7 @@
 
 `truth.json`'s Brå share and `relapse_cohort` once counted different days (offences on days
 1-365 and decisions up to day 730 against [entry, entry + 1 year) and entry + 2 years), so
-four boundary cases got opposite answers. Both now call `evaluation.cohorts.windows`; these
+four boundary cases got opposite answers. Both now call `evaluation._counting`; these
 tests build one hand-made simulated world per boundary case and check that the generator's
 truth and the cohort built from that world's registers give the expected answer.
 """
@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evaluation._counting import in_window, measurable, window_deadline, window_end
+from evaluation._keyed import from_days, to_days
 from evaluation.cohorts import PRESETS, relapse_cohort
-from evaluation.cohorts._keyed import from_days, to_days
-from evaluation.cohorts.windows import in_window, measurable, window_deadline, window_end
 from evaluation.synthetic import SimulationConfig
 from evaluation.synthetic._build import build_registers
 from evaluation.synthetic._engine import PRISON, World

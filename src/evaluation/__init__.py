@@ -7,9 +7,6 @@ needs the registers does not pay for matplotlib.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from evaluation._errors import (
     ConvergenceWarning,
     DefinitionError,
@@ -21,6 +18,7 @@ from evaluation._errors import (
     FewClustersWarning,
     RegisterError,
 )
+from evaluation._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -41,7 +39,7 @@ _LAZY: dict[str, str] = {
     "retention_cohort": "evaluation.cohorts",
     "relapse_table": "evaluation.cohorts",
     "covariates_at": "evaluation.cohorts",
-    "retention_measures": "evaluation.cohorts",
+    "retention_measures": "evaluation.survival",
     "landmark_cohort": "evaluation.cohorts",
     # survival
     "kaplan_meier": "evaluation.survival",
@@ -87,14 +85,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'evaluation' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -276,8 +276,9 @@ def _report(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from evaluation._errors import RegisterError
+    from evaluation.presentation import _output
     from evaluation.registers import Registers
-    from evaluation.report import _output, build_report
+    from evaluation.report import build_report
 
     started = time.perf_counter()
     try:

@@ -7,7 +7,7 @@ from evaluation.cohorts.covariates import covariates_at
 from evaluation.cohorts.definitions import PRESETS, RelapseDefinition
 from evaluation.cohorts.landmark import landmark_cohort
 from evaluation.cohorts.relapse import relapse_cohort
-from evaluation.cohorts.retention import RetentionMeasures, retention_cohort, retention_measures
+from evaluation.cohorts.retention import retention_cohort
 from evaluation.cohorts.tables import RelapseTable, relapse_table
 
 __all__ = [
@@ -15,12 +15,10 @@ __all__ = [
     "Cohort",
     "RelapseDefinition",
     "RelapseTable",
-    "RetentionMeasures",
     "comparison_cohort",
     "covariates_at",
     "landmark_cohort",
     "relapse_cohort",
     "relapse_table",
     "retention_cohort",
-    "retention_measures",
 ]

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evaluation._keyed import n_distinct
 from evaluation._results import html_repr
-from evaluation.cohorts._keyed import n_distinct
 
 __all__ = ["Cohort", "FLOW_COLUMNS", "person_flow"]
 

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from evaluation.cohorts._keyed import (
+from evaluation._counting import in_window, measurable, window_deadline, window_end
+from evaluation._keyed import (
     NEVER,
     KeyedDates,
     KeyedIntervals,
@@ -23,7 +24,6 @@ from evaluation.cohorts._keyed import (
 from evaluation.cohorts.covariates import covariate_columns, table_codes
 from evaluation.cohorts.definitions import RelapseDefinition
 from evaluation.cohorts.entry import custody_intervals
-from evaluation.cohorts.windows import in_window, measurable, window_deadline, window_end
 
 if TYPE_CHECKING:
     from evaluation.registers import Registers

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import DefinitionError
+from evaluation._keyed import NEVER, KeyedDates, from_days, plus_years, to_days
 from evaluation.cohorts._cohort import FLOW_COLUMNS, Cohort
-from evaluation.cohorts._keyed import NEVER, KeyedDates, from_days, plus_years, to_days
 from evaluation.cohorts.covariates import covariates_at, person_codes, whole_years
 from evaluation.cohorts.definitions import RelapseDefinition, resolve_definition
 from evaluation.cohorts.entry import custody_intervals, exit_days, study_days

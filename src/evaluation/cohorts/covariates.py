@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import EstimationError, RegisterError
-from evaluation.cohorts._keyed import (
+from evaluation._keyed import (
     KeyedDates,
     KeyedIntervals,
     make_keys,

@@ -21,7 +21,7 @@ Four presets reproduce the published measures (ARCHITECTURE.md, "Definitions"):
     is followed (the UK takes one per cohort quarter; we take all). The age of criminal
     responsibility in England and Wales is 10.
 
-The window and buffer arithmetic of every definition is :mod:`evaluation.cohorts.windows`.
+The window and buffer arithmetic of every definition is :mod:`evaluation._counting`.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ sentence) starts the clock at the end of that custody.
 
 The release replaces a custodial decision only when there is one: a sentence served
 entirely in remand (the remand time is deducted from it, so no prison period follows)
-keeps its decision as the entry event (:func:`custodial_without_release`).
+keeps its decision as the entry event (:func:`evaluation._counting.custodial_without_release`).
 
 A definition may take entry events of some sanctions only: Kriminalvården's measure starts
 at a release from prison or at the start of probation, never at a fine or a waiver
@@ -23,19 +23,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from evaluation.cohorts._keyed import NEVER, SPAN, KeyedDates, KeyedIntervals, make_keys, to_days
+from evaluation._counting import custodial_without_release
+from evaluation._keyed import NEVER, SPAN, KeyedIntervals, make_keys, to_days
 from evaluation.cohorts.covariates import table_codes
 
 if TYPE_CHECKING:
     from evaluation.registers import Registers
 
-# NEVER (the day number of "no such day", the open end of a period) is public here for
-# the synthetic truth, which calls custodial_without_release with open periods.
 __all__ = [
-    "NEVER",
     "CUSTODIAL_KINDS",
     "CUSTODIAL_SANCTIONS",
-    "custodial_without_release",
     "entry_events",
     "exit_days",
     "custody_intervals",
@@ -82,65 +79,6 @@ def exit_days(registers: Registers) -> tuple[np.ndarray, np.ndarray]:
         day[c] = d
         code[c] = r
     return day, code
-
-
-def custodial_without_release(
-    codes: np.ndarray,
-    days: np.ndarray,
-    release_codes: np.ndarray,
-    release_start: np.ndarray,
-    release_end: np.ndarray,
-) -> np.ndarray:
-    """Which custodial decisions have no prison or youth-care period that releases them.
-
-    Registers do not link a sentence to the period in which it is served, so the link is
-    read off the dates: a custodial decision of a person on day ``d`` is served in a
-    period of kind prison or youth care that is in progress on ``d`` (``start <= d < end``;
-    the person is already serving, or remand turned into prison) or that starts on or
-    after ``d`` and before the person's next custodial decision. Without such a period
-    the sentence was served entirely in remand (or not at all before death, emigration or
-    extraction), and the decision itself is the entry event (Brå: the release replaces the
-    decision only when there is a release).
-
-    Parameters
-    ----------
-    codes, days
-        Person code and day number of each custodial decision (one per person and day).
-    release_codes, release_start, release_end
-        The prison and youth-care periods (``NEVER`` as end where still open).
-
-    Returns
-    -------
-    ndarray of bool
-        True where the decision has no release.
-
-    Examples
-    --------
-    >>> c = np.array([0, 0, 1])
-    >>> d = np.array([10, 50, 10])
-    >>> # person 0: prison from day 60 (after the second decision); person 1: from day 12
-    >>> custodial_without_release(c, d, np.array([0, 1]), np.array([60, 12]), np.array([90, 40]))
-    array([ True, False, False])
-    """
-    codes = np.asarray(codes, dtype=np.int64)
-    days = np.asarray(days, dtype=np.int64)
-    if len(codes) == 0:
-        return np.zeros(0, dtype=bool)
-    periods = KeyedIntervals(
-        np.asarray(release_codes, dtype=np.int64),
-        np.asarray(release_start, dtype=np.int64),
-        np.asarray(release_end, dtype=np.int64),
-    )
-    serving, _ = periods.containing(codes, days)
-    # The person's next custodial decision (NEVER for the last one).
-    key = make_keys(codes, days)
-    order = np.argsort(key, kind="stable")
-    next_day = np.full(len(codes), NEVER, dtype=np.int64)
-    same = codes[order][1:] == codes[order][:-1]
-    next_day[order[:-1][same]] = days[order][1:][same]
-    starts = KeyedDates(periods.codes, periods.start)
-    first_start, _ = starts.first_at_or_after(codes, days)
-    return ~serving & (first_start >= next_day)
 
 
 def entry_events(

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import EstimationError
+from evaluation._keyed import NEVER, KeyedDates, n_distinct, plus_years, to_days
 from evaluation.cohorts._cohort import FLOW_COLUMNS, Cohort, window_flow
 from evaluation.cohorts._follow_up import (
     WINDOW_ENDED,
@@ -23,7 +24,6 @@ from evaluation.cohorts._follow_up import (
     counted_offences,
     follow_up,
 )
-from evaluation.cohorts._keyed import NEVER, KeyedDates, n_distinct, plus_years, to_days
 from evaluation.cohorts.covariates import person_codes
 from evaluation.cohorts.definitions import RelapseDefinition, resolve_definition
 from evaluation.cohorts.entry import custody_intervals, exit_days, study_days

@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import DefinitionError, RegisterError
-from evaluation.cohorts._cohort import Cohort, person_flow, window_flow
-from evaluation.cohorts._follow_up import WINDOW_ENDED, WINDOW_INCOMPLETE, follow_up
-from evaluation.cohorts._keyed import (
+from evaluation._keyed import (
     NEVER,
     plus_years,
     to_days,
     year_of,
 )
+from evaluation.cohorts._cohort import Cohort, person_flow, window_flow
+from evaluation.cohorts._follow_up import WINDOW_ENDED, WINDOW_INCOMPLETE, follow_up
 from evaluation.cohorts.covariates import require_columns, table_codes
 from evaluation.cohorts.definitions import RelapseDefinition, resolve_definition
 from evaluation.cohorts.entry import entry_events, exit_days, study_days
@@ -95,7 +95,7 @@ def relapse_cohort(
     decided after it (the offences decided at the entry decision belong to it). For a
     window of ``w`` years the offence must be committed before ``entry + w`` and decided
     before ``entry + w + buffer``; if that date passes ``study_end`` the flag is missing
-    (one definition for cohorts and the synthetic truth: :mod:`evaluation.cohorts.windows`,
+    (one definition for cohorts and the synthetic truth: :mod:`evaluation._counting`,
     with the boundary days spelled out). The
     survival outcome (``duration_days``, ``event``) follows the person from entry to the
     first relapse offence, death, emigration or the last usable date ``study_end -

@@ -13,9 +13,9 @@ from evaluation._errors import DefinitionError, EstimationError
 from evaluation._results import html_repr
 from evaluation.cohorts._cohort import Cohort
 from evaluation.cohorts.definitions import RelapseDefinition, _window_label
-from evaluation.report.disclosure import SUPPRESSED, suppress_small_cells
-from evaluation.report.formatting import format_number, format_percent
-from evaluation.report.labels import check_lang, label
+from evaluation.presentation.disclosure import SUPPRESSED, suppress_small_cells
+from evaluation.presentation.formatting import format_number, format_percent
+from evaluation.presentation.labels import check_lang, label
 
 __all__ = ["RelapseTable", "relapse_table"]
 
@@ -183,7 +183,7 @@ def _breakdown_text(breakdown: str, lang: str) -> str:
 
 
 def _has(key: str) -> bool:
-    from evaluation.report.labels import has_label
+    from evaluation.presentation.labels import has_label
 
     return has_label(key)
 

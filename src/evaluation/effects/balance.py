@@ -104,7 +104,7 @@ class BalanceResult:
 
     def plot(self, ax: Axes | None = None, **kwargs: object) -> Axes:
         """Love plot: absolute SMD before (open) and after (filled) with the threshold."""
-        from evaluation.effects._plots import love_plot
+        from evaluation.presentation.graphics.effects import love_plot
 
         return love_plot(self.table, ax=ax, threshold=self.threshold)
 

@@ -128,7 +128,7 @@ class ProgrammeEffect:
         what: Literal["relapse", "relapse_free"] = "relapse",
     ) -> Axes:
         """Adjusted cumulative incidence of relapse (or relapse-free share) in both groups."""
-        from evaluation.effects._plots import curves_plot
+        from evaluation.presentation.graphics.effects import curves_plot
 
         c = self.curves[self.curves["analysis"] == analysis].copy()
         c["group"] = c["group"].map({"participant": "participants", "comparison": "comparisons"})
@@ -162,8 +162,8 @@ class ProgrammeEffect:
     def sentence(self, lang: str = "sv") -> str:
         """A plain-language sentence about the 1-year risk difference, cautious when the
         interval includes no effect."""
-        from evaluation.report.formatting import format_number
-        from evaluation.report.labels import label
+        from evaluation.presentation.formatting import format_number
+        from evaluation.presentation.labels import label
 
         r = self.measure("risk_difference_1y")
         pts = format_number(100 * abs(r.estimate), lang, decimals=1)

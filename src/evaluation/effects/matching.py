@@ -180,7 +180,7 @@ class MatchResult:
         self, ax: Axes | None = None, *, bins: int = 40, min_cell: int | None = None
     ) -> Axes:
         """Score histograms of the matched participants (above) and comparisons (below)."""
-        from evaluation.effects._plots import mirrored_histogram
+        from evaluation.presentation.graphics.effects import mirrored_histogram
 
         return mirrored_histogram(
             self.scores.to_numpy(),

@@ -162,7 +162,7 @@ class PropensityResult:
         ``weighted=True`` draws the weighted distributions, which should coincide after
         weighting; unweighted, the picture shows where common support is thin.
         """
-        from evaluation.effects._plots import mirrored_histogram
+        from evaluation.presentation.graphics.effects import mirrored_histogram
 
         return mirrored_histogram(
             self.scores.to_numpy(),

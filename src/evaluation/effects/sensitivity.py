@@ -51,7 +51,7 @@ class EValueResult:
 
     def sentence(self, lang: str = "en") -> str:
         """What the E-value says, in plain language."""
-        from evaluation.report.formatting import format_number
+        from evaluation.presentation.formatting import format_number
 
         est = format_number(self.estimate, lang, decimals=2)
         ci = "-" if self.ci is None else format_number(self.ci, lang, decimals=2)

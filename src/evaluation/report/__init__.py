@@ -1,13 +1,14 @@
-"""Report layer: theme, labels, formatting, disclosure control, figures, tables, HTML report.
+"""Report layer: assembly of the whole report (sections, the HTML page, exports, the audit).
 
-Names are imported lazily (PEP 562): the cohorts' Brå table needs the labels and the
-disclosure rules, and importing those must not load matplotlib, jinja2 and the HTML builder.
+Nothing in the package imports it but the command line. The presentation names of the public
+API (``theme``, ``suppress_small_cells``, ...) are re-exported from
+:mod:`evaluation.presentation`, lazily (PEP 562), so that ``evaluation.report.theme`` keeps
+working without loading jinja2 and the HTML builder.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from evaluation._lazy import lazy_exports
 
 #: Public name -> module that defines it.
 _LAZY: dict[str, str] = {
@@ -15,29 +16,19 @@ _LAZY: dict[str, str] = {
     "ReportAudit": "evaluation.report.audit",
     "audit_report": "evaluation.report.audit",
     "build_report": "evaluation.report.build",
-    "SUPPRESSED": "evaluation.report.disclosure",
-    "SuppressedTable": "evaluation.report.disclosure",
-    "suppress_small_cells": "evaluation.report.disclosure",
-    "format_number": "evaluation.report.formatting",
-    "format_percent": "evaluation.report.formatting",
-    "label": "evaluation.report.labels",
-    "Finding": "evaluation.report.scan",
-    "find_disclosures": "evaluation.report.scan",
-    "ReportTable": "evaluation.report.tables",
-    "theme": "evaluation.report.theme",
+    "SUPPRESSED": "evaluation.presentation.disclosure",
+    "SuppressedTable": "evaluation.presentation.disclosure",
+    "suppress_small_cells": "evaluation.presentation.disclosure",
+    "format_number": "evaluation.presentation.formatting",
+    "format_percent": "evaluation.presentation.formatting",
+    "label": "evaluation.presentation.labels",
+    "Finding": "evaluation.presentation.scan",
+    "find_disclosures": "evaluation.presentation.scan",
+    "ReportTable": "evaluation.presentation.tables",
+    "theme": "evaluation.presentation.theme",
 }
 
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'evaluation.report' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import DisclosureError, EstimationError
+from evaluation.presentation.curves import MONTH, rounded_curve
+from evaluation.presentation.formatting import format_percent
+from evaluation.presentation.labels import label
+from evaluation.presentation.ledger import Publication
+from evaluation.presentation.tables import ReportTable, model_table
 from evaluation.report.build import ReportBuilder, count_text
-from evaluation.report.curves import MONTH, rounded_curve
-from evaluation.report.formatting import format_percent
-from evaluation.report.labels import label
-from evaluation.report.ledger import Publication
-from evaluation.report.tables import ReportTable, model_table
 
 #: Seed of the report's random steps (comparison sampling, bootstrap): same data, same report.
 REPORT_SEED = 20151
@@ -383,7 +383,7 @@ def _retention_table(
 
 def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any] | None) -> None:
     from evaluation.effects import comparison_cohort, estimate_programme_effect
-    from evaluation.effects._plots import curves_plot, love_plot
+    from evaluation.presentation.graphics.effects import curves_plot, love_plot
     from evaluation.report._publish import protect_counts
 
     lang, m = report.lang, report.min_cell
@@ -607,8 +607,8 @@ def _overlap_data(ledger: Any, source: Any, *, lang: str) -> pd.DataFrame:
 
 def _overlap_bars(data: pd.DataFrame, *, ax: Any, lang: str) -> Any:
     """Mirrored bars of the protected densities: participants above, comparisons below."""
-    from evaluation.effects._plots import _decimal_axis
-    from evaluation.report.theme import style_for
+    from evaluation.presentation.graphics.effects import _decimal_axis
+    from evaluation.presentation.theme import style_for
 
     groups = list(dict.fromkeys(data["group"]))
     for i, (g, sign) in enumerate(zip(groups, (1.0, -1.0), strict=False)):
@@ -730,7 +730,7 @@ def _effect_table(
 
 
 def _has(key: str) -> bool:
-    from evaluation.report.labels import has_label
+    from evaluation.presentation.labels import has_label
 
     return has_label(key)
 

@@ -1,7 +1,7 @@
 """The report's universes and the protected versions of its count tables.
 
 Each function registers the counts of one table or figure in the report's
-:class:`~evaluation.report.ledger.Ledger`, lets the ledger decide what is shown (together
+:class:`~evaluation.presentation.ledger.Ledger`, lets the ledger decide what is shown (together
 with everything published before), and returns the table with ``NaN`` where a number is
 withheld. The units of every count are rows of a *universe* frame built here from the
 cohorts: persons of the registers, entry events of a cohort, relapse offences of a cohort,
@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.report.ledger import Cell, Ledger, Publication
-from evaluation.report.plots import wilson_interval
+from evaluation.presentation.graphics.cohort import wilson_interval
+from evaluation.presentation.ledger import Cell, Ledger, Publication
 
 __all__ = [
     "entries_universe",
@@ -131,8 +131,9 @@ def protect_flow(
 ) -> pd.DataFrame:
     """A cohort's flow table protected through the ledger (persons and window rows).
 
-    Returns the columns of :func:`evaluation.report.plots.flow_data`: ``stage``, ``window``,
-    ``reason``, ``n_persons``, ``n_entries`` (NaN where withheld), ``suppressed``.
+    Returns the columns of :func:`evaluation.presentation.graphics.cohort.flow_data`:
+    ``stage``, ``window``, ``reason``, ``n_persons``, ``n_entries`` (NaN where withheld),
+    ``suppressed``.
     """
     flow = cohort.flow
     persons = flow[flow["stage"] == "persons"].reset_index(drop=True)

@@ -15,6 +15,14 @@ from typing import Any
 import pandas as pd
 
 from evaluation.cohorts import Cohort, relapse_cohort
+from evaluation.presentation.graphics.cohort import (
+    flow_diagram,
+    milestone_bars,
+    reason_label,
+    window_bars,
+)
+from evaluation.presentation.labels import has_label, label
+from evaluation.presentation.tables import ReportTable, table_from_counts
 from evaluation.registers import Registers
 from evaluation.report._analysis_sections import (
     REPORT_SEED,
@@ -23,14 +31,6 @@ from evaluation.report._analysis_sections import (
     retention_section,
 )
 from evaluation.report.build import ReportBuilder, count_text
-from evaluation.report.labels import has_label, label
-from evaluation.report.plots import (
-    flow_diagram,
-    milestone_bars,
-    reason_label,
-    window_bars,
-)
-from evaluation.report.tables import ReportTable, table_from_counts
 
 __all__ = ["Cohorts", "SECTIONS", "value_label"]
 

@@ -10,7 +10,7 @@ every publication of one (where, how, and the value printed). The audit
 2. rebuilds the units of every universe from the registers (the data holder's output
    checker has them; the ledger itself holds no unit-level data), so that each count's
    definition becomes a set of units again;
-3. attacks all publications together (:func:`~evaluation.report.ledger.audit`): exact
+3. attacks all publications together (:func:`~evaluation.presentation.ledger.audit`): exact
    subtraction by linear algebra, tightest integer bounds of every withheld small count,
    rounded counts not narrowed below their block.
 
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evaluation.report.ledger import AuditResult, Ledger, Publication, audit
+from evaluation.presentation.ledger import AuditResult, Ledger, Publication, audit
 
 __all__ = ["ReportAudit", "audit_report", "rebuild_universes"]
 
@@ -60,10 +60,10 @@ def rebuild_universes(
     registers: Any, *, municipality: str | None, min_cell: int, needed: set[str]
 ) -> dict[str, pd.DataFrame]:
     """The units of the report's universes, rebuilt from the registers as the report built them."""
+    from evaluation.presentation.curves import MONTH, curve_frame, curve_universe
     from evaluation.report import _analysis_sections as analysis
     from evaluation.report import _sections as sections
     from evaluation.report.build import restrict_to_municipality
-    from evaluation.report.curves import MONTH, curve_frame, curve_universe
 
     if municipality is not None:
         registers = restrict_to_municipality(registers, municipality)
@@ -139,7 +139,7 @@ def audit_report(
     ReportAudit
         ``.passed`` and, where it failed, what and why.
     """
-    from evaluation.report.scan import find_disclosures
+    from evaluation.presentation.scan import find_disclosures
 
     folder = Path(folder)
     manifest = _read_manifest(folder)

@@ -25,22 +25,22 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from evaluation._errors import DisclosureError, EvaluationWarning
-from evaluation.registers import Registers
-from evaluation.report import _output
-from evaluation.report._cells import DEFAULT_MIN_CELL
-from evaluation.report.disclosure import SUPPRESSED
-from evaluation.report.figures import (
+from evaluation.presentation import _output
+from evaluation.presentation._cells import DEFAULT_MIN_CELL
+from evaluation.presentation.disclosure import SUPPRESSED
+from evaluation.presentation.figures import (
     FORMATS,
     ReportFigure,
     export_figure,
     new_figure,
     source_line,
 )
-from evaluation.report.formatting import format_number
-from evaluation.report.labels import check_lang, label
-from evaluation.report.ledger import Ledger, audit
-from evaluation.report.tables import ReportTable, write_csv, write_excel
-from evaluation.report.theme import theme
+from evaluation.presentation.formatting import format_number
+from evaluation.presentation.labels import check_lang, label
+from evaluation.presentation.ledger import Ledger, audit
+from evaluation.presentation.tables import ReportTable, write_csv, write_excel
+from evaluation.presentation.theme import theme
+from evaluation.registers import Registers
 
 __all__ = ["ReportBuilder", "build_report", "count_text", "restrict_to_municipality"]
 

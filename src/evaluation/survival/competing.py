@@ -270,8 +270,8 @@ class CumulativeIncidence:
         group: Hashable | None = None,
         **kwargs: Any,
     ) -> Axes:
-        """Draw stacked areas or lines with bands; see :func:`evaluation.survival._cif_plot`."""
-        from evaluation.survival._cif_plot import plot_cif
+        """Draw stacked areas or lines with bands (see :mod:`evaluation.presentation.graphics`)."""
+        from evaluation.presentation.graphics.competing import plot_cif
 
         return plot_cif(
             self,

@@ -251,7 +251,7 @@ class CoxResult:
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Forest plot of the hazard ratios (see :func:`evaluation.survival.forest_plot`)."""
-        from evaluation.survival.forest import forest_plot
+        from evaluation.presentation.graphics.forest import forest_plot
 
         return forest_plot(self, ax=ax, **kwargs)
 

@@ -288,9 +288,9 @@ class SurvivalCurves:
         risk-table counts from 1 to ``min_cell - 1`` are shown as ``..`` (as in the tables),
         others with the language's thousands separator; labels in ``lang`` (the active
         theme's by default); ``xticks`` in ``time_unit``, the axis ending at the last. See
-        :func:`evaluation.survival._curves_plot.plot_curves`. Returns the Axes.
+        :func:`evaluation.presentation.graphics.survival.plot_curves`. Returns the Axes.
         """
-        from evaluation.survival._curves_plot import plot_curves
+        from evaluation.presentation.graphics.survival import plot_curves
 
         return plot_curves(
             self,

@@ -81,7 +81,7 @@ class ZphResult:
         """
         import matplotlib.pyplot as plt
 
-        from evaluation.report.theme import style_for
+        from evaluation.presentation.theme import style_for
 
         term = self._term(term)
         data = self.plot_data(term)

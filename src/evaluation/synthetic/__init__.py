@@ -56,7 +56,7 @@ The truth (``SimulatedRegisters.truth`` and ``truth.json``)
 Durations are whole days between dates; for ``effect`` and ``retention`` (risks at a time
 since start) a year is 365.25 days (1, 2, 3 years = 365, 730, 1095 days), a month
 365.25 / 12 days. ``bra`` is a window measure: its windows and buffer are the cohorts'
-calendar windows, from the same function (`evaluation.cohorts.windows`).
+calendar windows, from the same function (`evaluation._counting`).
 
 ``parameters``
     The `SimulationConfig` used.

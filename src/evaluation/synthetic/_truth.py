@@ -5,7 +5,7 @@ numbers), never from formulas. Durations are whole days between register dates, 
 analysis of the registers would compute them; for the effect and retention truths (risks
 at a time since start, read off survival curves) a year is 365.25 days, so 1, 2 and 3 years
 are 365, 730 and 1095 whole days, and a month is 365.25 / 12 days. Brå's share is a window
-measure and uses the cohorts' calendar windows (:mod:`evaluation.cohorts.windows`).
+measure and uses the cohorts' calendar windows (:mod:`evaluation._counting`).
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from evaluation.cohorts.entry import NEVER, custodial_without_release
-from evaluation.cohorts.windows import (
+from evaluation._counting import (
+    custodial_without_release,
     days_from,
     in_window,
     measurable,
     window_deadline,
     window_end,
 )
+from evaluation._keyed import NEVER
 from evaluation.synthetic._build import Episodes, day_index, lagforda, started_episodes
 from evaluation.synthetic._config import SimulationConfig
 from evaluation.synthetic._engine import PRISON, YOUTH_CARE, World
@@ -150,7 +151,7 @@ def bra_entry_relapse(world: World, config: SimulationConfig) -> dict[str, Any]:
     per person and decision date, custodial when any of its sanctions is; a custodial one
     is replaced by its release unless none follows (served in remand), which the same
     function as the cohorts' decides. Windows and buffer are those of
-    :mod:`evaluation.cohorts.windows`, the one definition the cohorts use too.
+    :mod:`evaluation._counting`, the one definition the cohorts use too.
     """
     start = pd.Timestamp(config.study_start)
     end_day = (pd.Timestamp(config.study_end) - start).days
@@ -253,7 +254,7 @@ def bra_entry_relapse(world: World, config: SimulationConfig) -> dict[str, Any]:
             "with offence_date on or after the entry date and before the same calendar "
             "date one year later, decided after the entry date and before the same date "
             "two years after it (1-year window, 1-year buffer: bra-preliminary; a 29 "
-            "February entry ends its window before 28 February; evaluation.cohorts.windows "
+            "February entry ends its window before 28 February; evaluation._counting "
             "defines this for the cohorts and this truth alike). Death, "
             "emigration and custody during follow-up are ignored, as Brå does. Every entry "
             "event counts ('all'); the one_per_year value weights each event by one over "

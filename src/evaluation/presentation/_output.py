@@ -44,7 +44,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from evaluation.report.labels import label
+from evaluation.presentation.labels import label
 
 __all__ = [
     "FORMULA_START",

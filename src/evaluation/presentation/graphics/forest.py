@@ -26,7 +26,7 @@ _TICK_LADDERS: tuple[tuple[float, ...], ...] = (
 
 def _term_label(term: str, lang: str) -> str:
     """``C(sex)[T.M]`` -> ``Kön: Män``: the report's one labelling of model terms."""
-    from evaluation.report.tables import term_label
+    from evaluation.presentation.tables import term_label
 
     return term_label(term, lang)
 
@@ -59,8 +59,8 @@ def ratio_tick_text(value: float, lang: str) -> str:
     >>> ratio_tick_text(1.25, "sv"), ratio_tick_text(1.0, "sv"), ratio_tick_text(0.8, "en")
     ('1,25', '1', '0.8')
     """
-    from evaluation.report.formatting import format_number
-    from evaluation.survival._curves_plot import tick_decimals
+    from evaluation.presentation.formatting import format_number
+    from evaluation.presentation.graphics.survival import tick_decimals
 
     return format_number(value, lang, decimals=tick_decimals([value]))
 
@@ -96,7 +96,7 @@ def forest_data(
     """The numbers behind :func:`forest_plot`: ``model, term, label, estimate, ci_lower,
     ci_upper, p, row, y`` (``row`` is the term's row, top term highest; ``y`` adds a small
     offset per model when several are drawn)."""
-    from evaluation.report.theme import current_lang
+    from evaluation.presentation.theme import current_lang
 
     lang = lang or current_lang()
     if isinstance(results_or_tables, Mapping):
@@ -172,7 +172,7 @@ def forest_plot(
         Display labels for terms; other terms are labelled from the label table
         (``C(sex)[T.M]`` becomes "Kön: Män"), or shown as they are.
     lang : {"sv", "en"}, optional
-        Label language; default the active :func:`evaluation.report.theme`'s.
+        Label language; default the active :func:`evaluation.presentation.theme`'s.
     xlabel : str, optional
         Axis label; default "Hasardkvot" / "Hazard ratio".
 
@@ -192,8 +192,8 @@ def forest_plot(
     """
     import matplotlib.pyplot as plt
 
-    from evaluation.report.labels import label
-    from evaluation.report.theme import current_lang, style_for
+    from evaluation.presentation.labels import label
+    from evaluation.presentation.theme import current_lang, style_for
 
     lang = lang or current_lang()
     data = forest_data(results_or_tables, labels=labels, lang=lang)

@@ -16,11 +16,11 @@ import pandas as pd
 from matplotlib.axes import Axes
 from scipy import stats
 
-from evaluation.report._cells import DEFAULT_MIN_CELL
-from evaluation.report.disclosure import SUPPRESSED, suppress_small_cells
-from evaluation.report.formatting import format_number, format_percent
-from evaluation.report.labels import has_label, label
-from evaluation.report.theme import HATCHES, current_lang, style_for
+from evaluation.presentation._cells import DEFAULT_MIN_CELL
+from evaluation.presentation.disclosure import SUPPRESSED, suppress_small_cells
+from evaluation.presentation.formatting import format_number, format_percent
+from evaluation.presentation.labels import has_label, label
+from evaluation.presentation.theme import HATCHES, current_lang, style_for
 
 __all__ = [
     "flow_data",

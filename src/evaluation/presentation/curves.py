@@ -9,7 +9,7 @@ disclosure-safe Kaplan–Meier (Hulme et al.):
    to grid point ``ceil(d / step)``;
 2. for every group, cause and grid point the *cumulative* number of exits by that cause
    (and of censorings) is rounded to the midpoint of its block of ``min_cell`` values
-   (:func:`~evaluation.report.ledger.round_midpoint`: 1–5 become 3, 6–10 become 8, ...);
+   (:func:`~evaluation.presentation.ledger.round_midpoint`: 1–5 become 3, 6–10 become 8, ...);
    rounding is monotone, so the rounded cumulative counts never decrease;
 3. the curve, its confidence band and the number at risk are recomputed by the package's
    own estimators from pseudo-data built from the rounded counts alone (the rounded
@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from evaluation.report.ledger import Ledger, Publication, round_midpoint
+from evaluation.presentation.ledger import Ledger, Publication, round_midpoint
 
 __all__ = ["RoundedCurve", "rounded_curve"]
 

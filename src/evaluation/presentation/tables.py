@@ -19,10 +19,10 @@ from pathlib import Path
 import pandas as pd
 
 from evaluation._defaults import DEFAULT_MIN_CELL
-from evaluation.report import _output
-from evaluation.report.disclosure import SuppressedTable
-from evaluation.report.formatting import format_number
-from evaluation.report.labels import check_lang, has_label, label
+from evaluation.presentation import _output
+from evaluation.presentation.disclosure import SuppressedTable
+from evaluation.presentation.formatting import format_number
+from evaluation.presentation.labels import check_lang, has_label, label
 
 __all__ = [
     "ReportTable",
@@ -392,7 +392,7 @@ def write_csv(
     """Write the table's cells as ``<key>.csv`` (UTF-8 with BOM, so Excel reads å, ä, ö).
 
     Text that a spreadsheet would run as a formula is escaped, and an unsafe report's
-    ``stamp`` is the first line (see :mod:`evaluation.report._output`).
+    ``stamp`` is the first line (see :mod:`evaluation.presentation._output`).
     """
     return _output.write_frame_csv(table.table, Path(folder) / f"{table.key}.csv", stamp=stamp)
 

@@ -17,7 +17,11 @@ LANGS: tuple[str, ...] = ("sv", "en")
 @cache
 def label_table() -> pd.DataFrame:
     """Return the label table, indexed by ``key`` with one column per language."""
-    with resources.files("evaluation.report").joinpath("labels.csv").open(encoding="utf-8") as f:
+    with (
+        resources.files("evaluation.presentation")
+        .joinpath("labels.csv")
+        .open(encoding="utf-8") as f
+    ):
         table = pd.read_csv(f, dtype=str, keep_default_na=False)
     duplicated = table["key"][table["key"].duplicated()].tolist()
     if duplicated:

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from evaluation.report.labels import has_label, label
-from evaluation.report.theme import current_lang, style_for
+from evaluation.presentation.labels import has_label, label
+from evaluation.presentation.theme import current_lang, style_for
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -26,7 +26,7 @@ def covariate_label(name: str, lang: str) -> str:
     """A balance covariate in words: ``sex=M`` -> "Kön: Män", ``age`` -> "Ålder".
 
     Dummies ``name=value`` become "Label: value label"; names and values are looked up in
-    the label table as model terms are (:func:`evaluation.report.tables.term_label`), and
+    the label table as model terms are (:func:`evaluation.presentation.tables.term_label`), and
     shown as they are when the table has no row for them.
 
     Examples
@@ -34,7 +34,7 @@ def covariate_label(name: str, lang: str) -> str:
     >>> covariate_label("sex=M", "sv"), covariate_label("municipality_group=other", "en")
     ('Kön: Män', 'Region: Other municipalities')
     """
-    from evaluation.report.tables import term_label
+    from evaluation.presentation.tables import term_label
 
     var, sep, value = str(name).partition("=")
     return term_label(f"{var}[T.{value}]" if sep else var, lang)
@@ -44,8 +44,8 @@ def _decimal_axis(axis: object, *, absolute: bool = False) -> None:
     """Tick labels with the language's decimal mark (0,05 in Swedish), optionally |value|."""
     from matplotlib.ticker import FuncFormatter
 
-    from evaluation.report.formatting import format_number
-    from evaluation.survival._curves_plot import decimal_formatter, tick_decimals
+    from evaluation.presentation.formatting import format_number
+    from evaluation.presentation.graphics.survival import decimal_formatter, tick_decimals
 
     lang = current_lang()
     if absolute:

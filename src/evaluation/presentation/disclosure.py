@@ -57,9 +57,9 @@ import pandas as pd
 import scipy.linalg
 
 from evaluation._errors import DisclosureError
-from evaluation.report._cells import DEFAULT_MIN_CELL
-from evaluation.report.formatting import format_number, format_percent
-from evaluation.report.labels import check_lang, label
+from evaluation.presentation._cells import DEFAULT_MIN_CELL
+from evaluation.presentation.formatting import format_number, format_percent
+from evaluation.presentation.labels import check_lang, label
 
 #: Symbol written in place of a suppressed value (Statistics Sweden, Brå).
 SUPPRESSED = ".."

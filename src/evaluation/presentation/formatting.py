@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from evaluation.report.labels import check_lang
+from evaluation.presentation.labels import check_lang
 
 NBSP = "\u00a0"
 

@@ -16,12 +16,10 @@ import pandas as pd
 
 from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
-from evaluation.report._cells import mask_small_counts
-from evaluation.report.disclosure import SUPPRESSED
-from evaluation.report.formatting import format_number
-from evaluation.report.labels import has_label, label
-from evaluation.report.theme import HATCHES, PALETTE, style_for
-from evaluation.survival._curves_plot import (
+from evaluation.presentation._cells import mask_small_counts
+from evaluation.presentation.disclosure import SUPPRESSED
+from evaluation.presentation.formatting import format_number
+from evaluation.presentation.graphics.survival import (
     TIME_UNITS,
     decimal_formatter,
     default_ticks,
@@ -29,6 +27,8 @@ from evaluation.survival._curves_plot import (
     group_label,
     plot_options,
 )
+from evaluation.presentation.labels import has_label, label
+from evaluation.presentation.theme import HATCHES, PALETTE, style_for
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

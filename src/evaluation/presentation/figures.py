@@ -19,8 +19,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from evaluation.report.labels import check_lang, label
-from evaluation.report.theme import WIDTHS, current_lang
+from evaluation.presentation.labels import check_lang, label
+from evaluation.presentation.theme import WIDTHS, current_lang
 
 __all__ = ["FORMATS", "ReportFigure", "export_figure", "new_figure", "source_line"]
 
@@ -64,7 +64,7 @@ def new_figure(
 
     Examples
     --------
-    >>> from evaluation.report.theme import theme
+    >>> from evaluation.presentation.theme import theme
     >>> with theme("sv"):
     ...     fig, axes = new_figure("journal")
     >>> float(fig.get_figwidth()), len(axes)

@@ -10,7 +10,7 @@ from typing import Any
 import matplotlib as mpl
 from cycler import cycler
 
-from evaluation.report.labels import check_lang
+from evaluation.presentation.labels import check_lang
 
 #: Okabe–Ito colours: distinguishable with the common colour-vision deficiencies. Paired with
 #: line styles and markers (below) so that curves stay apart in black-and-white print.

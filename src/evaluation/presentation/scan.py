@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from evaluation.report._cells import DEFAULT_MIN_CELL
+from evaluation.presentation._cells import DEFAULT_MIN_CELL
 
 __all__ = ["Finding", "find_disclosures"]
 

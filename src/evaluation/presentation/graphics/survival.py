@@ -16,11 +16,11 @@ import pandas as pd
 
 from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
-from evaluation.report._cells import mask_small_counts
-from evaluation.report.disclosure import SUPPRESSED
-from evaluation.report.formatting import format_number
-from evaluation.report.labels import check_lang, label, value_label
-from evaluation.report.theme import current_lang, style_for
+from evaluation.presentation._cells import mask_small_counts
+from evaluation.presentation.disclosure import SUPPRESSED
+from evaluation.presentation.formatting import format_number
+from evaluation.presentation.labels import check_lang, label, value_label
+from evaluation.presentation.theme import current_lang, style_for
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
