@@ -898,7 +898,12 @@ class _Bounds:
             constraints=cons,
             integrality=np.ones(self.n),
             bounds=scipy.optimize.Bounds(0, np.inf),
-            options={"time_limit": 5.0},
+            # A node limit, not a time limit: the search must not depend on how busy the
+            # machine is, or the same data would give different reports. Stopped early,
+            # the best integer point found is still a true bound for the attacker, only a
+            # tighter one than the optimum, so an early stop can hide more, never less.
+            # The time limit is a guard against a runaway search only.
+            options={"node_limit": MILP_NODES, "time_limit": 600.0},
         )
         if res.x is None:
             return None
@@ -924,6 +929,10 @@ class _Bounds:
             found = self._milp(-c)
             hi = max(true, -found) if found is not None else true
         return float(lo), float(hi)
+
+
+#: Branch-and-bound nodes of one integer bound (see ``_Bounds._milp``).
+MILP_NODES = 2000
 
 
 def _integral(x: np.ndarray) -> bool:
