@@ -201,15 +201,16 @@ def test_bad_date_is_refused_by_row_number(registers, tmp_path):
     def corrupt(frame):
         frame.loc[4, "Brottsdatum"] = "20151340"  # no 40th of the 13th month
         frame.loc[7, "Lagforingsdatum"] = "2015-01-02"  # not the layout's YYYYMMDD
+        frame.loc[8, "Brottsdatum"] = "2015011"  # strptime would read 2015-01-01
         return frame
 
     _edit(raw / "lagforingar.csv", corrupt)
     result = import_extract(example_mapping_path(), raw)
     refused = result.refused.set_index("row")
-    assert sorted(refused.index) == [5, 8]
+    assert sorted(refused.index) == [5, 8, 9]
     assert refused.loc[5, "reason"] == "Brottsdatum is not a date (expected %Y%m%d)"
     assert refused.loc[8, "column"] == "decision_date"
-    assert len(result.registers.offences) == len(registers.offences) - 2
+    assert len(result.registers.offences) == len(registers.offences) - 3
     _flow_adds_up(result)
 
 
@@ -251,6 +252,8 @@ def test_unknown_person_and_empty_value_are_refused(registers, tmp_path):
     result = import_extract(example_mapping_path(), raw)
     reasons = dict(zip(result.refused["row"], result.refused["reason"], strict=True))
     assert reasons == {1: "person_id is not among the persons written", 2: "Pafoljd is empty"}
+    assert result.problems == ()
+    assert len(result.registers.offences) == len(registers.offences) - 2
     _flow_adds_up(result)
 
 
