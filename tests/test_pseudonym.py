@@ -220,8 +220,8 @@ def test_a_file_with_numbers_in_an_unnamed_column_is_not_written(
     key = tmp_path / "key.txt"
     key.write_bytes(KEY)
     code = cli.main(
-        ["pseudonymise", str(raw / "kriminalvarden.csv"), "--column", "PersonNr", "--key-file", str(key),
-         "--out", str(tmp_path / "out")]
+        ["pseudonymise", str(raw / "kriminalvarden.csv"), "--column", "PersonNr",
+         "--key-file", str(key), "--out", str(tmp_path / "out")]
     )  # fmt: skip
     printed = capsys.readouterr()
     assert code == 1 and not (tmp_path / "out" / "kriminalvarden.csv").exists()
