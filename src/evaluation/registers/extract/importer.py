@@ -291,13 +291,14 @@ def _apply_feed(feed: Feed, source: SourceTable, mapping: Mapping, problems: lis
         if rule.value is not None:
             out.values[rule.target] = _constant(feed.table, rule, len(chosen))
             continue
-        column = next((c for c in rule.columns if c in chosen.columns), None)
-        if column is None:
+        found = next((c for c in rule.columns if c in chosen.columns), None)
+        if found is None:
             problems.append(
                 f"{where}: the source has no column {' or '.join(rule.columns)} "
                 f"(for {feed.table}.{rule.target})"
             )
             continue
+        column = found
         values, bad = _convert(feed, rule, column, chosen[column], source, mapping, out.codes)
         out.values[rule.target] = values
         for mask, reason in bad:

@@ -42,6 +42,7 @@ once, each naming the file, the table of the file and the key.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -249,7 +250,7 @@ class _Checker:
             parsed = pd.to_datetime(value, format=_ISO, errors="coerce")
             if not pd.isna(parsed) and parsed.strftime(_ISO) == value:
                 return pd.Timestamp(parsed)
-        elif hasattr(value, "isoformat") and not isinstance(value, bool):  # a TOML date
+        elif isinstance(value, dt.date):  # a TOML date (or date-time: its day)
             return pd.Timestamp(value.isoformat()[:10])
         self.say(where, f"{key} must be an ISO date (YYYY-MM-DD), not {value!r}")
         return None
