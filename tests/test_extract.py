@@ -230,14 +230,23 @@ def test_duplicate_key_refuses_every_row_of_that_key(registers, tmp_path):
 def test_identity_number_in_an_id_column_is_refused_and_never_shown(registers, tmp_path):
     raw = _csv_extract(registers, tmp_path)
     number = "19811218-9876"  # a valid form and check digit
-    _edit(raw / "lagforingar.csv", lambda f: f.assign(LopNr=f["LopNr"].mask(f.index == 0, number)))
+
+    def change(frame):
+        frame.loc[0, "LopNr"] = number
+        frame.loc[1, "Brottskod"] = number  # and one where a code belongs
+        return frame
+
+    _edit(raw / "lagforingar.csv", change)
     result = import_extract(example_mapping_path(), raw)
-    assert result.refused["reason"].iloc[0].startswith("LopNr looks like a personal identity")
-    assert result.refused["row"].tolist() == [1]
+    reasons = dict(zip(result.refused["row"], result.refused["reason"], strict=True))
+    assert reasons[1].startswith("LopNr looks like a personal identity number")
+    assert reasons[2] == "Brottskod: a code not in [codes.brottskod]"
+    assert result.unmapped["value"].tolist() == ["<a personal identity number>"]
     write_import(result, tmp_path / "out", allow_refused=True)
+    forms = (number, number.replace("-", ""), number[2:], number[2:].replace("-", ""))
     for file in (tmp_path / "out").iterdir():
-        data = file.read_bytes()
-        assert b"9876" not in data or b"811218" not in data, file.name
+        data = file.read_bytes().decode("latin-1")
+        assert not any(form in data for form in forms), file.name
 
 
 def test_unknown_person_and_empty_value_are_refused(registers, tmp_path):
