@@ -176,7 +176,7 @@ def test_nothing_written_or_printed_holds_the_key_or_a_number(small, tmp_path, m
         program.to_excel(writer, sheet_name="Insatser", index=False)
     monkeypatch.setenv("EXTRACT_TEST_KEY", KEY.decode())
     code = cli.main(
-        ["pseudonymise", str(raw), "--mapping", str(example_mapping_path()), "--key-env",
+        ["pseudonymise", "--in", str(raw), "--mapping", str(example_mapping_path()), "--key-env",
          "EXTRACT_TEST_KEY", "--out", str(pseudo), "--reference-date", "2025-12-31"]
     )  # fmt: skip
     assert code == 1  # a number was refused
@@ -220,7 +220,7 @@ def test_a_file_with_numbers_in_an_unnamed_column_is_not_written(
     key = tmp_path / "key.txt"
     key.write_bytes(KEY)
     code = cli.main(
-        ["pseudonymise", str(raw / "kriminalvarden.csv"), "--column", "PersonNr",
+        ["pseudonymise", "--in", str(raw / "kriminalvarden.csv"), "--column", "PersonNr",
          "--key-file", str(key), "--out", str(tmp_path / "out")]
     )  # fmt: skip
     printed = capsys.readouterr()

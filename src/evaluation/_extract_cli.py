@@ -57,7 +57,15 @@ def add_commands(sub: Any) -> None:
         "in which anything still looks like a personal identity number is not written. The "
         "key and the numbers are never written or printed.",
     )
-    pse.add_argument("inputs", nargs="+", type=Path, metavar="INPUT", help="files or folders")
+    pse.add_argument(
+        "--in",
+        dest="inputs",
+        nargs="+",
+        type=Path,
+        metavar="INPUT",
+        required=True,
+        help="source files, or folders whose source files are all taken",
+    )
     pse.add_argument("--out", type=Path, metavar="DIR", required=True, help="output folder")
     key = pse.add_mutually_exclusive_group(required=True)
     key.add_argument("--key-file", type=Path, metavar="FILE", help="file holding the key")

@@ -80,6 +80,16 @@ def read_key(*, key_file: str | Path | None = None, key_env: str | None = None) 
     ExtractError
         When neither or both are given, the file or variable is missing, or the key is
         shorter than :data:`MIN_KEY_BYTES`. The message never holds the key.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = Path(folder, "k.txt").write_text("too-short\n")
+    ...     read_key(key_file=Path(folder, "k.txt"))
+    Traceback (most recent call last):
+    ...
+    evaluation._errors.ExtractError: the key file k.txt holds a key shorter than 16 bytes; ...
     """
     if (key_file is None) == (key_env is None):
         raise ExtractError("give the secret key by exactly one of a key file or a variable")
@@ -269,6 +279,24 @@ def pseudonymise_files(
     columns
         The columns holding personal identity numbers: names for every file, or names by
         file name (a mapping's ``identity``; a file name without suffix matches any).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from evaluation.registers._examples import tiny_registers
+    >>> from evaluation.synthetic import write_source_extract
+    >>> p = Pseudonymiser(b"an example key, not secret", reference_date=dt.date(2025, 12, 31))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     raw = write_source_extract(tiny_registers(), f"{folder}/raw", identity_numbers=True)
+    ...     out = f"{folder}/out"
+    ...     result = pseudonymise_files([raw], out, pseudonymiser=p, columns=("PersonNr",))
+    >>> result.columns[["file", "rows", "pseudonymised", "refused", "persons"]]
+                     file  rows  pseudonymised  refused  persons
+    0      befolkning.dta     4              4        0        4
+    1  kriminalvarden.dta     3              3        0        1
+    2     lagforingar.dta     6              6        0        4
+    3        program.xlsx     4              4        0        3
+    4             sis.dta     1              1        0        1
 
     Returns
     -------
