@@ -85,7 +85,7 @@ def read_key(*, key_file: str | Path | None = None, key_env: str | None = None) 
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     _ = Path(folder, "k.txt").write_text("too-short\n")
+    ...     _ = Path(folder, "k.txt").write_text("too-short")
     ...     read_key(key_file=Path(folder, "k.txt"))
     Traceback (most recent call last):
     ...
