@@ -123,8 +123,10 @@ def markdown(content: dict[str, Any]) -> str:
     lines += _table(content["tables"], ["table", "rows", "not_selected", "refused", "written"])
     lines += [
         "",
-        "Every source row is counted once: rows = not selected (a `where` column is empty: "
-        "the row belongs to another table) + refused + written.",
+        "In each feed every source row is counted once: rows = not selected (a `where` "
+        "column is empty: the row belongs to another table) + refused + written. A table's "
+        "counts are the sums over its feeds, so a source that feeds one table twice (the "
+        "population register: deaths and emigrations) counts its rows twice.",
         "",
         "## Rows by feed",
         "",
