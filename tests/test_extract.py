@@ -337,6 +337,24 @@ def test_a_source_that_lacks_a_mapped_column_is_named(registers, tmp_path):
         import_extract(example_mapping_path(), raw)
 
 
+def test_csv_with_swedish_excel_separator_and_encoding(registers, tmp_path):
+    raw = _csv_extract(registers, tmp_path / "raw")
+    frame = pd.read_csv(raw / "befolkning.csv", dtype=str, keep_default_na=False)
+    frame.to_csv(raw / "befolkning.csv", index=False, sep=";", encoding="cp1252")
+    text = (
+        example_mapping_path()
+        .read_text(encoding="utf-8")
+        .replace(
+            'file = "befolkning"\n', 'file = "befolkning"\nseparator = ";"\nencoding = "cp1252"\n'
+        )
+    )
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(text, encoding="utf-8")
+    _same(registers, import_extract(mapping, raw).registers)
+    with pytest.raises(ExtractError, match=r"\[feeds.persons\] \(befolkning.csv\): the source"):
+        import_extract(example_mapping_path(), raw)  # read with ',' it has one column
+
+
 def test_a_source_in_two_formats_is_ambiguous(registers, tmp_path):
     raw = _csv_extract(registers, tmp_path)
     shutil.copy(raw / "sis.csv", raw / "sis.parquet")

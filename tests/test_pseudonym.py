@@ -4,6 +4,7 @@ numbers by row, and a scan of everything written and printed for the key and the
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import pickle
 import zipfile
 from pathlib import Path
@@ -163,7 +164,10 @@ def _texts(path: Path) -> list[str]:
     return texts
 
 
-def test_nothing_written_or_printed_holds_the_key_or_a_number(small, tmp_path, monkeypatch, capsys):
+def test_nothing_written_or_printed_holds_the_key_or_a_number(
+    small, tmp_path, monkeypatch, capsys, caplog
+):
+    caplog.set_level(logging.DEBUG)  # every log record of every library, too
     raw, pseudo, regs = tmp_path / "raw", tmp_path / "pseudo", tmp_path / "regs"
     write_source_extract(small, raw, format="dta", identity_numbers=True)
     numbers = list(_identity_digits(small.persons).values())
@@ -199,7 +203,7 @@ def test_nothing_written_or_printed_holds_the_key_or_a_number(small, tmp_path, m
     secrets |= set(_forms("19" + bad[2:] if len(bad) == 10 else bad.replace(" ", "")))
     files = [p for folder in (pseudo, regs) for p in sorted(folder.iterdir())]
     assert len(files) >= 12
-    haystacks = {"stdout": printed.out, "stderr": printed.err}
+    haystacks = {"stdout": printed.out, "stderr": printed.err, "log": caplog.text}
     for file in files:
         for i, text in enumerate(_texts(file)):
             haystacks[f"{file.name}#{i}"] = text
