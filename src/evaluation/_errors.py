@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "EvaluationError",
     "RegisterError",
+    "ExtractError",
     "DefinitionError",
     "EstimationError",
     "DisclosureError",
@@ -28,6 +29,20 @@ class RegisterError(EvaluationError, ValueError):
 
     ``problems`` holds every problem found (one string each), so that a caller can list
     them all at once instead of fixing one at a time.
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems: list[str] = list(problems) if problems is not None else [message]
+
+
+class ExtractError(EvaluationError, ValueError):
+    """A register extract cannot be imported or pseudonymised as asked.
+
+    A mapping file that does not say what it must (naming the file, its table and key), a
+    source file that cannot be read, a secret key that is missing or too short. Like
+    :class:`RegisterError`, ``problems`` lists every problem found at once. Messages never
+    hold a personal identity number or the key.
     """
 
     def __init__(self, message: str, problems: list[str] | None = None) -> None:

@@ -34,6 +34,8 @@ commands:
   validate   check a register folder; exit code 0 when valid, 1 with every problem listed
   report     write the evaluation report (HTML page, figures as PNG/SVG/PDF, tables as CSV
              and one Excel workbook), with disclosure control of small counts
+  import     map a raw register extract (SAS, Stata, SPSS, Excel, CSV) to the registers
+  pseudonymise  replace personal identity numbers in source files by keyed pseudonyms
 """
 
 EPILOG = """\
@@ -167,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="the register folder the report was written from (default: data/synthetic)",
     )
+    from evaluation._extract_cli import add_commands
+
+    add_commands(sub)
     return parser
 
 
@@ -219,11 +224,15 @@ def _positive_int(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``evaluation`` command; returns the exit code."""
     args = build_parser().parse_args(argv)
+    from evaluation._extract_cli import run_import, run_pseudonymise
+
     command = {
         "simulate": _simulate,
         "validate": _validate,
         "report": _report,
         "audit": _audit,
+        "import": run_import,
+        "pseudonymise": run_pseudonymise,
     }[args.command]
     return command(args)
 

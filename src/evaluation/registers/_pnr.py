@@ -38,7 +38,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import is_integer_dtype
 
-__all__ = ["hide_numbers", "looks_like_personnummer", "luhn_valid", "personnummer_digits"]
+__all__ = [
+    "hide_numbers",
+    "looks_like_personnummer",
+    "luhn_valid",
+    "personnummer_digits",
+    "personnummer_problem",
+    "split_personnummer",
+]
 
 # A cheap first filter, run by Arrow over every distinct value: at least ten decimal digits
 # (any script; full-width digits are decimal digits too). Only those values are normalised.
@@ -91,14 +98,32 @@ def personnummer_digits(value: str) -> str | None:
     >>> personnummer_digits("P811218-9876") is None  # a pseudonym's one-letter prefix
     True
     """
+    split = split_personnummer(value)
+    return None if split is None else split[0]
+
+
+def split_personnummer(value: str) -> tuple[str, bool] | None:
+    """The digits of a value written like a personal identity number, and whether a ``+``
+    stands between them (the person is 100 or older); None when it is not written so.
+
+    The forms are those of :func:`personnummer_digits`.
+
+    Examples
+    --------
+    >>> split_personnummer("181218+9874")
+    ('1812189874', True)
+    >>> split_personnummer("P811218-9876") is None
+    True
+    """
     match = _FORM.fullmatch(_normalise(value))
     if match is None:
         return None
     label = match.group("label")
     if label is not None and not match.group("sep") and len(label) == 1:
         return None
-    digits = "".join(str(unicodedata.decimal(c)) for c in match.group("number") if c.isdecimal())
-    return digits if len(digits) in (10, 12) else None
+    number = match.group("number")
+    digits = "".join(str(unicodedata.decimal(c)) for c in number if c.isdecimal())
+    return (digits, "+" in number) if len(digits) in (10, 12) else None
 
 
 def _is_date(year: int | None, month: int, day: int) -> bool:
@@ -111,17 +136,36 @@ def _is_date(year: int | None, month: int, day: int) -> bool:
     return day <= calendar.monthrange(year, month)[1]
 
 
-def _valid(digits: str) -> bool:
+def personnummer_problem(digits: str) -> str | None:
+    """Why 10 or 12 digits are not a personal identity number, or None when they are one.
+
+    12 digits must start with the century 18, 19 or 20; the date must exist (the day may be
+    raised by 60, a coordination number; 29 February in any year when the century is not
+    written); the last digit must be the Luhn check digit of the nine before it.
+
+    Examples
+    --------
+    >>> personnummer_problem("8112189876") is None
+    True
+    >>> personnummer_problem("8113189876"), personnummer_problem("8112189875")
+    ('not a date', 'wrong check digit')
+    """
     if len(digits) == 12:
         if digits[:2] not in ("18", "19", "20"):
-            return False
+            return "a century other than 18, 19 or 20"
         year: int | None = int(digits[:4])
         digits = digits[2:]
     else:
         year = None
     if not _is_date(year, int(digits[2:4]), int(digits[4:6])):
-        return False
-    return bool(luhn_valid(np.array([[int(d) for d in digits]]))[0])
+        return "not a date"
+    if not luhn_valid(np.array([[int(d) for d in digits]]))[0]:
+        return "wrong check digit"
+    return None
+
+
+def _valid(digits: str) -> bool:
+    return personnummer_problem(digits) is None
 
 
 def looks_like_personnummer(values: pd.Series, *, few: bool = False) -> np.ndarray:

@@ -99,15 +99,18 @@ True
 """
 
 from evaluation.synthetic._config import MUNICIPALITIES, SimulationConfig
+from evaluation.synthetic._extracts import EXTRACT_FORMATS, write_source_extract
 from evaluation.synthetic._io import load_truth, truth_json, write_synthetic
 from evaluation.synthetic._simulate import SimulatedRegisters, simulate_registers
 
 __all__ = [
+    "EXTRACT_FORMATS",
     "MUNICIPALITIES",
     "SimulatedRegisters",
     "SimulationConfig",
     "load_truth",
     "simulate_registers",
     "truth_json",
+    "write_source_extract",
     "write_synthetic",
 ]
