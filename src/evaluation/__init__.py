@@ -26,12 +26,18 @@ _LAZY: dict[str, str] = {
     # registers
     "Registers": "evaluation.registers",
     "load_synthetic": "evaluation.registers",
+    # register extracts
+    "import_extract": "evaluation.registers.extract",
+    "read_mapping": "evaluation.registers.extract",
+    "write_import": "evaluation.registers.extract",
+    "pseudonymise_files": "evaluation.registers.extract",
     # synthetic
     "SimulationConfig": "evaluation.synthetic",
     "SimulatedRegisters": "evaluation.synthetic",
     "simulate_registers": "evaluation.synthetic",
     "write_synthetic": "evaluation.synthetic",
     "load_truth": "evaluation.synthetic",
+    "write_source_extract": "evaluation.synthetic",
     # cohorts
     "Cohort": "evaluation.cohorts",
     "RelapseDefinition": "evaluation.cohorts",
@@ -63,11 +69,12 @@ _LAZY: dict[str, str] = {
     "estimate_programme_effect": "evaluation.effects",
     "e_value": "evaluation.effects",
     "confounding_check": "evaluation.effects",
+    # presentation
+    "theme": "evaluation.presentation",
+    "suppress_small_cells": "evaluation.presentation",
+    "find_disclosures": "evaluation.presentation",
     # report
-    "theme": "evaluation.report",
-    "suppress_small_cells": "evaluation.report",
     "build_report": "evaluation.report",
-    "find_disclosures": "evaluation.report",
 }
 
 __all__ = [
