@@ -21,7 +21,7 @@ import pytest
 from evaluation import load_synthetic
 from evaluation.cohorts import PRESETS, relapse_cohort
 
-TRUTH = Path(__file__).resolve().parents[1] / "data" / "synthetic" / "truth.json"
+TRUTH = Path(__file__).resolve().parents[2] / "data" / "synthetic" / "truth.json"
 
 
 @pytest.fixture(scope="module")

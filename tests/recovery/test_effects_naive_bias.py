@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 import evaluation
 from evaluation.synthetic import SimulationConfig, simulate_registers
@@ -23,7 +22,6 @@ from evaluation.synthetic import SimulationConfig, simulate_registers
 SEED = 20251231
 
 
-@pytest.mark.slow
 def test_naive_is_biased_and_adjusted_recovers_without_unobserved_confounding():
     # About 25 s on one core: 8 s to simulate, 1 s for the cohort, the rest bootstrap.
     config = SimulationConfig(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from evaluation.survival.competing import cumulative_incidence
 from evaluation.survival.fine_gray import fine_gray
@@ -34,7 +33,6 @@ def test_aalen_johansen_recovers_the_truth_within_its_standard_error():
     assert np.all(np.abs(z) < 3)  # 3 standard errors: fails by chance in ~1 of 370 seeds
 
 
-@pytest.mark.slow
 def test_log_log_intervals_cover_at_the_nominal_rate():
     """Coverage of the 95 % intervals at t = 1 over 400 samples of 300 persons.
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from evaluation.survival.cox import cox
 
@@ -63,7 +62,6 @@ def test_split_rows_give_the_same_fit_and_clustered_variance() -> None:
     np.testing.assert_allclose(parts.cov, whole.cov, rtol=1e-8)
 
 
-@pytest.mark.slow
 def test_interval_coverage_over_200_replications() -> None:
     rng = np.random.default_rng(20260312)
     truth = np.array([TRUE["x1"], TRUE["x2"]])

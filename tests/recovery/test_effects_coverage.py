@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from evaluation.effects import estimate_programme_effect
 
@@ -44,7 +43,6 @@ def _draw(n: int, rng: np.random.Generator, *, both: bool = False):
     return f1 - f0
 
 
-@pytest.mark.slow
 def test_bootstrap_intervals_cover_the_att_at_the_nominal_rate():
     truth = _draw(400_000, np.random.default_rng(0), both=True)  # Monte Carlo SE < 0.001
     rng = np.random.default_rng(1)
