@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation._errors import EstimationError
+from evaluation import EstimationError
 from evaluation.survival.cause_specific import cause_specific_cox
 from evaluation.survival.cox import cox
 

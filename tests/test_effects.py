@@ -12,9 +12,10 @@ import pandas as pd
 import pytest
 
 from effects_helpers import assert_wald_p_values
-from evaluation import load_synthetic
-from evaluation._errors import EstimationError
+from evaluation import EstimationError, load_synthetic
 from evaluation.effects import comparison_cohort, estimate_programme_effect
+
+# kernel test: the effect's RMST integral of a step function, used inside the estimator
 from evaluation.effects._aj import restricted_mean
 
 TRUTH = Path(__file__).parents[1] / "data" / "synthetic" / "truth.json"

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation._errors import EstimationError
+from evaluation import EstimationError
 from evaluation.survival.gray import gray_test
 
 DATA = Path(__file__).parent / "reference" / "data"

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation._errors import EstimationError
+from evaluation import EstimationError
 from evaluation.survival.cox import cox
 
 HERE = Path(__file__).parent

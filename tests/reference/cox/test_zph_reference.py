@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation._errors import EstimationError
+from evaluation import EstimationError
 from evaluation.survival.cox import cox
 from evaluation.survival.zph import cox_zph
 

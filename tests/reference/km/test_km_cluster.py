@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation._errors import EstimationError
+from evaluation import EstimationError
 from evaluation.survival import kaplan_meier
 
 HERE = Path(__file__).parent
