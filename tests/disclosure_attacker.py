@@ -161,7 +161,7 @@ class Truth:
     @cached_property
     def cohorts(self) -> dict[str, Any]:
         from evaluation.cohorts import relapse_cohort
-        from evaluation.report._analysis_sections import REPORT_SEED
+        from evaluation.report import REPORT_SEED
 
         return {
             pop: relapse_cohort(
@@ -179,7 +179,7 @@ class Truth:
     @cached_property
     def design(self) -> pd.DataFrame:
         from evaluation.effects import comparison_cohort
-        from evaluation.report._analysis_sections import REPORT_SEED
+        from evaluation.report import REPORT_SEED
 
         return comparison_cohort(self.registers, rng=REPORT_SEED).data
 
@@ -194,6 +194,7 @@ class Truth:
 
     def curve_rows(self, file: str, group: str) -> pd.DataFrame | None:
         """Exit times (``duration``) and kinds (``kind``, 0 censored) of a curve's group."""
+        # no public name: the report's own value labels, which the attack must read alike
         from evaluation.report._sections import value_label
 
         if file.startswith("relapse_curves"):

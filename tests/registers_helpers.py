@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+# no public name: the builder lives in the package so that its doctests can use it too
 from evaluation.registers._examples import tiny_registers
 
 __all__ = ["dates", "tiny_registers"]

@@ -52,8 +52,8 @@ def build_small_report(out: Path) -> Path:
 
 def build_tiny_report(out: Path) -> Path:
     """The English report of the four-person registers (every count is small)."""
-    from evaluation.registers._examples import tiny_registers
     from evaluation.report import build_report
+    from registers_helpers import tiny_registers
 
     return build_report(tiny_registers(), out, lang="en", min_cell=5, formats=("png", "svg"))
 

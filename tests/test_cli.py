@@ -13,6 +13,8 @@ import pytest
 
 import evaluation
 from evaluation import Registers
+
+# kernel test: _slug makes the municipality part of file names ASCII
 from evaluation.cli import _slug, main
 from registers_helpers import tiny_registers
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation._errors import EstimationError
+from evaluation import EstimationError
 from evaluation.cohorts import covariates_at
 from evaluation.registers import Registers
 
@@ -140,7 +140,7 @@ def test_covariates_leap_day_lookback_and_unknown_person():
 
 # ---------------------------------------------------------------- relapse rules
 
-from evaluation._errors import DefinitionError  # noqa: E402
+from evaluation import DefinitionError  # noqa: E402
 from evaluation.cohorts import PRESETS, RelapseDefinition, relapse_cohort  # noqa: E402
 from evaluation.cohorts.relapse import WINDOW_ENDED, WINDOW_INCOMPLETE  # noqa: E402
 
@@ -413,7 +413,7 @@ def test_custodial_sentence_served_in_remand_keeps_its_decision_as_entry():
 
 
 def test_offences_before_15_are_refused_unless_the_definition_allows_them():
-    from evaluation._errors import RegisterError
+    from evaluation import RegisterError
 
     reg = tiny(
         persons=[("P1", "M", "2002-06-01", "Botkyrka")],
@@ -694,7 +694,7 @@ def test_window_flags_equal_a_row_by_row_reference(messy, preset):
 
 
 def test_missing_register_columns_are_named():
-    from evaluation._errors import RegisterError
+    from evaluation import RegisterError
 
     reg = tiny()
     broken = Registers(

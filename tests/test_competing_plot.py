@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation._errors import EstimationError
+from evaluation import EstimationError
 from evaluation.presentation.graphics.competing import cause_label, risk_table_cells
 from evaluation.presentation.theme import HATCHES, theme
 from evaluation.survival.competing import cumulative_incidence

@@ -2,7 +2,8 @@
 
 Without tied times and without delayed entry the robust (sandwich) standard errors agree;
 with delayed entry lifelines' differ (its score residuals ignore the entry times), which is
-why ``cox`` computes its own (proven equal to R in ``test_cox_reference.py``).
+why ``cox`` computes its own (proven equal to R in
+``tests/reference/cox/test_cox_reference.py``).
 """
 
 from __future__ import annotations

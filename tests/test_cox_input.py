@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation._errors import EstimationError
+from evaluation import EstimationError
 from evaluation.survival.cox import cox
 
 SYN = pd.read_csv(Path(__file__).parent / "reference" / "data" / "cox_synthetic.csv")

@@ -1,5 +1,6 @@
-"""Programme effect: R reference for the weighted curves and Cox model, recovery of the
-synthetic truth on the default registers, balance, invariants and the result's contract."""
+"""Programme effect: recovery of the synthetic truth on the default registers, balance,
+invariants and the result's contract (the weighted curves and Cox model against R are in
+``tests/reference/effects/test_effects_reference.py``)."""
 
 from __future__ import annotations
 
@@ -11,62 +12,13 @@ import pandas as pd
 import pytest
 
 from effects_helpers import assert_wald_p_values
-from evaluation import load_synthetic
-from evaluation._errors import EstimationError
+from evaluation import EstimationError, load_synthetic
 from evaluation.effects import comparison_cohort, estimate_programme_effect
-from evaluation.effects._aj import aalen_johansen_grid, restricted_mean
 
-REF = Path(__file__).parent / "reference"
+# kernel test: the effect's RMST integral of a step function, used inside the estimator
+from evaluation.effects._aj import restricted_mean
+
 TRUTH = Path(__file__).parents[1] / "data" / "synthetic" / "truth.json"
-
-
-@pytest.fixture(scope="module")
-def weighted_ref() -> tuple[pd.DataFrame, dict]:
-    data = pd.read_csv(REF / "data" / "weighted_input.csv")
-    return data, json.loads((REF / "weighted_survival.json").read_text())
-
-
-@pytest.mark.parametrize("group", [0, 1])
-def test_weighted_aalen_johansen_equals_r(weighted_ref, group):
-    """Weighted cumulative incidence of relapse with death and emigration competing equals
-    R's survfit multi-state with case weights (1e-10: both are exact sums and products)."""
-    data, ref = weighted_ref
-    d = data[data.treated == group]
-    c = aalen_johansen_grid(
-        d.duration_days.to_numpy(), d.event.to_numpy(), d.weight.to_numpy(), horizon=1095
-    )
-    np.testing.assert_allclose(c.cif[1][ref["days"], 0], ref[f"cif_relapse_{group}"], rtol=1e-10)
-
-
-@pytest.mark.parametrize("group", [0, 1])
-def test_weighted_kaplan_meier_and_at_risk_equal_r(weighted_ref, group):
-    """With other events censored the grid estimator is the weighted Kaplan-Meier; its
-    weighted number at risk is R's n.risk."""
-    data, ref = weighted_ref
-    d = data[data.treated == group]
-    e = (d.event.to_numpy() == 1).astype(int)
-    c = aalen_johansen_grid(d.duration_days.to_numpy(), e, d.weight.to_numpy(), horizon=1095)
-    np.testing.assert_allclose(c.survival[ref["days"], 0], ref[f"km_{group}"], rtol=1e-10)
-    np.testing.assert_allclose(c.at_risk[ref["days"], 0], ref[f"km_n_risk_{group}"], rtol=1e-10)
-
-
-def test_weighted_cluster_cox_equals_r(weighted_ref):
-    """The marginal HR's model: weighted Cox with the cluster-robust variance by person."""
-    from evaluation.survival.cox import cox
-
-    data, ref = weighted_ref
-    fit = cox(
-        data,
-        "treated",
-        duration="duration_days",
-        event="event",
-        weights="weight",
-        cluster="person_id",
-    )
-    row = fit.summary().iloc[0]
-    assert row.coef == pytest.approx(ref["cox_coef"], rel=1e-6)
-    assert row.robust_se == pytest.approx(ref["cox_robust_se"], rel=1e-6)
-    assert row.se == pytest.approx(ref["cox_naive_se"], rel=1e-6)
 
 
 def test_restricted_mean_of_a_step_function():

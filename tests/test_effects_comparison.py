@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation import load_synthetic
-from evaluation._errors import DefinitionError
+from evaluation import DefinitionError, load_synthetic
+
+# no public name: day numbers, to recompute the ages the way the cohort counts them
 from evaluation._keyed import to_days
 from evaluation.cohorts.covariates import whole_years
 from evaluation.effects import comparison_cohort

@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation import cli
-from evaluation._errors import ExtractError
+from evaluation import ExtractError, cli
 from evaluation.registers import TABLES, Registers
 from evaluation.registers.extract import (
     example_mapping_path,

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation._errors import EstimationError
+from evaluation import EstimationError
 from evaluation.presentation.graphics.forest import forest_data, forest_plot
 from evaluation.presentation.theme import theme
 from evaluation.survival.cox import cox

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from evaluation import (
+    EstimationError,
     aft,
     cause_specific_cox,
     cox,
@@ -23,7 +24,8 @@ from evaluation import (
     logrank,
     rmst,
 )
-from evaluation._errors import EstimationError
+
+# kernel test: the input layer's own group codes and row listings (its module docstring)
 from evaluation._input import group_codes, rows_text
 
 

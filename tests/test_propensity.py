@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation._errors import EstimationError
+from evaluation import EstimationError
 from evaluation.effects import propensity_weights
+
+# kernel test: the batched Newton logistic fit the bootstrap uses, against statsmodels
 from evaluation.effects._logit import fit_logistic_batch, scores_batch
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evaluation import cli
-from evaluation._errors import ExtractError
-from evaluation.registers._examples import tiny_registers
+from evaluation import ExtractError, cli
+
+# kernel test: the register validation's personal-number detector, applied to pseudonyms
 from evaluation.registers._pnr import looks_like_personnummer
 from evaluation.registers.extract import (
     Pseudonymiser,
@@ -24,7 +24,10 @@ from evaluation.registers.extract import (
     read_source,
 )
 from evaluation.synthetic import SimulationConfig, simulate_registers, write_source_extract
+
+# no public name: the generator's identity numbers and check digit, to build valid inputs
 from evaluation.synthetic._extracts import _identity_digits, _luhn_digit
+from registers_helpers import tiny_registers
 
 KEY = b"test-key-0123456789abcdef-not-secret"
 REF = dt.date(2025, 12, 31)

@@ -15,6 +15,8 @@ import pytest
 
 from evaluation import RegisterError
 from evaluation.registers import Registers
+
+# kernel test: the personal-number detector and Luhn check behind the validation messages
 from evaluation.registers._messages import looks_like_personnummer, luhn_valid
 from registers_helpers import dates, tiny_registers
 

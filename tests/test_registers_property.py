@@ -23,6 +23,8 @@ from hypothesis import strategies as st
 
 from evaluation import RegisterError
 from evaluation.registers import Registers
+
+# no public name: the column specifications that drive validation, to draw tables from
 from evaluation.registers._schema import SPECS
 from registers_helpers import tiny_registers
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation._errors import DefinitionError, EstimationError
+from evaluation import DefinitionError, EstimationError
 from evaluation.cohorts import relapse_cohort, relapse_table
 from evaluation.presentation.disclosure import SUPPRESSED
 from test_cohorts import random_registers
@@ -114,7 +114,7 @@ def test_footnotes_name_the_entry_events_of_the_definition(cohort):
 
 
 def _median_cohort(days: list[float]):
-    from evaluation.cohorts._cohort import Cohort
+    from evaluation.cohorts import Cohort
     from evaluation.cohorts.definitions import RelapseDefinition
 
     n = len(days) + 20

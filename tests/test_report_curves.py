@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation._errors import DisclosureError
+from evaluation import DisclosureError
 from evaluation.presentation.curves import MONTH, rounded_curve
 from evaluation.presentation.ledger import Ledger, audit, round_midpoint, rounding_interval
 from evaluation.survival import kaplan_meier

@@ -17,6 +17,8 @@ import pytest
 
 from evaluation import RegisterError, Registers
 from evaluation.cli import main
+
+# kernel test: the report writer's escaping, stamps and minimum-cell check, below build_report
 from evaluation.presentation._output import (
     FORMULA_START,
     MARKER,

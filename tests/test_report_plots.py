@@ -17,8 +17,7 @@ import pytest
 from matplotlib.container import BarContainer, ErrorbarContainer
 from statsmodels.stats.proportion import proportion_confint
 
-from evaluation.cohorts import relapse_table
-from evaluation.cohorts._cohort import Cohort
+from evaluation.cohorts import Cohort, relapse_table
 from evaluation.cohorts.definitions import RelapseDefinition
 from evaluation.presentation.graphics.cohort import (
     flow_data,

@@ -10,6 +10,8 @@ import pytest
 from evaluation.cohorts import relapse_cohort, relapse_table
 from evaluation.presentation.scan import find_disclosures
 from evaluation.presentation.tables import ReportTable, model_table, write_excel
+
+# kernel test: the Brå section's table as the report lays it out (no public name)
 from evaluation.report._sections import bra_table
 from test_cohorts import random_registers
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation._errors import DefinitionError, EstimationError
+from evaluation import DefinitionError, EstimationError
 from evaluation.cohorts import (
     landmark_cohort,
     relapse_cohort,

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from evaluation._errors import EstimationError
+from evaluation import EstimationError
 from evaluation.effects import e_value
 
 

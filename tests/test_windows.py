@@ -13,10 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+# kernel test: Brå's window arithmetic and day numbers, shared by the cohorts and the truth
 from evaluation._counting import in_window, measurable, window_deadline, window_end
 from evaluation._keyed import from_days, to_days
 from evaluation.cohorts import PRESETS, relapse_cohort
 from evaluation.synthetic import SimulationConfig
+
+# kernel test: a hand-made world through the generator's own steps (module docstring)
 from evaluation.synthetic._build import build_registers
 from evaluation.synthetic._engine import PRISON, World
 from evaluation.synthetic._population import Population
@@ -159,6 +162,7 @@ def test_each_window_of_a_cohort_ends_at_its_own_anniversary(offence, flags):
 
 def test_truth_equals_the_cohort_on_the_registers_of_the_same_world():
     """On one simulated world, the truth's share is exactly the cohort's (no Monte Carlo)."""
+    # kernel test: the generator's own world, as above
     from evaluation.synthetic._engine import simulate_world
     from evaluation.synthetic._population import draw_population
 

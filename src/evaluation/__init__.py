@@ -15,6 +15,7 @@ from evaluation._errors import (
     EstimationError,
     EvaluationError,
     EvaluationWarning,
+    ExtractError,
     FewClustersWarning,
     RegisterError,
 )
@@ -85,6 +86,7 @@ __all__ = [
     "EstimationError",
     "EvaluationError",
     "EvaluationWarning",
+    "ExtractError",
     "FewClustersWarning",
     "RegisterError",
     "__version__",

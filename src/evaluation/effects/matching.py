@@ -257,7 +257,7 @@ def match(
     -----
     With the same distance, order, caliper and exact strata this reproduces MatchIt
     4.5 ``matchit(method = "nearest", distance = <vector>)`` match for match (tested
-    against R in ``tests/reference/matchit_*``).
+    against R in ``tests/reference/matching/``).
 
     References
     ----------

@@ -4,7 +4,7 @@
 logistic (log-logistic). ``exp(beta)`` are time ratios: above 1 the covariate stretches the
 time to relapse. Fitted by this package's own Newton–Raphson with analytic derivatives,
 because lifelines' AFT fitters stop early (0.30: coefficients up to 3 % off R's on the
-Rossi data for the log-logistic; see ``tests/test_aft_reference.py``).
+Rossi data for the log-logistic; see ``tests/reference/cox/test_aft_reference.py``).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 The fit is this package's own vectorised Newton–Raphson (``_cox_fit``), proven equal to R's
 ``coxph`` to ~1e-12 on the reference data, because lifelines' ``CoxPHFitter`` has no
 start/stop data in the same fitter, no Efron/Breslow choice, and its robust variance is not
-R's when there are tied times or delayed entry (see ``tests/test_cox_reference.py``).
+R's when there are tied times or delayed entry (see
+``tests/reference/cox/test_cox_reference.py``).
 """
 
 from __future__ import annotations
