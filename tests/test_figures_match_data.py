@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,8 +24,6 @@ from evaluation.presentation.graphics.effects import balance_data
 from evaluation.registers import Registers
 from evaluation.report import build_report
 from evaluation.report.build import ReportBuilder
-
-pytestmark = pytest.mark.slow
 
 MUNICIPALITIES = ("Göteborg", "Borås")
 FIGURES = (
@@ -51,9 +48,7 @@ def _two_municipalities() -> Registers:
     regs = load_synthetic()
     ids = set(regs.persons.loc[regs.persons["municipality"].isin(MUNICIPALITIES), "person_id"])
     tables = {
-        name: getattr(regs, name)[getattr(regs, name)["person_id"].isin(ids)].reset_index(
-            drop=True
-        )
+        name: getattr(regs, name)[getattr(regs, name)["person_id"].isin(ids)].reset_index(drop=True)
         for name in ("persons", "programme", "offences", "custody", "exits")
     }
     return Registers(**tables, study_start=regs.study_start, study_end=regs.study_end)
@@ -84,6 +79,7 @@ def drawn(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, pd.D
     }
 
 
+@pytest.mark.slow  # builds a report (about 30 s, once per module)
 def test_every_figure_of_the_report_is_checked(drawn):
     assert set(drawn) == set(FIGURES)
 
@@ -120,6 +116,7 @@ def _risk_rows(ax: Any) -> list[str]:
 # -- curves ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # builds a report (about 30 s, once per module)
 def test_relapse_curves_are_one_minus_the_published_survival(drawn):
     fig, data = drawn["relapse_curves_by_group"]
     ax = fig.axes[0]
@@ -160,11 +157,13 @@ def _stack_checks(ax: Any, part: pd.DataFrame, scale: float, risk: bool) -> None
         assert _risk_rows(ax) == [_count_text(v) for v in at]
 
 
+@pytest.mark.slow  # builds a report (about 30 s, once per module)
 def test_retention_areas_stack_the_published_incidences(drawn):
     fig, data = drawn["retention_stacked"]
     _stack_checks(fig.axes[0], data, MONTH, risk=True)
 
 
+@pytest.mark.slow  # builds a report (about 30 s, once per module)
 def test_retention_small_multiples_draw_each_municipality_s_published_curve(drawn):
     fig, data = drawn["retention_by_municipality"]
     panels = [ax for ax in fig.axes if ax.get_title()]
@@ -173,6 +172,7 @@ def test_retention_small_multiples_draw_each_municipality_s_published_curve(draw
         _stack_checks(ax, data[data["municipality"] == ax.get_title()], MONTH, risk=False)
 
 
+@pytest.mark.slow  # builds a report (about 30 s, once per module)
 def test_adjusted_curves_are_the_published_coarse_curves(drawn):
     fig, data = drawn["adjusted_curves"]
     ax = fig.axes[0]
@@ -188,6 +188,7 @@ def test_adjusted_curves_are_the_published_coarse_curves(drawn):
 # -- bars, markers, boxes ------------------------------------------------------------------
 
 
+@pytest.mark.slow  # builds a report (about 30 s, once per module)
 def test_milestone_bars_are_the_published_shares(drawn):
     fig, data = drawn["milestones_by_group"]
     ax = fig.axes[0]
@@ -200,6 +201,7 @@ def test_milestone_bars_are_the_published_shares(drawn):
     assert [t.get_text() for t in ax.texts] == [".."] * int(np.isnan(want).sum())
 
 
+@pytest.mark.slow  # builds a report (about 30 s, once per module)
 def test_municipality_bars_are_the_published_shares(drawn):
     fig, data = drawn["relapse_3y_by_municipality"]
     ax = fig.axes[0]
@@ -211,6 +213,7 @@ def test_municipality_bars_are_the_published_shares(drawn):
     assert [t.get_text() for t in ax.texts] == [".."] * int(data["estimate"].isna().sum())
 
 
+@pytest.mark.slow  # builds a report (about 30 s, once per module)
 def test_forest_markers_and_whiskers_are_the_published_ratios(drawn):
     fig, data = drawn["cox_forest"]
     ax = fig.axes[0]
@@ -222,6 +225,7 @@ def test_forest_markers_and_whiskers_are_the_published_ratios(drawn):
     np.testing.assert_allclose([s[1][0] for s in whiskers], data["ci_upper"], rtol=1e-12)
 
 
+@pytest.mark.slow  # builds a report (about 30 s, once per module)
 def test_love_plot_draws_the_published_smds_only(drawn):
     fig, data = drawn["balance_love"]
     ax = fig.axes[0]
@@ -233,6 +237,7 @@ def test_love_plot_draws_the_published_smds_only(drawn):
         )
 
 
+@pytest.mark.slow  # builds a report (about 30 s, once per module)
 def test_overlap_bars_are_the_published_densities(drawn):
     fig, data = drawn["propensity_overlap"]
     ax = fig.axes[0]
@@ -245,6 +250,7 @@ def test_overlap_bars_are_the_published_densities(drawn):
         np.testing.assert_allclose(heights[rows], sign * part["density"].fillna(0), atol=1e-12)
 
 
+@pytest.mark.slow  # builds a report (about 30 s, once per module)
 @pytest.mark.parametrize("key", ["flow_programme", "flow_all"])
 def test_flow_boxes_print_only_published_counts(key, drawn):
     fig, data = drawn[key]
@@ -260,3 +266,101 @@ def test_flow_boxes_print_only_published_counts(key, drawn):
     # Every number in a box is one of the table's (a box leaves out rows that are 0).
     assert not printed - published, printed - published
 
+
+# -- the results' own plot() ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def people() -> pd.DataFrame:
+    rng = np.random.default_rng(20151)
+    n = 400
+    age = rng.normal(35, 8, n)
+    prior = rng.poisson(2, n)
+    treated = rng.binomial(1, 1 / (1 + np.exp(2.5 - 0.04 * (age - 35) - 0.3 * prior)))
+    duration = np.ceil(rng.exponential(700, n))
+    return pd.DataFrame(
+        {
+            "age": age,
+            "prior": prior,
+            "treated": treated,
+            "duration_days": np.minimum(duration, 1500),
+            "event": (duration < 1500).astype(int),
+        }
+    )
+
+
+def test_propensity_overlap_draws_its_protected_plot_data(people):
+    from evaluation.effects import propensity_weights
+
+    ps = propensity_weights(people, "age + prior", treatment="treated")
+    data = ps.plot_data(min_cell=5)
+    assert list(data.columns) == ["group", "bin_lower", "bin_upper", "n", "density"]
+    assert data["n"].isna().any()  # something is withheld, so the comparison can fail
+    heights = np.array([p.get_height() for p in ps.plot(min_cell=5).patches])
+    want = np.concatenate(
+        [
+            sign * data.loc[data["group"] == g, "density"].fillna(0).to_numpy()
+            for g, sign in (("participants", 1), ("comparisons", -1))
+        ]
+    )
+    np.testing.assert_allclose(heights, want, atol=1e-12)
+
+
+def test_matching_overlap_draws_its_plot_data(people):
+    from evaluation.effects import match, propensity_weights
+
+    m = match(
+        people,
+        treatment="treated",
+        score=propensity_weights(people, "age + prior", treatment="treated"),
+        rng=1,
+    )
+    data = m.plot_data()
+    heights = np.array([p.get_height() for p in m.plot().patches])
+    half = len(data) // 2
+    np.testing.assert_allclose(heights[:half], data["density"][:half], atol=1e-12)
+    np.testing.assert_allclose(heights[half:], -data["density"][half:], atol=1e-12)
+
+
+def test_love_plot_draws_its_plot_data(people):
+    from evaluation.effects import balance, propensity_weights
+
+    ps = propensity_weights(people, "age + prior", treatment="treated")
+    b = balance(people, ["age", "prior"], treatment="treated", weights=ps)
+    data = b.plot_data()
+    ax = b.plot()
+    for points, key in zip(ax.collections, ("unadjusted", "adjusted"), strict=True):
+        want = data.loc[data["adjustment"] == key].set_index("covariate")["abs_smd"]
+        order = [t.get_text() for t in ax.get_yticklabels()]
+        got = dict(
+            zip(
+                np.asarray(points.get_offsets())[:, 1].round().astype(int),
+                np.asarray(points.get_offsets())[:, 0],
+                strict=True,
+            )
+        )
+        assert len(got) == len(want) == len(order)
+        np.testing.assert_allclose(sorted(got.values()), sorted(want), atol=1e-12)
+
+
+def test_forest_plot_of_a_cox_model_draws_its_plot_data(people):
+    from evaluation.survival import cox
+
+    fit = cox(people, "age + prior + treated", duration="duration_days", event="event")
+    data = fit.plot_data()
+    ax = fit.plot(lang="en")
+    marker = next(line for line in ax.lines if line.get_marker() == "o")
+    np.testing.assert_allclose(np.asarray(marker.get_xdata(), float), data["hr"], rtol=1e-12)
+    segments = ax.collections[0].get_segments()
+    np.testing.assert_allclose([s[0][0] for s in segments], data["ci_lower"], rtol=1e-12)
+    np.testing.assert_allclose([s[1][0] for s in segments], data["ci_upper"], rtol=1e-12)
+
+
+def test_schoenfeld_plot_draws_its_plot_data(people):
+    from evaluation.survival import cox, cox_zph
+
+    zph = cox_zph(cox(people, "age + prior", duration="duration_days", event="event"))
+    data = zph.plot_data("prior")
+    ax = zph.plot(term="prior")
+    np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 1], data["residual"])
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), data["smooth"])

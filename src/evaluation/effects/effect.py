@@ -117,7 +117,15 @@ class ProgrammeEffect:
         return row.iloc[0]
 
     def plot_data(self) -> pd.DataFrame:
-        """The numbers behind :meth:`plot`."""
+        """The numbers behind :meth:`plot`, long form (the adjusted curves).
+
+        Returns
+        -------
+        DataFrame
+            One row per ``analysis`` (``"itt"``, ``"pp"``), ``group`` (``"participant"``,
+            ``"comparison"``) and ``time`` (days): ``estimate, ci_lower, ci_upper`` (the
+            cumulative incidence of relapse) and the weighted ``n_at_risk``.
+        """
         return self.curves.copy()
 
     def plot(

@@ -25,7 +25,7 @@ from evaluation._input import (
     require_columns,
     weights_values,
 )
-from evaluation._results import html_repr
+from evaluation._results import html_repr, ratio_table
 from evaluation.survival._design import design
 
 __all__ = ["AFTResult", "aft"]
@@ -138,20 +138,7 @@ class AFTResult:
         time scale and for ``Log(scale)`` the scale ``sigma``.
         """
         se = np.sqrt(np.diag(self.cov))
-        q = stats.norm.ppf(1 - self.alpha / 2)
-        z = self.coef / se
-        return pd.DataFrame(
-            {
-                "term": list(self.terms),
-                "coef": self.coef,
-                "se": se,
-                "time_ratio": np.exp(self.coef),
-                "ci_lower": np.exp(self.coef - q * se),
-                "ci_upper": np.exp(self.coef + q * se),
-                "z": z,
-                "p": 2 * stats.norm.sf(np.abs(z)),
-            }
-        )
+        return ratio_table(self.terms, self.coef, se, alpha=self.alpha, ratio="time_ratio")
 
     def _repr_html_(self) -> str:
         note = (

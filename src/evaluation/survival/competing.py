@@ -212,9 +212,16 @@ class CumulativeIncidence:
         return pd.concat(rows, ignore_index=True)
 
     def plot_data(self) -> pd.DataFrame:
-        """The step curves as drawn, from time 0: ``group, cause, time, estimate, ci_lower,
-        ci_upper`` (bands set to the estimate where R leaves them undefined) and ``stack_lower,
-        stack_upper`` (the band of the stacked-area figure: causes stacked in code order)."""
+        """The step curves as drawn, long form: one row per group, cause and time, from 0.
+
+        Returns
+        -------
+        DataFrame
+            ``group, cause, time, estimate, ci_lower, ci_upper`` (bands set to the estimate
+            where R leaves them undefined; ``cause`` 0 the event-free survival) and
+            ``stack_lower, stack_upper`` (the area of the stacked figure: causes stacked in
+            code order, the event-free share on top).
+        """
         frames = []
         for g in self.groups:
             c = self.curves[g]
@@ -263,27 +270,26 @@ class CumulativeIncidence:
         ax: Axes | None = None,
         *,
         kind: str = "stacked",
+        time_unit: str = "days",
         risk_table: bool = True,
-        lang: str | None = None,
+        ci: bool = True,
         min_cell: int = DEFAULT_MIN_CELL,
+        lang: str | None = None,
+        xticks: Sequence[float] | None = None,
         cause_labels: Mapping[int, str] | str | None = None,
         group: Hashable | None = None,
-        **kwargs: Any,
     ) -> Axes:
-        """Draw stacked areas or lines with bands (see :mod:`evaluation.presentation.graphics`)."""
+        """Stacked areas (one ``group``) or lines with bands of :meth:`plot_data`.
+
+        The keywords shared with :meth:`SurvivalCurves.plot` mean the same there;
+        ``cause_labels`` names the event codes and ``group`` picks the stacked group. See
+        :func:`evaluation.presentation.graphics.competing.plot_cif`. Returns the Axes.
+        """
         from evaluation.presentation.graphics.competing import plot_cif
 
-        return plot_cif(
-            self,
-            ax=ax,
-            kind=kind,
-            risk_table=risk_table,
-            lang=lang,
-            min_cell=min_cell,
-            cause_labels=cause_labels,
-            group=group,
-            **kwargs,
-        )
+        # Every keyword as given: the signature above is the documented one.
+        options = {k: v for k, v in locals().items() if k not in ("self", "plot_cif")}
+        return plot_cif(self, **options)
 
     def _repr_html_(self) -> str:
         notes = [

@@ -398,17 +398,19 @@ def window_bars(table: pd.DataFrame, *, window: int, ax: Axes | None = None) -> 
     est = rows["estimate"].to_numpy(dtype=float)
     import seaborn as sns
 
-    # One bar per group (municipality), with seaborn on the group's row position.
-    sns.barplot(
-        x=np.nan_to_num(est),
-        y=y,
-        orient="h",
-        native_scale=True,
-        width=0.7,
-        color=style_for(0)["color"],
-        errorbar=None,
-        ax=ax,
-    )
+    # One bar per group (municipality), with seaborn on the group's row position (seaborn
+    # takes an empty vector for a missing one: draw nothing then).
+    if len(rows):
+        sns.barplot(
+            x=np.nan_to_num(est),
+            y=y,
+            orient="h",
+            native_scale=True,
+            width=0.7,
+            color=style_for(0)["color"],
+            errorbar=None,
+            ax=ax,
+        )
     err = np.vstack(
         [est - rows["ci_lower"].to_numpy(float), rows["ci_upper"].to_numpy(float) - est]
     )
