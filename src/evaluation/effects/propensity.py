@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import ConvergenceWarning, EstimationError
-from evaluation._input import counted, numeric_column, rows_text, treatment_column
+from evaluation._input import check_choice, counted, numeric_column, rows_text, treatment_column
 from evaluation._results import html_repr
 
 if TYPE_CHECKING:
@@ -253,8 +253,7 @@ def propensity_weights(
     """
     import statsmodels.api as sm
 
-    if estimand not in ESTIMANDS:
-        raise EstimationError(f"estimand must be one of {', '.join(ESTIMANDS)}, not {estimand!r}")
+    check_choice(estimand, ESTIMANDS, "estimand")
     if trim is not None and not 0 < trim < 0.5:
         raise EstimationError(f"trim must be between 0 and 0.5, not {trim}")
     t = treatment_column(data, treatment)

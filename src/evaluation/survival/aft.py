@@ -20,6 +20,7 @@ from scipy import special, stats
 from evaluation._errors import ConvergenceWarning, EstimationError
 from evaluation._input import (
     check_alpha,
+    check_choice,
     event_indicator,
     numeric_column,
     require_columns,
@@ -205,10 +206,7 @@ def aft(
     >>> list(res.summary()["term"])
     ['Intercept', 'x', 'Log(scale)']
     """
-    if distribution not in _DISTRIBUTIONS:
-        raise EstimationError(
-            f"distribution must be one of {', '.join(_DISTRIBUTIONS)}, not {distribution!r}"
-        )
+    check_choice(distribution, _DISTRIBUTIONS, "distribution")
     alpha = check_alpha(alpha)
     require_columns(data, {"duration": duration, "event": event, "weights": weights})
     # log(duration) is the response: a duration of 0 has none.

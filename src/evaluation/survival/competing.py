@@ -19,7 +19,7 @@ from scipy import stats
 
 from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
-from evaluation._input import check_alpha, prepare
+from evaluation._input import check_alpha, check_choice, prepare
 from evaluation._results import html_repr
 from evaluation.survival._aalen_johansen import AJCurves, aalen_johansen, gray_standard_errors
 
@@ -436,14 +436,8 @@ def cumulative_incidence(
     {'cause': [1, 2], 'estimate': [0.3889, 0.3889]}
     """
     alpha = check_alpha(alpha)
-    if conf_type not in CONF_TYPES:
-        raise EstimationError(
-            f"conf_type must be one of {', '.join(CONF_TYPES)}, not {conf_type!r}"
-        )
-    if variance not in CIF_VARIANCES:
-        raise EstimationError(
-            f"variance must be one of {', '.join(CIF_VARIANCES)}, not {variance!r}"
-        )
+    check_choice(conf_type, CONF_TYPES, "conf_type")
+    check_choice(variance, CIF_VARIANCES, "variance")
     if variance == "gray" and (weights is not None or entry is not None):
         raise EstimationError(
             "variance='gray' (cmprsk's cuminc) is defined for unweighted data without "

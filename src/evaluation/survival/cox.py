@@ -21,6 +21,7 @@ from evaluation._errors import EstimationError, FewClustersWarning
 from evaluation._input import (
     aeq_times,
     check_alpha,
+    check_choice,
     entry_values,
     event_indicator,
     group_codes,
@@ -411,11 +412,7 @@ def cox(
     """
     if ties not in ("efron", "breslow"):
         raise EstimationError(f"ties must be 'efron' or 'breslow', not {ties!r}")
-    if cluster_correction not in CLUSTER_CORRECTIONS:
-        raise EstimationError(
-            f"cluster_correction must be one of {', '.join(CLUSTER_CORRECTIONS)}, "
-            f"not {cluster_correction!r}"
-        )
+    check_choice(cluster_correction, CLUSTER_CORRECTIONS, "cluster_correction")
     if cluster_correction != "none" and cluster is None:
         raise EstimationError(
             f"cluster_correction={cluster_correction!r} needs a cluster column (cluster=)"

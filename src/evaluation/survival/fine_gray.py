@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation._errors import EstimationError
-from evaluation._input import check_alpha, group_codes, prepare
+from evaluation._input import check_alpha, check_choice, group_codes, prepare
 from evaluation._results import html_repr, ratio_table
 from evaluation.survival._design import Design, design
 from evaluation.survival._fine_gray_fit import FGFit, fit_fine_gray
@@ -200,10 +200,7 @@ def fine_gray(
     ['term', 'coef', 'se', 'hr', 'ci_lower', 'ci_upper', 'z', 'p']
     """
     alpha = check_alpha(alpha)
-    if convention not in CONVENTIONS:
-        raise EstimationError(
-            f"convention must be one of {', '.join(CONVENTIONS)}, not {convention!r}"
-        )
+    check_choice(convention, CONVENTIONS, "convention")
     prep = prepare(data, duration=duration, event=event, weights=weights, event_codes=None)
     if isinstance(cause, bool) or not isinstance(cause, int | np.integer):
         raise EstimationError(f"cause must be an integer event code, not {cause!r}")

@@ -11,7 +11,7 @@ import pandas as pd
 
 from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
-from evaluation._input import DEFAULT_EVENT_CODES, check_alpha, group_codes, prepare
+from evaluation._input import DEFAULT_EVENT_CODES, check_alpha, check_choice, group_codes, prepare
 from evaluation._results import html_repr
 from evaluation.survival._km_core import (
     CONF_TYPES,
@@ -398,14 +398,10 @@ def kaplan_meier(
     robust variance). Lin DY, Wei LJ (1989). The robust inference for the Cox proportional
     hazards model. *JASA* 84:1074–1078 (the grouped jackknife sandwich).
     """
-    if conf_type not in CONF_TYPES:
-        raise EstimationError(
-            f"conf_type must be one of {', '.join(CONF_TYPES)}, not {conf_type!r}"
-        )
+    check_choice(conf_type, CONF_TYPES, "conf_type")
     if variance is None:
         variance = "greenwood" if cluster is None else "robust"
-    if variance not in VARIANCES:
-        raise EstimationError(f"variance must be one of {', '.join(VARIANCES)}, not {variance!r}")
+    check_choice(variance, VARIANCES, "variance")
     alpha = check_alpha(alpha)
     prep = prepare(
         data,

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from evaluation._errors import EstimationError
+from evaluation._input import check_choice
 from evaluation._results import html_repr
 from evaluation.survival import _cox_fit
 from evaluation.survival.cox import CoxResult
@@ -179,10 +180,7 @@ def cox_zph(result: CoxResult, transform: str = "km") -> ZphResult:
     """
     if not isinstance(result, CoxResult):
         raise EstimationError("cox_zph needs the result of evaluation.survival.cox")
-    if transform not in _TRANSFORMS:
-        raise EstimationError(
-            f"transform must be one of {', '.join(_TRANSFORMS)}, not {transform!r}"
-        )
+    check_choice(transform, _TRANSFORMS, "transform")
     m = result._model
     prep = m.prep
     stop = prep.stop
