@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from evaluation import load_synthetic
+from evaluation.presentation.graphics.cohort import milestone_bars
 from evaluation.presentation.graphics.effects import balance_data
 from evaluation.registers import Registers
 from evaluation.report import build_report
@@ -199,6 +200,11 @@ def test_milestone_bars_are_the_published_shares(drawn):
     )
     np.testing.assert_allclose(heights, np.nan_to_num(want), atol=1e-12)
     assert [t.get_text() for t in ax.texts] == [".."] * int(np.isnan(want).sum())
+    # This report withholds no share; a withheld one is drawn as no bar and "..".
+    withheld = data.assign(estimate=data["estimate"].where(data.index != 1))
+    ax = milestone_bars(withheld)
+    assert ax.patches[len(data) // 2].get_height() == 0.0
+    assert [t.get_text() for t in ax.texts] == [".."]
 
 
 @pytest.mark.slow  # builds a report (about 30 s, once per module)
