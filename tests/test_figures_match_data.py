@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -370,3 +371,20 @@ def test_schoenfeld_plot_draws_its_plot_data(people):
     ax = zph.plot(term="prior")
     np.testing.assert_allclose(ax.collections[0].get_offsets()[:, 1], data["residual"])
     np.testing.assert_allclose(ax.lines[0].get_ydata(), data["smooth"])
+
+
+def test_small_multiples_draw_each_group_s_stacked_plot_data():
+    from evaluation.presentation.graphics.competing import plot_cif_panels
+    from evaluation.survival import cumulative_incidence
+
+    data = pd.read_csv(Path(__file__).parent / "reference" / "data" / "cif_retention.csv")
+    ci = cumulative_incidence(data, duration="duration_days", event="event", by="group")
+    grid = plot_cif_panels(ci, ncols=2, titles=[f"panel {g}" for g in ci.groups])
+    drawn = ci.plot_data()
+    panels = [ax for ax in grid.ravel() if ax.get_title()]
+    assert len(panels) == len(ci.groups) and grid.size >= len(ci.groups)
+    for ax, g in zip(panels, ci.groups, strict=True):
+        assert ax.get_title() == f"panel {g}"
+        for area, code in zip(ax.collections, [*ci.causes, 0], strict=True):
+            part = drawn[(drawn["group"] == g) & (drawn["cause"] == code)]
+            assert _on_band(area, part["time"].to_numpy(), part["stack_upper"].to_numpy(), 1e-12)

@@ -260,6 +260,7 @@ def _retention_by_municipality(
     report: ReportBuilder, section: dict[str, Any], episodes: pd.DataFrame, cohorts: Any
 ) -> None:
     """Small multiples: stacked cumulative incidence per municipality with enough episodes."""
+    from evaluation.presentation.graphics.competing import plot_cif_panels
     from evaluation.report._publish import protect_counts
     from evaluation.report._sections import value_label
     from evaluation.survival import cumulative_incidence
@@ -288,32 +289,21 @@ def _retention_by_municipality(
     except (EstimationError, DisclosureError) as err:
         _not_estimable(report, section, err)
         return
-    ncols = 2
-    nrows = int(np.ceil(len(shown) / ncols))
+    nrows = int(np.ceil(len(shown) / 2))
 
     def draw(axes: list[Any]) -> None:
-        fig = axes[0].figure
-        fig.clear()
-        grid = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
-        for k, ax in enumerate(grid.ravel()):
-            if k >= len(shown):
-                ax.set_axis_off()
-                continue
-            name = shown[k]
-            by.plot(
-                ax=ax,
-                kind="stacked",
-                group=name,
-                risk_table=False,
-                min_cell=m,
-                lang=lang,
-                cause_labels="retention",
-                time_unit="months",
-                xticks=[0, 6, 12, 18, 24],
-            )
-            ax.set_title(value_label(name, lang), fontsize=8)
-            if k > 0 and ax.get_legend() is not None:
-                ax.get_legend().remove()
+        plot_cif_panels(
+            by,
+            axes[0].figure,
+            groups=shown,
+            titles=[value_label(name, lang) for name in shown],
+            ncols=2,
+            min_cell=m,
+            lang=lang,
+            cause_labels="retention",
+            time_unit="months",
+            xticks=[0, 6, 12, 18, 24],
+        )
 
     report.figure(
         section,
