@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
 from evaluation._input import no_missing, require_columns, treatment_column, weights_values
 from evaluation._results import html_repr
@@ -107,7 +108,7 @@ class BalanceResult:
         return love_plot(self.plot_data(), ax=ax, threshold=self.threshold)
 
     def plot_overlap(
-        self, ax: Axes | None = None, *, bins: int = 40, min_cell: int | None = None
+        self, ax: Axes | None = None, *, bins: int = 40, min_cell: int = DEFAULT_MIN_CELL
     ) -> Axes:
         """Propensity-score overlap of the adjustment's scores (weighted or matched)."""
         if self.scores_source is None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
 from evaluation._input import (
     counted,
@@ -153,7 +154,7 @@ class ProgrammeEffect:
         """Love plot of the covariate balance before and after adjustment."""
         return self.balance.plot(ax=ax)
 
-    def plot_overlap(self, ax: Axes | None = None, *, min_cell: int | None = None) -> Axes:
+    def plot_overlap(self, ax: Axes | None = None, *, min_cell: int = DEFAULT_MIN_CELL) -> Axes:
         """Propensity-score overlap of the groups."""
         return self.balance.plot_overlap(ax=ax, min_cell=min_cell)
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
 from evaluation._input import group_codes, treatment_column
 from evaluation._results import html_repr
@@ -164,7 +165,7 @@ class MatchResult:
         """Per group: size, matched, unmatched, effective sample size of the matched."""
         return self.groups.copy()
 
-    def plot_data(self, *, bins: int = 40, min_cell: int | None = None) -> pd.DataFrame:
+    def plot_data(self, *, bins: int = 40, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
         """The numbers behind :meth:`plot`: binned scores of the matched, long form.
 
         Returns
@@ -187,7 +188,7 @@ class MatchResult:
         )
 
     def plot_overlap(
-        self, ax: Axes | None = None, *, bins: int = 40, min_cell: int | None = None
+        self, ax: Axes | None = None, *, bins: int = 40, min_cell: int = DEFAULT_MIN_CELL
     ) -> Axes:
         """Score histograms of the matched participants (above) and comparisons (below)."""
         from evaluation.presentation.graphics.effects import overlap_plot

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import ConvergenceWarning, EstimationError
 from evaluation._input import check_choice, counted, numeric_column, rows_text, treatment_column
 from evaluation._results import html_repr
@@ -139,7 +140,7 @@ class PropensityResult:
         return self.groups.copy()
 
     def plot_data(
-        self, *, weighted: bool = False, bins: int = 40, min_cell: int | None = None
+        self, *, weighted: bool = False, bins: int = 40, min_cell: int = DEFAULT_MIN_CELL
     ) -> pd.DataFrame:
         """The numbers behind :meth:`plot`: binned scores per group, long form.
 
@@ -168,7 +169,7 @@ class PropensityResult:
         *,
         weighted: bool = False,
         bins: int = 40,
-        min_cell: int | None = None,
+        min_cell: int = DEFAULT_MIN_CELL,
     ) -> Axes:
         """Mirrored histograms of the scores: participants above, comparisons below.
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation.presentation.labels import has_label, label
 from evaluation.presentation.theme import current_lang, style_for
 
@@ -89,7 +90,7 @@ def overlap_data(
     weights: np.ndarray | None = None,
     *,
     bins: int | np.ndarray = 40,
-    min_cell: int | None = None,
+    min_cell: int = DEFAULT_MIN_CELL,
 ) -> pd.DataFrame:
     """Binned propensity scores per group, long form: the numbers an overlap figure draws.
 
@@ -104,9 +105,9 @@ def overlap_data(
         A number of bins (from 0 to the first tenth above the largest score, see
         :func:`score_bin_edges`) or the bin edges.
     min_cell
-        With it, a bin holding 1 to ``min_cell - 1`` persons of a group has ``n`` and
-        ``density`` missing (disclosure control): a density times the group size and the bin
-        width would give the small count back.
+        A bin holding 1 to ``min_cell - 1`` persons of a group has ``n`` and ``density``
+        missing (disclosure control): a density times the group size and the bin width
+        would give the small count back. ``min_cell=1`` withholds nothing.
 
     Returns
     -------
@@ -117,7 +118,8 @@ def overlap_data(
 
     Examples
     --------
-    >>> d = overlap_data(np.array([0.1, 0.2, 0.3, 0.8]), np.array([1, 1, 0, 0]), bins=2)
+    >>> scores, treat = np.array([0.1, 0.2, 0.3, 0.8]), np.array([1, 1, 0, 0])
+    >>> d = overlap_data(scores, treat, bins=2, min_cell=1)
     >>> d[["group", "bin_lower", "n", "density"]].to_dict("list")
     {'group': ['participants', 'participants', 'comparisons', 'comparisons'], \
 'bin_lower': [0.0, 0.4, 0.0, 0.4], 'n': [2.0, 0.0, 1.0, 1.0], 'density': [2.5, 0.0, 1.25, 1.25]}
@@ -130,9 +132,8 @@ def overlap_data(
         persons, e = np.histogram(scores[m], bins=edges)
         density = np.histogram(scores[m], bins=e, weights=w, density=True)[0]
         n = persons.astype("float64")
-        if min_cell is not None:
-            small = (persons > 0) & (persons < min_cell)
-            n, density = np.where(small, np.nan, n), np.where(small, np.nan, density)
+        small = (persons > 0) & (persons < min_cell)
+        n, density = np.where(small, np.nan, n), np.where(small, np.nan, density)
         frames.append(
             pd.DataFrame(
                 {"group": name, "bin_lower": e[:-1], "bin_upper": e[1:], "n": n, "density": density}
