@@ -123,5 +123,8 @@ def test_overlap_plot_draws_no_bin_of_fewer_than_min_cell_persons(data):
     assert len(heights) == len(counts)
     assert np.all(heights[small] == 0)
     assert np.all(heights[counts >= 5] > 0)
-    unmasked = np.abs([p.get_height() for p in r.plot_overlap().patches])
+    unmasked = np.abs([p.get_height() for p in r.plot_overlap(min_cell=1).patches])
     assert np.all(unmasked[small] > 0)
+    # The package's one default threshold applies unless another is asked for.
+    default = np.abs([p.get_height() for p in r.plot_overlap().patches])
+    np.testing.assert_array_equal(default, heights)

@@ -64,3 +64,22 @@ def test_plot_data_is_long_form_for_a_fitted_model_and_balance():
     assert set(long["adjustment"]) == {"unadjusted", "adjusted"}
     assert len(long) == 2 * len(effect.balance.table)
     assert isinstance(long, pd.DataFrame)
+
+
+#: ``**kwargs`` only where they go to one documented matplotlib call (the lowess line).
+KWARGS_TO_MATPLOTLIB = {"ZphResult"}
+
+
+@pytest.mark.parametrize(
+    "result", [r for r in RESULTS if hasattr(r, "plot")], ids=lambda r: r.__name__
+)
+def test_plot_takes_ax_then_named_keywords_and_plot_data_documents_its_columns(result: type):
+    params = list(inspect.signature(result.plot).parameters.values())
+    assert [p.name for p in params[:2]] == ["self", "ax"]
+    assert params[1].default is None
+    rest = params[2:]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in rest if p.kind != p.VAR_KEYWORD)
+    if result.__name__ not in KWARGS_TO_MATPLOTLIB:
+        assert not any(p.kind is p.VAR_KEYWORD for p in rest), f"{result.__name__}.plot"
+    doc = inspect.getdoc(result.plot_data) or ""
+    assert "Returns" in doc and "-------" in doc, f"{result.__name__}.plot_data documents columns"

@@ -308,6 +308,21 @@ def check_alpha(alpha: float) -> float:
     return float(alpha)
 
 
+def check_choice(value: Any, choices: Sequence[Any], name: str) -> Any:
+    """Return ``value`` if it is one of ``choices``; else an error naming the option.
+
+    Examples
+    --------
+    >>> check_choice("log", ("log", "plain"), "conf_type")
+    'log'
+    """
+    if value not in choices:
+        raise EstimationError(
+            f"{name} must be one of {', '.join(map(str, choices))}, not {value!r}"
+        )
+    return value
+
+
 # -- groups ----------------------------------------------------------------------------
 
 

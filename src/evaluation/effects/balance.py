@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
 from evaluation._input import no_missing, require_columns, treatment_column, weights_values
 from evaluation._results import html_repr
@@ -88,33 +89,31 @@ class BalanceResult:
         return self.table.copy()
 
     def plot_data(self) -> pd.DataFrame:
-        """The numbers behind :meth:`plot` in long form: one row per covariate and
-        adjustment (``"unadjusted"``, ``"adjusted"``) with ``smd`` and ``abs_smd``."""
-        long = self.table.melt(
-            id_vars="covariate",
-            value_vars=["smd_before", "smd_after"],
-            var_name="adjustment",
-            value_name="smd",
-        )
-        long["adjustment"] = long["adjustment"].map(
-            {"smd_before": "unadjusted", "smd_after": "adjusted"}
-        )
-        long["abs_smd"] = long["smd"].abs()
-        return long
+        """The numbers behind :meth:`plot`, long form.
 
-    def plot(self, ax: Axes | None = None, **kwargs: object) -> Axes:
-        """Love plot: absolute SMD before (open) and after (filled) with the threshold."""
+        Returns
+        -------
+        DataFrame
+            One row per covariate and ``adjustment`` (``"unadjusted"``, ``"adjusted"``):
+            ``covariate, adjustment, smd, abs_smd``.
+        """
+        from evaluation.presentation.graphics.effects import balance_data
+
+        return balance_data(self.table)
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Love plot of :meth:`plot_data`: |SMD| before (open) and after (filled), threshold."""
         from evaluation.presentation.graphics.effects import love_plot
 
-        return love_plot(self.table, ax=ax, threshold=self.threshold)
+        return love_plot(self.plot_data(), ax=ax, threshold=self.threshold)
 
-    def plot_overlap(self, ax: Axes | None = None, **kwargs: object) -> Axes:
+    def plot_overlap(
+        self, ax: Axes | None = None, *, bins: int = 40, min_cell: int = DEFAULT_MIN_CELL
+    ) -> Axes:
         """Propensity-score overlap of the adjustment's scores (weighted or matched)."""
         if self.scores_source is None:
             raise EstimationError("overlap needs propensity scores: pass weights= a result")
-        if isinstance(self.scores_source, PropensityResult):
-            return self.scores_source.plot_overlap(ax=ax, **kwargs)  # type: ignore[arg-type]
-        return self.scores_source.plot_overlap(ax=ax, **kwargs)  # type: ignore[arg-type]
+        return self.scores_source.plot_overlap(ax, bins=bins, min_cell=min_cell)
 
     def _repr_html_(self) -> str:
         return html_repr(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
 from evaluation._input import (
     counted,
@@ -117,7 +118,15 @@ class ProgrammeEffect:
         return row.iloc[0]
 
     def plot_data(self) -> pd.DataFrame:
-        """The numbers behind :meth:`plot`."""
+        """The numbers behind :meth:`plot`, long form (the adjusted curves).
+
+        Returns
+        -------
+        DataFrame
+            One row per ``analysis`` (``"itt"``, ``"pp"``), ``group`` (``"participant"``,
+            ``"comparison"``) and ``time`` (days): ``estimate, ci_lower, ci_upper`` (the
+            cumulative incidence of relapse) and the weighted ``n_at_risk``.
+        """
         return self.curves.copy()
 
     def plot(
@@ -145,7 +154,7 @@ class ProgrammeEffect:
         """Love plot of the covariate balance before and after adjustment."""
         return self.balance.plot(ax=ax)
 
-    def plot_overlap(self, ax: Axes | None = None, *, min_cell: int | None = None) -> Axes:
+    def plot_overlap(self, ax: Axes | None = None, *, min_cell: int = DEFAULT_MIN_CELL) -> Axes:
         """Propensity-score overlap of the groups."""
         return self.balance.plot_overlap(ax=ax, min_cell=min_cell)
 

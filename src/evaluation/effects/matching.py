@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
 from evaluation._input import group_codes, treatment_column
 from evaluation._results import html_repr
@@ -164,37 +165,38 @@ class MatchResult:
         """Per group: size, matched, unmatched, effective sample size of the matched."""
         return self.groups.copy()
 
-    def plot_data(self) -> pd.DataFrame:
-        """Scores, matching weights and the group: the numbers behind the overlap plot."""
-        return pd.DataFrame(
-            {
-                "score": self.scores,
-                "weight": self.weights,
-                "group": pd.Series(self.treat, index=self.scores.index).map(
-                    {1: "participants", 0: "comparisons"}
-                ),
-            }
-        )
+    def plot_data(self, *, bins: int = 40, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+        """The numbers behind :meth:`plot`: binned scores of the matched, long form.
 
-    def plot_overlap(
-        self, ax: Axes | None = None, *, bins: int = 40, min_cell: int | None = None
-    ) -> Axes:
-        """Score histograms of the matched participants (above) and comparisons (below)."""
-        from evaluation.presentation.graphics.effects import mirrored_histogram
+        Returns
+        -------
+        DataFrame
+            One row per group (``"participants"``, ``"comparisons"``) and score bin:
+            ``group, bin_lower, bin_upper, n`` (persons, matched or not) and ``density`` (of
+            the scores weighted by the matching weights); ``n`` and ``density`` missing where
+            a bin holds 1 to ``min_cell - 1`` persons (see
+            :func:`evaluation.presentation.graphics.effects.overlap_data`).
+        """
+        from evaluation.presentation.graphics.effects import overlap_data
 
-        return mirrored_histogram(
+        return overlap_data(
             self.scores.to_numpy(),
             self.treat,
             self.weights.to_numpy(),
-            ax=ax,
             bins=bins,
-            xlabel_key="propensity_score",
             min_cell=min_cell,
         )
 
-    def plot(self, ax: Axes | None = None, **kwargs: object) -> Axes:
-        """Same as :meth:`plot_overlap`."""
-        return self.plot_overlap(ax=ax, **kwargs)  # type: ignore[arg-type]
+    def plot_overlap(
+        self, ax: Axes | None = None, *, bins: int = 40, min_cell: int = DEFAULT_MIN_CELL
+    ) -> Axes:
+        """Score histograms of the matched participants (above) and comparisons (below)."""
+        from evaluation.presentation.graphics.effects import overlap_plot
+
+        return overlap_plot(self.plot_data(bins=bins, min_cell=min_cell), ax=ax)
+
+    #: The overlap figure is the result's picture: ``plot`` is :meth:`plot_overlap`.
+    plot = plot_overlap
 
     def _repr_html_(self) -> str:
         return html_repr(

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import ConvergenceWarning, EstimationError
-from evaluation._input import counted, numeric_column, rows_text, treatment_column
+from evaluation._input import check_choice, counted, numeric_column, rows_text, treatment_column
 from evaluation._results import html_repr
 
 if TYPE_CHECKING:
@@ -138,15 +139,28 @@ class PropensityResult:
         """Per group: size, sum of weights, effective sample size, weight range."""
         return self.groups.copy()
 
-    def plot_data(self) -> pd.DataFrame:
-        """Scores and weights with the group, the numbers behind the overlap plot."""
-        return pd.DataFrame(
-            {"score": self.scores, "weight": self.weights, "group": self._groups_labels()}
-        )
+    def plot_data(
+        self, *, weighted: bool = False, bins: int = 40, min_cell: int = DEFAULT_MIN_CELL
+    ) -> pd.DataFrame:
+        """The numbers behind :meth:`plot`: binned scores per group, long form.
 
-    def _groups_labels(self) -> pd.Series:
-        return pd.Series(self.treat, index=self.scores.index).map(
-            {1: "participants", 0: "comparisons"}
+        Returns
+        -------
+        DataFrame
+            One row per group (``"participants"``, ``"comparisons"``) and score bin:
+            ``group, bin_lower, bin_upper, n`` (persons) and ``density`` (weighted with
+            ``weighted=True``); ``n`` and ``density`` missing where a bin holds 1 to
+            ``min_cell - 1`` persons (see
+            :func:`evaluation.presentation.graphics.effects.overlap_data`).
+        """
+        from evaluation.presentation.graphics.effects import overlap_data
+
+        return overlap_data(
+            self.scores.to_numpy(),
+            self.treat,
+            self.weights.to_numpy() if weighted else None,
+            bins=bins,
+            min_cell=min_cell,
         )
 
     def plot_overlap(
@@ -155,28 +169,20 @@ class PropensityResult:
         *,
         weighted: bool = False,
         bins: int = 40,
-        min_cell: int | None = None,
+        min_cell: int = DEFAULT_MIN_CELL,
     ) -> Axes:
         """Mirrored histograms of the scores: participants above, comparisons below.
 
         ``weighted=True`` draws the weighted distributions, which should coincide after
-        weighting; unweighted, the picture shows where common support is thin.
+        weighting; unweighted, the picture shows where common support is thin. Draws
+        :meth:`plot_data` (bins of 1 to ``min_cell - 1`` persons empty).
         """
-        from evaluation.presentation.graphics.effects import mirrored_histogram
+        from evaluation.presentation.graphics.effects import overlap_plot
 
-        return mirrored_histogram(
-            self.scores.to_numpy(),
-            self.treat,
-            self.weights.to_numpy() if weighted else None,
-            ax=ax,
-            bins=bins,
-            xlabel_key="propensity_score",
-            min_cell=min_cell,
-        )
+        return overlap_plot(self.plot_data(weighted=weighted, bins=bins, min_cell=min_cell), ax=ax)
 
-    def plot(self, ax: Axes | None = None, **kwargs: object) -> Axes:
-        """Same as :meth:`plot_overlap`."""
-        return self.plot_overlap(ax=ax, **kwargs)  # type: ignore[arg-type]
+    #: The overlap figure is the result's picture: ``plot`` is :meth:`plot_overlap`.
+    plot = plot_overlap
 
     def _repr_html_(self) -> str:
         return html_repr(
@@ -248,8 +254,7 @@ def propensity_weights(
     """
     import statsmodels.api as sm
 
-    if estimand not in ESTIMANDS:
-        raise EstimationError(f"estimand must be one of {', '.join(ESTIMANDS)}, not {estimand!r}")
+    check_choice(estimand, ESTIMANDS, "estimand")
     if trim is not None and not 0 < trim < 0.5:
         raise EstimationError(f"trim must be between 0 and 0.5, not {trim}")
     t = treatment_column(data, treatment)

@@ -260,6 +260,7 @@ def _retention_by_municipality(
     report: ReportBuilder, section: dict[str, Any], episodes: pd.DataFrame, cohorts: Any
 ) -> None:
     """Small multiples: stacked cumulative incidence per municipality with enough episodes."""
+    from evaluation.presentation.graphics.competing import plot_cif_panels
     from evaluation.report._publish import protect_counts
     from evaluation.report._sections import value_label
     from evaluation.survival import cumulative_incidence
@@ -288,32 +289,21 @@ def _retention_by_municipality(
     except (EstimationError, DisclosureError) as err:
         _not_estimable(report, section, err)
         return
-    ncols = 2
-    nrows = int(np.ceil(len(shown) / ncols))
+    nrows = int(np.ceil(len(shown) / 2))
 
     def draw(axes: list[Any]) -> None:
-        fig = axes[0].figure
-        fig.clear()
-        grid = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
-        for k, ax in enumerate(grid.ravel()):
-            if k >= len(shown):
-                ax.set_axis_off()
-                continue
-            name = shown[k]
-            by.plot(
-                ax=ax,
-                kind="stacked",
-                group=name,
-                risk_table=False,
-                min_cell=m,
-                lang=lang,
-                cause_labels="retention",
-                time_unit="months",
-                xticks=[0, 6, 12, 18, 24],
-            )
-            ax.set_title(value_label(name, lang), fontsize=8)
-            if k > 0 and ax.get_legend() is not None:
-                ax.get_legend().remove()
+        plot_cif_panels(
+            by,
+            axes[0].figure,
+            groups=shown,
+            titles=[value_label(name, lang) for name in shown],
+            ncols=2,
+            min_cell=m,
+            lang=lang,
+            cause_labels="retention",
+            time_unit="months",
+            xticks=[0, 6, 12, 18, 24],
+        )
 
     report.figure(
         section,
@@ -383,7 +373,12 @@ def _retention_table(
 
 def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any] | None) -> None:
     from evaluation.effects import comparison_cohort, estimate_programme_effect
-    from evaluation.presentation.graphics.effects import curves_plot, love_plot
+    from evaluation.presentation.graphics.effects import (
+        balance_data,
+        curves_plot,
+        love_plot,
+        overlap_plot,
+    )
     from evaluation.report._publish import protect_counts
 
     lang, m = report.lang, report.min_cell
@@ -424,7 +419,9 @@ def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
     balance_table = _protected_balance(ledger, effect.balance.table)
     report.figure(
         section,
-        lambda axes: love_plot(balance_table, ax=axes[0], threshold=effect.balance.threshold),
+        lambda axes: love_plot(
+            balance_data(balance_table), ax=axes[0], threshold=effect.balance.threshold
+        ),
         key="balance_love",
         caption=_with_note(label("report_fig_balance", lang), label("report_balance_note", lang)),
         data=balance_table,
@@ -433,7 +430,7 @@ def effect_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
     overlap = _overlap_data(ledger, effect.balance.scores_source, lang=lang)
     report.figure(
         section,
-        lambda axes: _overlap_bars(overlap, ax=axes[0], lang=lang),
+        lambda axes: overlap_plot(overlap, ax=axes[0]),
         key="propensity_overlap",
         caption=_with_note(
             label("report_fig_overlap", lang), label("report_overlap_note", lang, min_cell=m)
@@ -603,39 +600,6 @@ def _overlap_data(ledger: Any, source: Any, *, lang: str) -> pd.DataFrame:
             )
         )
     return pd.concat(parts, ignore_index=True)
-
-
-def _overlap_bars(data: pd.DataFrame, *, ax: Any, lang: str) -> Any:
-    """Mirrored bars of the protected densities: participants above, comparisons below."""
-    from evaluation.presentation.graphics.effects import _decimal_axis
-    from evaluation.presentation.theme import style_for
-
-    groups = list(dict.fromkeys(data["group"]))
-    for i, (g, sign) in enumerate(zip(groups, (1.0, -1.0), strict=False)):
-        part = data[data["group"] == g]
-        st = style_for(i)
-        ax.bar(
-            part["bin_lower"],
-            sign * part["density"].fillna(0.0),
-            width=part["bin_upper"] - part["bin_lower"],
-            align="edge",
-            color=st["color"],
-            alpha=0.7,
-            label=g,
-            edgecolor="white",
-            linewidth=0.3,
-            hatch=None if i == 0 else "//",
-        )
-    ax.axhline(0.0, color="black", linewidth=0.6)
-    shown = data[data["n"].fillna(1) > 0]
-    upper = float(shown["bin_upper"].max()) if len(shown) else 1.0
-    ax.set_xlim(0.0, min(1.0, upper))
-    ax.set_xlabel(label("propensity_score", lang))
-    ax.set_ylabel(label("density", lang))
-    _decimal_axis(ax.xaxis)
-    _decimal_axis(ax.yaxis, absolute=True)  # the comparisons' bars point down, densities not
-    ax.legend()
-    return ax
 
 
 def _coarse_curves(curves: pd.DataFrame, data: pd.DataFrame, min_cell: int) -> pd.DataFrame:

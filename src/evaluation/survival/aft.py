@@ -20,12 +20,13 @@ from scipy import special, stats
 from evaluation._errors import ConvergenceWarning, EstimationError
 from evaluation._input import (
     check_alpha,
+    check_choice,
     event_indicator,
     numeric_column,
     require_columns,
     weights_values,
 )
-from evaluation._results import html_repr
+from evaluation._results import html_repr, ratio_table
 from evaluation.survival._design import design
 
 __all__ = ["AFTResult", "aft"]
@@ -138,20 +139,7 @@ class AFTResult:
         time scale and for ``Log(scale)`` the scale ``sigma``.
         """
         se = np.sqrt(np.diag(self.cov))
-        q = stats.norm.ppf(1 - self.alpha / 2)
-        z = self.coef / se
-        return pd.DataFrame(
-            {
-                "term": list(self.terms),
-                "coef": self.coef,
-                "se": se,
-                "time_ratio": np.exp(self.coef),
-                "ci_lower": np.exp(self.coef - q * se),
-                "ci_upper": np.exp(self.coef + q * se),
-                "z": z,
-                "p": 2 * stats.norm.sf(np.abs(z)),
-            }
-        )
+        return ratio_table(self.terms, self.coef, se, alpha=self.alpha, ratio="time_ratio")
 
     def _repr_html_(self) -> str:
         note = (
@@ -218,10 +206,7 @@ def aft(
     >>> list(res.summary()["term"])
     ['Intercept', 'x', 'Log(scale)']
     """
-    if distribution not in _DISTRIBUTIONS:
-        raise EstimationError(
-            f"distribution must be one of {', '.join(_DISTRIBUTIONS)}, not {distribution!r}"
-        )
+    check_choice(distribution, _DISTRIBUTIONS, "distribution")
     alpha = check_alpha(alpha)
     require_columns(data, {"duration": duration, "event": event, "weights": weights})
     # log(duration) is the response: a duration of 0 has none.

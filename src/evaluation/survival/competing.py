@@ -19,7 +19,7 @@ from scipy import stats
 
 from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
-from evaluation._input import check_alpha, prepare
+from evaluation._input import check_alpha, check_choice, prepare
 from evaluation._results import html_repr
 from evaluation.survival._aalen_johansen import AJCurves, aalen_johansen, gray_standard_errors
 
@@ -212,9 +212,16 @@ class CumulativeIncidence:
         return pd.concat(rows, ignore_index=True)
 
     def plot_data(self) -> pd.DataFrame:
-        """The step curves as drawn, from time 0: ``group, cause, time, estimate, ci_lower,
-        ci_upper`` (bands set to the estimate where R leaves them undefined) and ``stack_lower,
-        stack_upper`` (the band of the stacked-area figure: causes stacked in code order)."""
+        """The step curves as drawn, long form: one row per group, cause and time, from 0.
+
+        Returns
+        -------
+        DataFrame
+            ``group, cause, time, estimate, ci_lower, ci_upper`` (bands set to the estimate
+            where R leaves them undefined; ``cause`` 0 the event-free survival) and
+            ``stack_lower, stack_upper`` (the area of the stacked figure: causes stacked in
+            code order, the event-free share on top).
+        """
         frames = []
         for g in self.groups:
             c = self.curves[g]
@@ -263,27 +270,26 @@ class CumulativeIncidence:
         ax: Axes | None = None,
         *,
         kind: str = "stacked",
+        time_unit: str = "days",
         risk_table: bool = True,
-        lang: str | None = None,
+        ci: bool = True,
         min_cell: int = DEFAULT_MIN_CELL,
+        lang: str | None = None,
+        xticks: Sequence[float] | None = None,
         cause_labels: Mapping[int, str] | str | None = None,
         group: Hashable | None = None,
-        **kwargs: Any,
     ) -> Axes:
-        """Draw stacked areas or lines with bands (see :mod:`evaluation.presentation.graphics`)."""
+        """Stacked areas (one ``group``) or lines with bands of :meth:`plot_data`.
+
+        The keywords shared with :meth:`SurvivalCurves.plot` mean the same there;
+        ``cause_labels`` names the event codes and ``group`` picks the stacked group. See
+        :func:`evaluation.presentation.graphics.competing.plot_cif`. Returns the Axes.
+        """
         from evaluation.presentation.graphics.competing import plot_cif
 
-        return plot_cif(
-            self,
-            ax=ax,
-            kind=kind,
-            risk_table=risk_table,
-            lang=lang,
-            min_cell=min_cell,
-            cause_labels=cause_labels,
-            group=group,
-            **kwargs,
-        )
+        # Every keyword as given: the signature above is the documented one.
+        options = {k: v for k, v in locals().items() if k not in ("self", "plot_cif")}
+        return plot_cif(self, **options)
 
     def _repr_html_(self) -> str:
         notes = [
@@ -430,14 +436,8 @@ def cumulative_incidence(
     {'cause': [1, 2], 'estimate': [0.3889, 0.3889]}
     """
     alpha = check_alpha(alpha)
-    if conf_type not in CONF_TYPES:
-        raise EstimationError(
-            f"conf_type must be one of {', '.join(CONF_TYPES)}, not {conf_type!r}"
-        )
-    if variance not in CIF_VARIANCES:
-        raise EstimationError(
-            f"variance must be one of {', '.join(CIF_VARIANCES)}, not {variance!r}"
-        )
+    check_choice(conf_type, CONF_TYPES, "conf_type")
+    check_choice(variance, CIF_VARIANCES, "variance")
     if variance == "gray" and (weights is not None or entry is not None):
         raise EstimationError(
             "variance='gray' (cmprsk's cuminc) is defined for unweighted data without "

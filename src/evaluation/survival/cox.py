@@ -10,9 +10,9 @@ R's when there are tied times or delayed entry (see
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,7 @@ from evaluation._errors import EstimationError, FewClustersWarning
 from evaluation._input import (
     aeq_times,
     check_alpha,
+    check_choice,
     entry_values,
     event_indicator,
     group_codes,
@@ -30,9 +31,12 @@ from evaluation._input import (
     rows_text,
     weights_values,
 )
-from evaluation._results import html_repr
+from evaluation._results import html_repr, ratio_table
 from evaluation.survival import _cox_fit
 from evaluation.survival._design import Design, design
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["CLUSTER_CORRECTIONS", "MIN_CLUSTERS", "CoxResult", "cox"]
 
@@ -110,22 +114,10 @@ class CoxResult:
         With robust or cluster-robust variance a ``robust_se`` column is added and ``z``,
         ``p`` and the interval use it (as R's ``summary.coxph``).
         """
-        se = np.sqrt(np.diag(self.naive_cov))
         use = np.sqrt(np.diag(self.cov))
-        z = self.coef / use
-        q = stats.norm.ppf(1 - self.alpha / 2)
-        table = pd.DataFrame(
-            {
-                "term": list(self.terms),
-                "coef": self.coef,
-                "se": se,
-                "hr": np.exp(self.coef),
-                "ci_lower": np.exp(self.coef - q * use),
-                "ci_upper": np.exp(self.coef + q * use),
-                "z": z,
-                "p": 2 * stats.norm.sf(np.abs(z)),
-            }
-        )
+        naive = np.sqrt(np.diag(self.naive_cov))
+        table = ratio_table(self.terms, self.coef, use, alpha=self.alpha, ratio="hr")
+        table["se"] = naive
         if self.robust:
             table.insert(3, "robust_se", use)
         return table
@@ -246,15 +238,31 @@ class CoxResult:
         return frame
 
     def plot_data(self) -> pd.DataFrame:
-        """The numbers behind :meth:`plot`, one row per term (long form): ``term``, ``hr``,
-        ``ci_lower``, ``ci_upper``, ``p``."""
+        """The numbers behind :meth:`plot`, long form.
+
+        Returns
+        -------
+        DataFrame
+            One row per term, in the formula's order: ``term, hr, ci_lower, ci_upper, p``.
+        """
         return self.summary()[["term", "hr", "ci_lower", "ci_upper", "p"]].reset_index(drop=True)
 
-    def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Forest plot of the hazard ratios (see :func:`evaluation.survival.forest_plot`)."""
+    def plot(
+        self,
+        ax: Axes | None = None,
+        *,
+        labels: Mapping[str, str] | None = None,
+        lang: str | None = None,
+        xlabel: str | None = None,
+    ) -> Axes:
+        """Forest plot of :meth:`plot_data`: hazard ratios with intervals on a log axis.
+
+        See :func:`evaluation.presentation.graphics.forest.forest_plot` for ``labels``
+        (display labels of terms), ``lang`` and ``xlabel``. Returns the Axes.
+        """
         from evaluation.presentation.graphics.forest import forest_plot
 
-        return forest_plot(self, ax=ax, **kwargs)
+        return forest_plot(self, ax=ax, labels=labels, lang=lang, xlabel=xlabel)
 
     def _repr_html_(self) -> str:
         notes = [
@@ -405,11 +413,7 @@ def cox(
     """
     if ties not in ("efron", "breslow"):
         raise EstimationError(f"ties must be 'efron' or 'breslow', not {ties!r}")
-    if cluster_correction not in CLUSTER_CORRECTIONS:
-        raise EstimationError(
-            f"cluster_correction must be one of {', '.join(CLUSTER_CORRECTIONS)}, "
-            f"not {cluster_correction!r}"
-        )
+    check_choice(cluster_correction, CLUSTER_CORRECTIONS, "cluster_correction")
     if cluster_correction != "none" and cluster is None:
         raise EstimationError(
             f"cluster_correction={cluster_correction!r} needs a cluster column (cluster=)"

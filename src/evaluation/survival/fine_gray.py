@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evaluation._errors import EstimationError
-from evaluation._input import check_alpha, group_codes, prepare
-from evaluation._results import html_repr
+from evaluation._input import check_alpha, check_choice, group_codes, prepare
+from evaluation._results import html_repr, ratio_table
 from evaluation.survival._design import Design, design
 from evaluation.survival._fine_gray_fit import FGFit, fit_fine_gray
 
@@ -69,20 +68,7 @@ class FineGrayResult:
         ``hr`` is the subdistribution hazard ratio; ``se`` the sandwich standard error.
         """
         se = np.sqrt(np.diag(self.cov))
-        z = self.coef / se
-        q = stats.norm.ppf(1 - self.alpha / 2)
-        return pd.DataFrame(
-            {
-                "term": list(self.terms),
-                "coef": self.coef,
-                "se": se,
-                "hr": np.exp(self.coef),
-                "ci_lower": np.exp(self.coef - q * se),
-                "ci_upper": np.exp(self.coef + q * se),
-                "z": z,
-                "p": 2 * stats.norm.sf(np.abs(z)),
-            }
-        )
+        return ratio_table(self.terms, self.coef, se, alpha=self.alpha, ratio="hr")
 
     def baseline_cumulative_hazard(self) -> pd.DataFrame:
         """Breslow estimate of the baseline cumulative subdistribution hazard (x = 0)."""
@@ -214,10 +200,7 @@ def fine_gray(
     ['term', 'coef', 'se', 'hr', 'ci_lower', 'ci_upper', 'z', 'p']
     """
     alpha = check_alpha(alpha)
-    if convention not in CONVENTIONS:
-        raise EstimationError(
-            f"convention must be one of {', '.join(CONVENTIONS)}, not {convention!r}"
-        )
+    check_choice(convention, CONVENTIONS, "convention")
     prep = prepare(data, duration=duration, event=event, weights=weights, event_codes=None)
     if isinstance(cause, bool) or not isinstance(cause, int | np.integer):
         raise EstimationError(f"cause must be an integer event code, not {cause!r}")

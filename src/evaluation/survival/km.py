@@ -11,7 +11,7 @@ import pandas as pd
 
 from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation._errors import EstimationError
-from evaluation._input import DEFAULT_EVENT_CODES, check_alpha, group_codes, prepare
+from evaluation._input import DEFAULT_EVENT_CODES, check_alpha, check_choice, group_codes, prepare
 from evaluation._results import html_repr
 from evaluation.survival._km_core import (
     CONF_TYPES,
@@ -240,11 +240,16 @@ class SurvivalCurves:
 
     # ------------------------------------------------------------------ figure
     def plot_data(self) -> pd.DataFrame:
-        """The step curves as drawn: one row per group and time, from time 0.
+        """The step curves as drawn, long form: one row per group and time, from time 0.
 
-        Columns ``group, time, estimate, ci_lower, ci_upper`` (survival scale, the band
-        set to the estimate where R leaves it undefined, S = 1), ``incidence`` (1 − S) and
-        ``censored`` (number of persons censored at that time, for the marks).
+        Returns
+        -------
+        DataFrame
+            ``group, time, estimate, ci_lower, ci_upper`` (survival scale, the band set to
+            the estimate where R leaves it undefined, S = 1), ``censored`` (persons
+            censored at that time, for the marks) and ``incidence`` (1 − S, what
+            ``kind="incidence"`` draws). The risk table's masked counts are
+            :meth:`risk_table` (see ``graphics.survival.risk_table_cells``).
         """
         frames = []
         for g, c in self._group_rows():
@@ -292,19 +297,9 @@ class SurvivalCurves:
         """
         from evaluation.presentation.graphics.survival import plot_curves
 
-        return plot_curves(
-            self,
-            ax=ax,
-            kind=kind,
-            time_unit=time_unit,
-            risk_table=risk_table,
-            ci=ci,
-            censor_marks=censor_marks,
-            min_cell=min_cell,
-            lang=lang,
-            xticks=xticks,
-            ylabel=ylabel,
-        )
+        # Every keyword as given: the signature above is the documented one.
+        options = {k: v for k, v in locals().items() if k not in ("self", "plot_curves")}
+        return plot_curves(self, **options)
 
     def _repr_html_(self) -> str:
         notes = [
@@ -403,14 +398,10 @@ def kaplan_meier(
     robust variance). Lin DY, Wei LJ (1989). The robust inference for the Cox proportional
     hazards model. *JASA* 84:1074–1078 (the grouped jackknife sandwich).
     """
-    if conf_type not in CONF_TYPES:
-        raise EstimationError(
-            f"conf_type must be one of {', '.join(CONF_TYPES)}, not {conf_type!r}"
-        )
+    check_choice(conf_type, CONF_TYPES, "conf_type")
     if variance is None:
         variance = "greenwood" if cluster is None else "robust"
-    if variance not in VARIANCES:
-        raise EstimationError(f"variance must be one of {', '.join(VARIANCES)}, not {variance!r}")
+    check_choice(variance, VARIANCES, "variance")
     alpha = check_alpha(alpha)
     prep = prepare(
         data,

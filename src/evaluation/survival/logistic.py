@@ -13,11 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
 
 from evaluation._errors import EstimationError
 from evaluation._input import check_alpha, counted, group_codes, require_columns, rows_text
-from evaluation._results import html_repr
+from evaluation._results import html_repr, ratio_table
 from evaluation.survival._design import design
 
 __all__ = ["WindowLogisticResult", "window_logistic"]
@@ -58,22 +57,9 @@ class WindowLogisticResult:
         ``or`` is the odds ratio ``exp(coef)``; the interval, ``z`` and ``p`` use the
         cluster-robust standard error when ``cluster`` was given.
         """
-        se = np.sqrt(np.diag(self.naive_cov))
         use = np.sqrt(np.diag(self.cov))
-        q = stats.norm.ppf(1 - self.alpha / 2)
-        z = self.coef / use
-        table = pd.DataFrame(
-            {
-                "term": list(self.terms),
-                "coef": self.coef,
-                "se": se,
-                "or": np.exp(self.coef),
-                "ci_lower": np.exp(self.coef - q * use),
-                "ci_upper": np.exp(self.coef + q * use),
-                "z": z,
-                "p": 2 * stats.norm.sf(np.abs(z)),
-            }
-        )
+        table = ratio_table(self.terms, self.coef, use, alpha=self.alpha, ratio="or")
+        table["se"] = np.sqrt(np.diag(self.naive_cov))
         if self.cluster is not None:
             table.insert(3, "robust_se", use)
         return table

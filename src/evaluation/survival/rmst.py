@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from evaluation._errors import EstimationError
-from evaluation._input import DEFAULT_EVENT_CODES, check_alpha, prepare
+from evaluation._input import DEFAULT_EVENT_CODES, check_alpha, check_choice, prepare
 from evaluation._results import html_repr
 from evaluation.survival._km_core import (
     VARIANCES,
@@ -126,8 +126,7 @@ def rmst(
     alpha = check_alpha(alpha)
     if not (isinstance(tau, int | float) and np.isfinite(tau) and tau > 0):
         raise EstimationError(f"tau must be a positive number, not {tau!r}")
-    if variance not in VARIANCES:
-        raise EstimationError(f"variance must be one of {', '.join(VARIANCES)}, not {variance!r}")
+    check_choice(variance, VARIANCES, "variance")
     prep = prepare(
         data,
         duration=duration,

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from evaluation._errors import EstimationError
+from evaluation._input import check_choice
 from evaluation._results import html_repr
 from evaluation.survival import _cox_fit
 from evaluation.survival.cox import CoxResult
@@ -55,7 +56,15 @@ class ZphResult:
         return self.table.copy()
 
     def plot_data(self, term: str | None = None, *, frac: float = 2 / 3) -> pd.DataFrame:
-        """Points and lowess smooth behind :meth:`plot`: ``g_time, time, residual, smooth``."""
+        """The numbers behind :meth:`plot` for one term (the first by default), long form.
+
+        Returns
+        -------
+        DataFrame
+            One row per event time, ordered by ``g_time`` (the transformed time on the
+            x axis): ``g_time, time, residual`` (scaled Schoenfeld, the points) and
+            ``smooth`` (the lowess line, ``frac`` of the points in each window).
+        """
         from statsmodels.nonparametric.smoothers_lowess import lowess
 
         term = self._term(term)
@@ -74,17 +83,21 @@ class ZphResult:
             data["smooth"] = np.nan
         return data
 
-    def plot(self, ax: Any = None, *, term: str | None = None, **kwargs: Any) -> Any:
+    def plot(
+        self, ax: Any = None, *, term: str | None = None, frac: float = 2 / 3, **kwargs: Any
+    ) -> Any:
         """Scaled Schoenfeld residuals of ``term`` against transformed time, with a lowess.
 
-        A horizontal dashed line marks the fitted (constant) coefficient.
+        Draws :meth:`plot_data` (``term``, ``frac``); a horizontal dashed line marks the
+        fitted (constant) coefficient. ``kwargs`` go to matplotlib's ``Axes.plot`` of the
+        lowess line (``linewidth=``, say). Returns the Axes.
         """
         import matplotlib.pyplot as plt
 
         from evaluation.presentation.theme import style_for
 
         term = self._term(term)
-        data = self.plot_data(term)
+        data = self.plot_data(term, frac=frac)
         if ax is None:
             _, ax = plt.subplots()
         style = style_for(0)
@@ -167,10 +180,7 @@ def cox_zph(result: CoxResult, transform: str = "km") -> ZphResult:
     """
     if not isinstance(result, CoxResult):
         raise EstimationError("cox_zph needs the result of evaluation.survival.cox")
-    if transform not in _TRANSFORMS:
-        raise EstimationError(
-            f"transform must be one of {', '.join(_TRANSFORMS)}, not {transform!r}"
-        )
+    check_choice(transform, _TRANSFORMS, "transform")
     m = result._model
     prep = m.prep
     stop = prep.stop

@@ -378,8 +378,9 @@ def milestone_bars(table: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 def window_bars(table: pd.DataFrame, *, window: int, ax: Axes | None = None) -> Axes:
     """Horizontal bars: share relapsed within one window for each group, with intervals.
 
-    ``table`` is :func:`milestone_data`'s output; groups are the rows (Brå's layout, for
-    example one bar per municipality). A suppressed share is drawn as ``..`` and no bar.
+    ``table`` is :func:`milestone_data`'s output (long: one row per group and window);
+    groups are the rows (Brå's layout, for example one bar per municipality), drawn with
+    seaborn's ``barplot``. A suppressed share is drawn as ``..`` and no bar.
 
     Examples
     --------
@@ -395,7 +396,21 @@ def window_bars(table: pd.DataFrame, *, window: int, ax: Axes | None = None) -> 
     rows = table[table["window"] == window].reset_index(drop=True)
     y = np.arange(len(rows))[::-1]
     est = rows["estimate"].to_numpy(dtype=float)
-    ax.barh(y, np.nan_to_num(est), height=0.7, color=style_for(0)["color"])
+    import seaborn as sns
+
+    # One bar per group (municipality), with seaborn on the group's row position (seaborn
+    # takes an empty vector for a missing one: draw nothing then).
+    if len(rows):
+        sns.barplot(
+            x=np.nan_to_num(est),
+            y=y,
+            orient="h",
+            native_scale=True,
+            width=0.7,
+            color=style_for(0)["color"],
+            errorbar=None,
+            ax=ax,
+        )
     err = np.vstack(
         [est - rows["ci_lower"].to_numpy(float), rows["ci_upper"].to_numpy(float) - est]
     )

@@ -28,10 +28,11 @@ from evaluation.presentation.graphics.survival import (
     plot_options,
 )
 from evaluation.presentation.labels import has_label, label
-from evaluation.presentation.theme import HATCHES, PALETTE, style_for
+from evaluation.presentation.theme import HATCHES, PALETTE, current_lang, style_for
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from evaluation.survival.competing import CumulativeIncidence
 
@@ -242,3 +243,72 @@ def _draw_risk_table(
     draw_count_rows(
         ax, cells, ticks, groups, (("n_at_risk", "at_risk_text"),), lang=lang, coloured=False
     )
+
+
+def plot_cif_panels(
+    result: CumulativeIncidence,
+    fig: Figure | None = None,
+    *,
+    groups: Sequence[Hashable] | None = None,
+    titles: Sequence[str] | None = None,
+    ncols: int = 2,
+    time_unit: str = "days",
+    min_cell: int = DEFAULT_MIN_CELL,
+    lang: str | None = None,
+    cause_labels: Mapping[int, str] | str | None = None,
+    xticks: Sequence[float] | None = None,
+) -> np.ndarray:
+    """Small multiples: the stacked figure of each group (a municipality, say) in a grid.
+
+    Parameters
+    ----------
+    result : CumulativeIncidence
+        Fitted by group; its :meth:`plot_data` is what every panel draws.
+    fig : matplotlib Figure, optional
+        The figure to fill (cleared first); a new one when None.
+    groups : sequence, optional
+        The groups to draw, in order (all of ``result.groups`` by default).
+    titles : sequence of str, optional
+        One title per panel (the group's label by default).
+    ncols : int
+        Panels per row; axes are shared, unused panels switched off, and the legend of
+        the causes is drawn once, beside the first panel.
+    time_unit, min_cell, lang, cause_labels, xticks
+        As in :func:`plot_cif` (no risk tables: the panels are too small).
+
+    Returns
+    -------
+    ndarray of Axes
+        The grid, ``(nrows, ncols)``.
+    """
+    import matplotlib.pyplot as plt
+
+    groups = list(result.groups if groups is None else groups)
+    lang = lang or current_lang()
+    titles = [group_label(g, lang) for g in groups] if titles is None else titles
+    nrows = int(np.ceil(len(groups) / ncols))
+    if fig is None:
+        fig = plt.figure(layout="constrained")
+    fig.clear()
+    grid = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+    for k, ax in enumerate(grid.ravel()):
+        if k >= len(groups):
+            ax.set_axis_off()
+            continue
+        plot_cif(
+            result,
+            ax=ax,
+            kind="stacked",
+            group=groups[k],
+            risk_table=False,
+            min_cell=min_cell,
+            lang=lang,
+            cause_labels=cause_labels,
+            time_unit=time_unit,
+            xticks=xticks,
+        )
+        ax.set_title(titles[k], fontsize=8)
+        legend = ax.get_legend()
+        if k > 0 and legend is not None:
+            legend.remove()
+    return grid

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from evaluation._defaults import DEFAULT_MIN_CELL
 from evaluation.presentation.labels import has_label, label
 from evaluation.presentation.theme import current_lang, style_for
 
@@ -79,47 +80,104 @@ def score_bin_edges(scores: np.ndarray, bins: int) -> np.ndarray | int:
     return np.linspace(0.0, upper, bins + 1)
 
 
-def mirrored_histogram(
+#: The columns of an overlap figure's data (:func:`overlap_data`), one row per group and bin.
+OVERLAP_COLUMNS = ["group", "bin_lower", "bin_upper", "n", "density"]
+
+
+def overlap_data(
     scores: np.ndarray,
     treat: np.ndarray,
-    weights: np.ndarray | None,
+    weights: np.ndarray | None = None,
     *,
-    ax: Axes | None,
-    bins: int,
-    xlabel_key: str,
-    min_cell: int | None = None,
-) -> Axes:
-    """Participants' score histogram above the axis, comparisons' mirrored below it.
+    bins: int | np.ndarray = 40,
+    min_cell: int = DEFAULT_MIN_CELL,
+) -> pd.DataFrame:
+    """Binned propensity scores per group, long form: the numbers an overlap figure draws.
 
-    With ``min_cell``, a bin holding 1 to ``min_cell - 1`` persons of a group is drawn empty
-    (disclosure control): a density bar's height times the group size and bin width would
-    otherwise give the small count back.
+    Parameters
+    ----------
+    scores, treat
+        One score and one 0/1 treatment per row (1: participants).
+    weights
+        Row weights for the densities (the weighted distributions); persons are counted
+        unweighted.
+    bins
+        A number of bins (from 0 to the first tenth above the largest score, see
+        :func:`score_bin_edges`) or the bin edges.
+    min_cell
+        A bin holding 1 to ``min_cell - 1`` persons of a group has ``n`` and ``density``
+        missing (disclosure control): a density times the group size and the bin width
+        would give the small count back. ``min_cell=1`` withholds nothing.
+
+    Returns
+    -------
+    DataFrame
+        One row per group (``"participants"``, ``"comparisons"``) and bin: ``group,
+        bin_lower, bin_upper`` (the bin's edges), ``n`` (persons in the bin) and ``density``
+        (the group's, weighted when weights are given: heights of a density histogram).
+
+    Examples
+    --------
+    >>> scores, treat = np.array([0.1, 0.2, 0.3, 0.8]), np.array([1, 1, 0, 0])
+    >>> d = overlap_data(scores, treat, bins=2, min_cell=1)
+    >>> d[["group", "bin_lower", "n", "density"]].to_dict("list")
+    {'group': ['participants', 'participants', 'comparisons', 'comparisons'], \
+'bin_lower': [0.0, 0.4, 0.0, 0.4], 'n': [2.0, 0.0, 1.0, 1.0], 'density': [2.5, 0.0, 1.25, 1.25]}
     """
-    ax = _axes(ax)
-    edges = score_bin_edges(scores, bins)
-    for i, (g, sign, key) in enumerate(((1, 1.0, "participants"), (0, -1.0, "comparisons"))):
+    edges = np.asarray(bins, dtype=float) if np.ndim(bins) else score_bin_edges(scores, int(bins))
+    frames = []
+    for g, name in ((1, "participants"), (0, "comparisons")):
         m = treat == g
         w = None if weights is None else weights[m]
-        h, e = np.histogram(scores[m], bins=edges, weights=w, density=True)
-        if min_cell is not None:
-            persons, _ = np.histogram(scores[m], bins=e)
-            h = np.where((persons > 0) & (persons < min_cell), 0.0, h)
+        persons, e = np.histogram(scores[m], bins=edges)
+        density = np.histogram(scores[m], bins=e, weights=w, density=True)[0]
+        n = persons.astype("float64")
+        small = (persons > 0) & (persons < min_cell)
+        n, density = np.where(small, np.nan, n), np.where(small, np.nan, density)
+        frames.append(
+            pd.DataFrame(
+                {"group": name, "bin_lower": e[:-1], "bin_upper": e[1:], "n": n, "density": density}
+            )
+        )
+    return pd.concat(frames, ignore_index=True)[OVERLAP_COLUMNS]
+
+
+def overlap_plot(
+    data: pd.DataFrame, *, ax: Axes | None = None, xlabel_key: str = "propensity_score"
+) -> Axes:
+    """Mirrored density histograms: the first group above the axis, the second below it.
+
+    ``data`` is :func:`overlap_data`'s long frame (``group, bin_lower, bin_upper,
+    density``; a missing density, withheld, is drawn as an empty bin). Drawn with
+    seaborn's ``histplot`` (the densities as weights on the given bins), the second group
+    hatched so that the figure reads in black and white. Group names that are label keys
+    (``participants``) are translated. Returns the Axes.
+    """
+    import seaborn as sns
+
+    ax = _axes(ax)
+    groups = list(dict.fromkeys(data["group"]))
+    for i, (g, sign) in enumerate(zip(groups, (1.0, -1.0), strict=False)):
+        part = data[data["group"] == g]
+        edges = [*part["bin_lower"].tolist(), float(part["bin_upper"].iloc[-1])]
         st = style_for(i)
-        ax.bar(
-            e[:-1],
-            sign * h,
-            width=np.diff(e),
-            align="edge",
+        sns.histplot(
+            x=((part["bin_lower"] + part["bin_upper"]) / 2).to_numpy(),
+            weights=sign * part["density"].fillna(0.0).to_numpy(),
+            bins=edges,  # a list: seaborn 0.13 compares an array with "auto"
+            stat="count",
+            ax=ax,
             color=st["color"],
             alpha=0.7,
-            label=_label(key),
+            label=_label(str(g), str(g)),
             edgecolor="white",
             linewidth=0.3,
             hatch=None if i == 0 else "//",
         )
     ax.axhline(0.0, color="black", linewidth=0.6)
-    if not isinstance(edges, int):
-        ax.set_xlim(0.0, float(edges[-1]))
+    shown = data[data["n"].fillna(1) > 0]
+    upper = float(shown["bin_upper"].max()) if len(shown) else 1.0
+    ax.set_xlim(0.0, min(1.0, upper))
     ax.set_xlabel(_label(xlabel_key, "Propensity score"))
     ax.set_ylabel(_label("density", "Density"))
     _decimal_axis(ax.xaxis)
@@ -128,25 +186,65 @@ def mirrored_histogram(
     return ax
 
 
-def love_plot(table: pd.DataFrame, *, ax: Axes | None, threshold: float = 0.1) -> Axes:
-    """Absolute standardised mean differences before and after adjustment, per covariate."""
+def balance_data(table: pd.DataFrame) -> pd.DataFrame:
+    """A balance table in long form, the numbers a love plot draws.
+
+    Returns
+    -------
+    DataFrame
+        One row per covariate and ``adjustment`` (``"unadjusted"``, ``"adjusted"``):
+        ``covariate, adjustment, smd, abs_smd`` (missing where the table withholds them).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"covariate": ["age"], "smd_before": [-0.3], "smd_after": [0.02]})
+    >>> balance_data(t)["abs_smd"].tolist()
+    [0.3, 0.02]
+    """
+    long = table.melt(
+        id_vars="covariate",
+        value_vars=["smd_before", "smd_after"],
+        var_name="adjustment",
+        value_name="smd",
+    )
+    long["adjustment"] = long["adjustment"].map(
+        {"smd_before": "unadjusted", "smd_after": "adjusted"}
+    )
+    long["abs_smd"] = long["smd"].abs()
+    return long
+
+
+def love_plot(data: pd.DataFrame, *, ax: Axes | None = None, threshold: float = 0.1) -> Axes:
+    """Absolute standardised mean differences before (open) and after (filled) adjustment.
+
+    ``data`` is :func:`balance_data`'s long frame; covariates are ordered by the absolute
+    SMD before adjustment, a dashed line marks ``threshold``. Drawn with seaborn's
+    ``scatterplot``, one call per adjustment, so that the unadjusted markers stay open
+    circles and the adjusted filled squares (readable in black and white). A withheld SMD
+    (missing) is not drawn. Returns the Axes.
+    """
+    import seaborn as sns
+
     ax = _axes(ax)
-    order = table.sort_values("smd_before", key=np.abs)["covariate"].tolist()
-    y = np.arange(len(order))
-    t = table.set_index("covariate").loc[order]
-    for i, (col, key) in enumerate((("smd_before", "unadjusted"), ("smd_after", "adjusted"))):
+    before = data[data["adjustment"] == "unadjusted"]
+    order = before.sort_values("abs_smd", kind="stable")["covariate"].tolist()
+    y = {c: k for k, c in enumerate(order)}
+    for i, key in enumerate(("unadjusted", "adjusted")):
+        part = data[(data["adjustment"] == key) & data["abs_smd"].notna()]
         st = style_for(i)
-        ax.plot(
-            np.abs(t[col].to_numpy()),
-            y,
-            linestyle="none",
+        sns.scatterplot(
+            x=part["abs_smd"].to_numpy(),
+            y=part["covariate"].map(y).to_numpy(),
+            ax=ax,
             marker="o" if i == 0 else "s",
-            color=st["color"],
+            s=30,
+            facecolor="none" if i == 0 else st["color"],
+            edgecolor=st["color"],
+            linewidth=1.0,
             label=_label(key),
-            markerfacecolor="none" if i == 0 else st["color"],
         )
     ax.axvline(threshold, color="grey", linestyle="--", linewidth=0.8)
-    ax.set_yticks(y)
+    ax.set_yticks(np.arange(len(order)))
     ax.set_yticklabels([covariate_label(c, current_lang()) for c in order])
     _decimal_axis(ax.xaxis)
     ax.set_xlabel(_label("abs_smd", "Absolute standardised mean difference"))
