@@ -142,3 +142,26 @@ def test_effect_on_death_is_labelled_and_refuses_the_relapse_sentence():
     assert abs(est.estimate - share) < 3 * np.sqrt(share * (1 - share) / 200)
     with pytest.raises(EstimationError, match="outcome is 'death'"):
         eff.sentence("en")
+
+
+@pytest.mark.slow
+def test_report_section_withholds_a_handful_of_deaths_and_claims_nothing(tmp_path):
+    from evaluation.report._mortality_section import mortality_section
+    from evaluation.report._sections import Cohorts
+    from evaluation.report.build import ReportBuilder
+    from evaluation.synthetic import SimulationConfig, simulate_registers
+
+    # Enough participants for an effect section, but only two die within 3 years.
+    config = SimulationConfig(
+        n_persons=1500, entry_rate=0.05, death_rate=0.001, bra_monte_carlo_persons=0
+    )
+    sim = simulate_registers(config, rng=11)
+    report = ReportBuilder(out_dir=tmp_path, lang="en", min_cell=5, synthetic=True)
+    mortality_section(report, Cohorts.build(sim.registers), sim.truth)
+    assert report.ledger.value("mortality/participant/death") == 2
+    blocks = report.sections[0]["blocks"]
+    assert [b["kind"] for b in blocks] == ["text", "text"]  # no figure, no table
+    assert blocks[1]["text"].startswith("Fewer than 5 of ")
+    assert "cannot show anything" in blocks[1]["text"]
+    assert " 2 " not in blocks[1]["text"]
+    assert report.figures == [] and report.tables == []
