@@ -306,7 +306,7 @@ def simulate_world(
                        status, ep_count, ep_end, ep_reason, episodes)  # fmt: skip
                 can_enter[enter] = False
                 entry_rem[enter] = R.exponential(key, pid[enter], ep_count[enter], R.ENTRY)
-                ep_start[enter] = start
+                ep_start[enter] = np.minimum(start, end_day + 0.999)  # as _enter records it
                 ep_offended[enter] = False
                 ep_custody[enter] = False
                 drop_rem[enter] = R.exponential(
