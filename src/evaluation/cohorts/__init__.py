@@ -6,6 +6,7 @@ from evaluation.cohorts.comparison import comparison_cohort
 from evaluation.cohorts.covariates import covariates_at
 from evaluation.cohorts.definitions import PRESETS, RelapseDefinition
 from evaluation.cohorts.landmark import landmark_cohort
+from evaluation.cohorts.mortality import death_follow_up
 from evaluation.cohorts.relapse import relapse_cohort
 from evaluation.cohorts.retention import retention_cohort
 from evaluation.cohorts.tables import RelapseTable, relapse_table
@@ -17,6 +18,7 @@ __all__ = [
     "RelapseTable",
     "comparison_cohort",
     "covariates_at",
+    "death_follow_up",
     "landmark_cohort",
     "relapse_cohort",
     "relapse_table",

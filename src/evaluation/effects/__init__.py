@@ -6,6 +6,7 @@ from evaluation.effects.bootstrap import BootstrapDraws
 from evaluation.effects.comparison import DEFAULT_PROPENSITY_FORMULA, comparison_cohort
 from evaluation.effects.effect import ProgrammeEffect, estimate_programme_effect
 from evaluation.effects.matching import MatchResult, match
+from evaluation.effects.mortality import estimate_mortality_effect
 from evaluation.effects.propensity import PropensityResult, propensity_weights
 from evaluation.effects.sensitivity import EValueResult, confounding_check, e_value
 
@@ -21,6 +22,7 @@ __all__ = [
     "comparison_cohort",
     "confounding_check",
     "e_value",
+    "estimate_mortality_effect",
     "estimate_programme_effect",
     "match",
     "propensity_weights",
