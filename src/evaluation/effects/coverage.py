@@ -110,8 +110,9 @@ def summarise_coverage(replications: pd.DataFrame) -> pd.DataFrame:
         mean_truth=("truth", "mean"),
     ).reset_index()
     out["bias_se"] = out.pop("sd_estimate") / np.sqrt(out["replications"])
-    return out[["analysis", "measure", "replications", "coverage", "mean_bias", "bias_se",
-                "mean_truth"]]
+    return out[
+        ["analysis", "measure", "replications", "coverage", "mean_bias", "bias_se", "mean_truth"]
+    ]
 
 
 def programme_effect_study(

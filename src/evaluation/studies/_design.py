@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from evaluation._errors import StudyError
 __all__ = ["DESIGNS", "StudyDesign", "resolve_design", "rows_of"]
 
 #: A replication's numbers: one row (a mapping of names to values), several rows, or a frame.
-Rows = Mapping[str, Any] | Sequence[Mapping[str, Any]] | pd.DataFrame
+Rows: TypeAlias = Mapping[str, Any] | Sequence[Mapping[str, Any]] | pd.DataFrame
 
 #: Registered designs: name -> ``"module:factory"``, where ``factory(**params)`` returns a
 #: :class:`StudyDesign`. Imported on use, so that a design of a higher layer (the programme

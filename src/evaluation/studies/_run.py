@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from evaluation._dask import dask_client, runs_here
 from evaluation._errors import StudyError
 from evaluation._results import html_repr
 from evaluation.studies._design import StudyDesign, resolve_design
@@ -200,14 +201,14 @@ def run_study(
     t0 = time.perf_counter()
     n_workers = 1
     with _progress(replications, len(done), progress, design.name) as bar:
-        if todo and client is None and (workers is None or workers <= 1):
+        if todo and runs_here(client, workers):
             for i in todo:
                 keep(i, _run_replication(design, seed, i))
                 bar.update(1)
         elif todo:
-            with _client(client, workers) as dask_client:
-                n_workers = max(1, len(dask_client.scheduler_info()["workers"]))
-                _run_on_dask(dask_client, design, seed, todo, keep, bar)
+            with dask_client(client, workers) as c:
+                n_workers = max(1, len(c.scheduler_info()["workers"]))
+                _run_on_dask(c, design, seed, todo, keep, bar)
     seconds = time.perf_counter() - t0
     if store is not None:
         frames = {i: store.read(i) for i in range(replications)}
@@ -246,28 +247,6 @@ def _run_on_dask(
     finally:
         # On an error (or an interrupt) the rest is not left running on the cluster.
         client.cancel(list(futures))
-
-
-@contextmanager
-def _client(client: Client | str | None, workers: int | None) -> Iterator[Client]:
-    from distributed import Client, LocalCluster
-
-    if client is None or client == "processes":
-        with (
-            LocalCluster(
-                n_workers=workers or 2,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            ) as cluster,
-            Client(cluster) as local,
-        ):
-            yield local
-    elif isinstance(client, str):
-        with Client(client) as remote:
-            yield remote
-    else:
-        yield client
 
 
 @contextmanager
