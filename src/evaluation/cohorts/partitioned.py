@@ -11,6 +11,7 @@ registers").
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
     from evaluation.registers import PartitionedRegisters
 
-__all__ = ["combine_cohorts", "relapse_cohort_partitioned"]
+__all__ = ["combine_cohorts", "relapse_cohort_partitioned", "write_relapse_cohort"]
 
 
 def _part_cohort(registers: PartitionedRegisters, index: int, options: dict[str, Any]) -> Cohort:
@@ -76,6 +77,70 @@ def relapse_cohort_partitioned(
     }
     parts = registers.map(_part_cohort, options, client=client, workers=workers)
     return combine_cohorts(parts)
+
+
+def _part_cohort_written(
+    registers: PartitionedRegisters, index: int, options: dict[str, Any], out: str
+) -> Cohort:
+    """One part's cohort written to ``out`` (on a worker); returns it without its rows."""
+    cohort = _part_cohort(registers, index, options)
+    frame = cohort.data.copy()
+    if cohort.window_status is not None:
+        for label in cohort.window_status.columns:
+            frame[f"window_status_{label}"] = cohort.window_status[label].to_numpy()
+    target = Path(out) / f"part-{index:05d}.parquet"
+    tmp = target.with_name(f".{target.name}.tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(target)
+    return Cohort(
+        data=cohort.data.iloc[:0],
+        flow=cohort.flow,
+        definition=cohort.definition,
+        meta=cohort.meta,
+    )
+
+
+def write_relapse_cohort(
+    registers: PartitionedRegisters,
+    out: str | Path,
+    *,
+    definition: str | RelapseDefinition = "bra-final",
+    population: Literal["all", "programme"] = "all",
+    rng: np.random.Generator | int | None = None,
+    entry_from: str | pd.Timestamp | None = None,
+    entry_to: str | pd.Timestamp | None = None,
+    client: Client | str | None = None,
+    workers: int | None = None,
+) -> pd.DataFrame:
+    """Build the cohort part by part and write it as a Parquet dataset; return its flow.
+
+    For populations whose cohort does not fit in one process's memory: each worker writes
+    its part's rows (``data`` plus ``window_status_<window>`` columns) to
+    ``out/part-<i>.parquet`` and sends back only its flow. The rows are those of
+    :func:`relapse_cohort_partitioned` with the same arguments (``pandas.read_parquet(out)``
+    reads them in part order). Workers must see ``out`` (a local cluster, or a shared disk).
+
+    Returns
+    -------
+    DataFrame
+        The flow table (summed over the parts), also written as ``out/_flow.csv``.
+    """
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    key = SelectionKey(int(np.random.default_rng(rng).integers(2**63)))
+    options = {
+        "definition": resolve_definition(definition),
+        "population": population,
+        "rng": key,
+        "entry_from": entry_from,
+        "entry_to": entry_to,
+    }
+    parts = registers.map(
+        _part_cohort_written, options, str(folder.resolve()), client=client, workers=workers
+    )
+    flow = combine_cohorts(parts).flow
+    flow.to_csv(folder / "_flow.csv", index=False)  # "_": not part of the dataset
+    return flow
 
 
 def _person_order(ids: pd.Index | pd.Series) -> np.ndarray:

@@ -73,8 +73,17 @@ def partition_of(person_ids: Sequence[Any] | np.ndarray | pd.Series, k: int) -> 
     return (h % np.uint64(k)).astype(np.int64)
 
 
-def _part_file(folder: Path, table: str, index: int) -> Path:
-    return folder / f"{table}.parquet" / f"part-{index:05d}.parquet"
+def _part_file(folder: Path, table: str, index: int, chunk: int | None = None) -> Path:
+    tail = "" if chunk is None else f"-{chunk:04d}"
+    return folder / f"{table}.parquet" / f"part-{index:05d}{tail}.parquet"
+
+
+def _part_files(folder: Path, table: str, index: int) -> list[Path]:
+    """The files of one part of a table: one, or one per chunk written (sorted)."""
+    where = folder / f"{table}.parquet"
+    return sorted(
+        [*where.glob(f"part-{index:05d}.parquet"), *where.glob(f"part-{index:05d}-*.parquet")]
+    )
 
 
 def is_partitioned(folder: Path) -> bool:
@@ -82,8 +91,16 @@ def is_partitioned(folder: Path) -> bool:
     return (folder / _INFO).is_file()
 
 
-def write_partitioned(registers: Registers, folder: Path, k: int) -> Path:
-    """Write the registers as K parts by person (see the module docstring)."""
+def write_partitioned(
+    registers: Registers, folder: Path, k: int, *, chunk: int | None = None
+) -> Path:
+    """Write the registers as K parts by person (see the module docstring).
+
+    With ``chunk``, the registers are one chunk of a population generated chunk by chunk
+    (persons with ids of their own): its rows are added to the parts as files
+    ``part-<i>-<chunk>.parquet`` beside those of earlier chunks, so that a population
+    larger than memory is written one chunk at a time.
+    """
     if not isinstance(k, int) or k < 1:
         raise ValueError(f"partitions must be a positive whole number, not {k!r}")
     folder.mkdir(parents=True, exist_ok=True)
@@ -91,19 +108,20 @@ def write_partitioned(registers: Registers, folder: Path, k: int) -> Path:
         table = registers.table(name)
         part = partition_of(table["person_id"].to_numpy(), k) if len(table) else np.zeros(0, int)
         target = folder / f"{name}.parquet"
-        for stale in (folder / f"{name}.csv", target):
+        for stale in (folder / f"{name}.csv", target) if chunk is None else ():
             if stale.is_dir():
                 shutil.rmtree(stale)
             else:
                 stale.unlink(missing_ok=True)
-        target.mkdir()
+        target.mkdir(exist_ok=True)
         # One stable sort by part keeps each part's rows in the table's own order.
         order = np.argsort(part, kind="stable")
         bounds = np.searchsorted(part[order], np.arange(k + 1))
         text = _text_columns(table)
         for i in range(k):
             rows = table.iloc[order[bounds[i] : bounds[i + 1]]].reset_index(drop=True)
-            pq.write_table(_with_text(_to_arrow(rows), text), _part_file(folder, name, i))
+            file = _part_file(folder, name, i, chunk)
+            pq.write_table(_with_text(_to_arrow(rows), text), file)
     content = {
         "study_start": registers.study_start.strftime("%Y-%m-%d"),
         "study_end": registers.study_end.strftime("%Y-%m-%d"),
@@ -187,7 +205,7 @@ class PartitionedRegisters:
             f"{name}: part {i} is missing ({_part_file(folder, name, i).name})"
             for name in TABLES
             for i in range(k)
-            if not _part_file(folder, name, i).is_file()
+            if not _part_files(folder, name, i)
         ]
         problems = result.problems + missing
         if problems:
@@ -208,8 +226,9 @@ class PartitionedRegisters:
         """Rows per table over all parts (from the Parquet footers, no data read)."""
         return {
             name: sum(
-                pq.read_metadata(_part_file(self.path, name, i)).num_rows
+                pq.read_metadata(file).num_rows
                 for i in range(self.partitions)
+                for file in _part_files(self.path, name, i)
             )
             for name in TABLES
         }
@@ -222,10 +241,13 @@ class PartitionedRegisters:
             raise IndexError(f"part {index} of {self.partitions}")
         result = ReadResult()
         for name in TABLES:
-            file = _part_file(self.path, name, index)
-            table = _read_arrow(file, result.problems)
-            if table is not None:
-                result.tables[name] = _to_frame(name, file, table, result)
+            files = _part_files(self.path, name, index)
+            pieces = [_read_arrow(file, result.problems) for file in files]
+            if files and all(p is not None for p in pieces):
+                table = pa.concat_tables(pieces, promote_options="default")
+                result.tables[name] = _to_frame(name, files[0], table, result)
+            elif not files:
+                result.problems.append(f"{name}: part {index} is missing")
         if result.problems:
             raise RegisterError(
                 _summary(f"part {index} of the registers in {self.path}", result.problems)
