@@ -20,6 +20,7 @@ from evaluation._errors import (
     EvaluationWarning,
     FewClustersWarning,
     RegisterError,
+    StudyError,
 )
 
 __version__ = "0.1.0"
@@ -28,12 +29,17 @@ _LAZY: dict[str, str] = {
     # registers
     "Registers": "evaluation.registers",
     "load_synthetic": "evaluation.registers",
+    "PartitionedRegisters": "evaluation.registers",
     # synthetic
     "SimulationConfig": "evaluation.synthetic",
     "SimulatedRegisters": "evaluation.synthetic",
     "simulate_registers": "evaluation.synthetic",
     "write_synthetic": "evaluation.synthetic",
     "load_truth": "evaluation.synthetic",
+    # studies
+    "StudyDesign": "evaluation.studies",
+    "StudyResult": "evaluation.studies",
+    "run_study": "evaluation.studies",
     # cohorts
     "Cohort": "evaluation.cohorts",
     "RelapseDefinition": "evaluation.cohorts",
@@ -82,6 +88,7 @@ __all__ = [
     "EvaluationWarning",
     "FewClustersWarning",
     "RegisterError",
+    "StudyError",
     "__version__",
     *_LAZY,
 ]
