@@ -164,7 +164,12 @@ def main(argv: list[str] | None = None) -> None:
 
 def _partitioned_read(folder: Path, workers: int, timed: Callable[..., object]) -> None:
     """Lazy read + validation part by part on a local cluster (started before the clock)."""
+    import dask
     from distributed import Client, LocalCluster
+
+    from evaluation._dask import NO_MALLOC_TRIM
+
+    dask.config.set(NO_MALLOC_TRIM)  # as evaluation's own local clusters (evaluation._dask)
 
     def warm() -> None:
         import evaluation.registers  # noqa: F401  (imports are not reading)

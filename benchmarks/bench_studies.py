@@ -48,7 +48,12 @@ def main() -> None:
     p.add_argument("--replications", type=int, default=100)
     p.add_argument("--seed", type=int, default=2026)
     a = p.parse_args()
+    import dask
     from distributed import Client, LocalCluster
+
+    from evaluation._dask import NO_MALLOC_TRIM
+
+    dask.config.set(NO_MALLOC_TRIM)  # as evaluation's own local clusters (evaluation._dask)
 
     from evaluation.effects.coverage import programme_effect_replicate, programme_effect_study
     from evaluation.studies import run_study

@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["dask_client", "runs_here"]
+__all__ = ["NO_MALLOC_TRIM", "dask_client", "runs_here"]
+
+#: Dask's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536``. Setting it turns off
+#: glibc's dynamic mmap threshold, so every array above 128 kB is a fresh mmap with its page
+#: faults: the cohort steps (many short-lived arrays) ran 1.8x slower in a worker than in
+#: a plain process. None unsets it (distributed's documented way); for workers started with
+#: ``dask worker``, the environment variable
+#: ``DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__MALLOC_TRIM_THRESHOLD_=None`` does the same.
+NO_MALLOC_TRIM = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 
 
 def runs_here(client: Client | str | None, workers: int | None) -> bool:
@@ -27,10 +35,12 @@ def runs_here(client: Client | str | None, workers: int | None) -> bool:
 @contextmanager
 def dask_client(client: Client | str | None, workers: int | None) -> Iterator[Client]:
     """A Dask client: the one given, one to a scheduler address, or a local cluster."""
+    import dask
     from distributed import Client, LocalCluster
 
     if client is None or client == "processes":
         with (
+            dask.config.set(NO_MALLOC_TRIM),
             LocalCluster(
                 n_workers=workers or 2,
                 threads_per_worker=1,

@@ -144,8 +144,18 @@ def write_relapse_cohort(
 
 
 def _person_order(ids: pd.Index | pd.Series) -> np.ndarray:
-    codes, _ = pd.factorize(np.asarray(ids, dtype=object), sort=True)
-    return np.argsort(codes, kind="stable")
+    """Positions that put the ids in order, keeping the order of equal ids (stable)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # Arrow's sort of strings is stable and several times faster than a sorted factorize.
+    return np.asarray(pc.sort_indices(pa.array(np.asarray(ids, dtype=object))))
+
+
+def _take(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    out = frame.take(order)
+    out.index = pd.RangeIndex(len(out))  # no copy, unlike reset_index
+    return out
 
 
 def combine_cohorts(parts: list[Cohort]) -> Cohort:
@@ -157,11 +167,11 @@ def combine_cohorts(parts: list[Cohort]) -> Cohort:
     first = parts[0]
     data = pd.concat([p.data for p in parts], ignore_index=True)
     order = _person_order(data["person_id"])
-    data = data.iloc[order].reset_index(drop=True)
+    data = _take(data, order)
     window_status = None
     if first.window_status is not None:
         ws = pd.concat([p.window_status for p in parts], ignore_index=True)
-        window_status = ws.iloc[order].reset_index(drop=True)
+        window_status = _take(ws, order)
     person_reasons = None
     if first.person_reasons is not None:
         pr = pd.concat([p.person_reasons for p in parts])
