@@ -139,3 +139,10 @@ def test_programme_effect_replication_compares_with_its_own_truth():
     assert rows.groupby("measure")["truth"].nunique().eq(1).all()
     summary = result.summary()
     assert summary["replications"].eq(1).all() and len(summary) == 8
+
+
+def test_every_registered_design_resolves():
+    from evaluation.studies import DESIGNS
+
+    for name in DESIGNS:
+        assert resolve_design(name).name == name

@@ -29,7 +29,6 @@ Rows: TypeAlias = Mapping[str, Any] | Sequence[Mapping[str, Any]] | pd.DataFrame
 #: effect, power by simulation) is registered without this package importing it.
 DESIGNS: dict[str, str] = {
     "programme-effect": "evaluation.effects.coverage:programme_effect_study",
-    "confounding": "evaluation.effects.coverage:confounding_study",
 }
 
 

@@ -9,6 +9,7 @@ calling process writes each result as it arrives (so a cluster needs no shared d
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -234,10 +235,15 @@ def _run_on_dask(
     keep: Callable[[int, pd.DataFrame], None],
     bar: Any,
 ) -> None:
+    from uuid import uuid4
+
     from distributed import as_completed
 
+    run = uuid4().hex[:8]  # keys of this run only: the same client may run the study again
     futures = {
-        client.submit(_run_replication, design, seed, i, pure=False, key=f"{design.name}-{i}"): i
+        client.submit(
+            _run_replication, design, seed, i, pure=False, key=f"{design.name}-{i}-{run}"
+        ): i
         for i in todo
     }
     try:
@@ -251,9 +257,11 @@ def _run_on_dask(
 
 @contextmanager
 def _progress(total: int, initial: int, show: bool, name: str) -> Iterator[Any]:
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
-    with tqdm(total=total, initial=initial, disable=not show, desc=name, unit="rep") as bar:
+    with tqdm(
+        total=total, initial=initial, disable=not show, desc=name, unit="rep", file=sys.stderr
+    ) as bar:
         yield bar
 
 
