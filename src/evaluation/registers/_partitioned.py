@@ -276,15 +276,26 @@ class PartitionedRegisters:
         """
         if runs_here(client, workers):
             return [fn(self, i, *args) for i in range(self.partitions)]
+        from uuid import uuid4
+
+        from distributed import as_completed
+
+        run = uuid4().hex[:8]
         with dask_client(client, workers) as c:
-            futures = [
-                c.submit(fn, self, i, *args, pure=False, key=f"{fn.__name__}-part-{i}")
+            futures = {
+                c.submit(fn, self, i, *args, pure=False, key=f"{fn.__name__}-{i}-{run}"): i
                 for i in range(self.partitions)
-            ]
+            }
+            results: dict[int, T] = {}
             try:
-                return list(c.gather(futures))
+                # Each result is fetched as it is ready and released on the worker, which
+                # then holds only the part it works on.
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+                    future.release()
             finally:
-                c.cancel(futures)
+                c.cancel(list(futures))
+            return [results[i] for i in range(self.partitions)]
 
     def problems(
         self, *, min_age: int | None = None, client: Client | str | None = None
