@@ -123,7 +123,10 @@ def warm():
     import evaluation.cohorts  # noqa: F401  (imports are not building)
 
 def peak():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM: this process's own peak. ru_maxrss would keep the peak of the process that
+    # spawned the worker (Linux keeps it across exec).
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM")) / 1024
 
 with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                   dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:

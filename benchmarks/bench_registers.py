@@ -188,8 +188,14 @@ def _partitioned_read(folder: Path, workers: int, timed: Callable[..., object]) 
             assert problems == [], problems
 
         timed(f"Registers.read(lazy=True) + validate, {workers} workers", read_and_validate)
-        peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6)
+        peaks = client.run(_own_peak_gb)
         print(f"peak memory per worker: {', '.join(f'{p:.2f} GB' for p in peaks.values())}")
+
+
+def _own_peak_gb() -> float:
+    """This process's own peak (VmHWM); ru_maxrss keeps the spawning process's across exec."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1e6
 
 
 def _report(rows: list[tuple[str, float]], persons: int, offences: int) -> None:
