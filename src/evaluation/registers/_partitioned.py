@@ -114,14 +114,14 @@ def write_partitioned(
             else:
                 stale.unlink(missing_ok=True)
         target.mkdir(exist_ok=True)
-        # One stable sort by part keeps each part's rows in the table's own order.
+        # One stable sort by part keeps each part's rows in the table's own order; the
+        # table is converted to Arrow once and each part taken from it (one schema for all).
         order = np.argsort(part, kind="stable")
         bounds = np.searchsorted(part[order], np.arange(k + 1))
-        text = _text_columns(table)
+        arrow = _to_arrow(table)
         for i in range(k):
-            rows = table.iloc[order[bounds[i] : bounds[i + 1]]].reset_index(drop=True)
-            file = _part_file(folder, name, i, chunk)
-            pq.write_table(_with_text(_to_arrow(rows), text), file)
+            rows = arrow.take(pa.array(order[bounds[i] : bounds[i + 1]]))
+            pq.write_table(rows, _part_file(folder, name, i, chunk))
     content = {
         "study_start": registers.study_start.strftime("%Y-%m-%d"),
         "study_end": registers.study_end.strftime("%Y-%m-%d"),
@@ -134,26 +134,6 @@ def write_partitioned(
     info = {"partitions": k, "key": f"pandas.util.hash_array(person_id, '{PARTITION_KEY}') % K"}
     (folder / _INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return folder
-
-
-def _text_columns(table: pd.DataFrame) -> set[str]:
-    """Object columns holding text: a part where they are all missing must still say text."""
-    return {
-        str(c)
-        for c in table.columns
-        if table[c].dtype == object and isinstance(table[c].loc[table[c].first_valid_index()], str)
-        if table[c].first_valid_index() is not None
-    }
-
-
-def _with_text(table: pa.Table, text: set[str]) -> pa.Table:
-    """Cast all-missing text columns (Arrow's null type) to strings, as in the other parts."""
-    for i, f in enumerate(table.schema):
-        if f.name in text and pa.types.is_null(f.type):
-            table = table.set_column(
-                i, pa.field(f.name, pa.string()), table.column(i).cast(pa.string())
-            )
-    return table
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
