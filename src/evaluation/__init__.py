@@ -18,6 +18,7 @@ from evaluation._errors import (
     ExtractError,
     FewClustersWarning,
     RegisterError,
+    StudyError,
 )
 from evaluation._lazy import lazy_exports
 
@@ -32,6 +33,7 @@ _LAZY: dict[str, str] = {
     "read_mapping": "evaluation.registers.extract",
     "write_import": "evaluation.registers.extract",
     "pseudonymise_files": "evaluation.registers.extract",
+    "PartitionedRegisters": "evaluation.registers",
     # synthetic
     "SimulationConfig": "evaluation.synthetic",
     "SimulatedRegisters": "evaluation.synthetic",
@@ -39,6 +41,10 @@ _LAZY: dict[str, str] = {
     "write_synthetic": "evaluation.synthetic",
     "load_truth": "evaluation.synthetic",
     "write_source_extract": "evaluation.synthetic",
+    # studies
+    "StudyDesign": "evaluation.studies",
+    "StudyResult": "evaluation.studies",
+    "run_study": "evaluation.studies",
     # cohorts
     "Cohort": "evaluation.cohorts",
     "RelapseDefinition": "evaluation.cohorts",
@@ -91,6 +97,7 @@ __all__ = [
     "ExtractError",
     "FewClustersWarning",
     "RegisterError",
+    "StudyError",
     "__version__",
     *_LAZY,
 ]

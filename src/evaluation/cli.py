@@ -36,6 +36,7 @@ commands:
              and one Excel workbook), with disclosure control of small counts
   import     map a raw register extract (SAS, Stata, SPSS, Excel, CSV) to the registers
   pseudonymise  replace personal identity numbers in source files by keyed pseudonyms
+  study      run a simulation study (in-process, on local processes or on a Dask cluster)
 """
 
 EPILOG = """\
@@ -172,6 +173,20 @@ def build_parser() -> argparse.ArgumentParser:
     from evaluation._extract_cli import add_commands
 
     add_commands(sub)
+    stu = sub.add_parser(
+        "study",
+        help="run a simulation study (coverage, bias, power) with resumable results",
+        description="Run R replications of a study design, each seeded from the study's "
+        "seed (SeedSequence.spawn), writing each replication into --out as it finishes; a "
+        "restart skips the replications already there. Prints the design's summary.",
+    )
+    stu.add_argument("design", metavar="DESIGN", help="a registered design or module:function")
+    stu.add_argument("--replications", type=_positive_int, required=True, metavar="R")
+    stu.add_argument("--seed", type=int, required=True, metavar="S")
+    stu.add_argument("--out", type=Path, required=True, metavar="DIR", help="results folder")
+    stu.add_argument("--workers", type=_positive_int, default=None, metavar="N")
+    stu.add_argument("--scheduler", default=None, metavar="ADDRESS", help="tcp://host:8786")
+    stu.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     return parser
 
 
@@ -233,8 +248,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "audit": _audit,
         "import": run_import,
         "pseudonymise": run_pseudonymise,
+        "study": _study,
     }[args.command]
     return command(args)
+
+
+def _study(args: argparse.Namespace) -> int:
+    from evaluation.studies._cli import run_from_command_line
+
+    return run_from_command_line(args)
 
 
 def _simulate(args: argparse.Namespace) -> int:
