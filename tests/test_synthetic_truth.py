@@ -116,7 +116,8 @@ def by_effect() -> dict[float, dict]:
 
 def test_no_effect_gives_identical_potential_outcomes() -> None:
     truth = simulate_registers(
-        _cfg(effect_during=1.0, effect_after=1.0, effect_after_dropout=1.0), rng=11
+        _cfg(effect_during=1.0, effect_after=1.0, effect_after_dropout=1.0, effect_tau=0.0),
+        rng=11,
     ).truth["effect"]
     # Common random numbers: without any effect the two worlds coincide person by person,
     # so the differences are exactly zero (no Monte Carlo error at all).
