@@ -63,6 +63,12 @@ _LAZY: dict[str, str] = {
     "estimate_programme_effect": "evaluation.effects",
     "e_value": "evaluation.effects",
     "confounding_check": "evaluation.effects",
+    # municipal comparison
+    "case_mix": "evaluation.sites",
+    "funnel": "evaluation.sites",
+    "shrinkage": "evaluation.sites",
+    "meta_analysis": "evaluation.sites",
+    "effect_by_site": "evaluation.sites",
     # report
     "theme": "evaluation.report",
     "suppress_small_cells": "evaluation.report",
