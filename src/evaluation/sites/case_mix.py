@@ -231,9 +231,9 @@ def case_mix(
         Column of the municipality.
     model
         ``"logistic"`` (expected = sum of predicted risks of ``outcome``) or ``"cox"``
-        (time to relapse, ``duration`` and ``event`` with 1 = relapse; expected = sum of
-        each person's cumulative hazard at the end of their follow-up, so O - E sums the
-        martingale residuals).
+        (time to relapse, ``duration`` and ``event`` with 1 = relapse, Breslow ties,
+        cluster-robust by person; expected = sum of each row's cumulative hazard at the
+        end of its follow-up, so O - E sums the martingale residuals).
     cluster
         Column of persons: the logistic model's variance is cluster-robust by person
         (a person may enter several times).
@@ -397,7 +397,9 @@ def _cox(
     d = frame.assign(
         _t=data[duration].to_numpy(dtype=float), _e=y.astype(int), _c=data[cluster].to_numpy()
     )
-    fit = cox(d, rhs, duration="_t", event="_e", cluster="_c", alpha=alpha)
+    # Breslow ties: each row's cumulative hazard at its own time is then exactly event minus
+    # its martingale residual, so the expected counts add up to the observed total.
+    fit = cox(d, rhs, duration="_t", event="_e", cluster="_c", robust=True, ties="breslow", alpha=alpha)
     # H_i = H0(t_i) exp(eta_i), from public methods: exp(eta_i) from the predicted survival
     # at the last event time (centred as the baseline is), H0 at each row's own time.
     base = fit.baseline_hazard()
@@ -408,7 +410,10 @@ def _cox(
     pos = np.searchsorted(base["time"].to_numpy(), d["_t"].to_numpy(), side="right") - 1
     h0 = np.where(pos >= 0, base["estimate"].to_numpy()[np.maximum(pos, 0)], 0.0)
     s = fit.summary()
-    table = s[["term", "coef", "se", "ci_lower", "ci_upper", "z", "p"]].copy()
+    # The robust (cluster) SE is the one the interval and test use (R's coxph with cluster).
+    table = s[["term", "coef", "robust_se", "ci_lower", "ci_upper", "z", "p"]].rename(
+        columns={"robust_se": "se"}
+    )
     table["ci_lower"] = np.log(table["ci_lower"])
     table["ci_upper"] = np.log(table["ci_upper"])
     return h0 * risk, table.reset_index(drop=True)

@@ -145,7 +145,7 @@ def _col(level: float) -> str:
 
 
 def funnel(
-    result: CaseMixResult,
+    result: CaseMixResult | pd.DataFrame,
     *,
     measure: Literal["ratio", "share"] = "ratio",
     limits: Sequence[float] = (0.95, 0.998),
@@ -158,7 +158,8 @@ def funnel(
     Parameters
     ----------
     result
-        A :func:`~evaluation.sites.case_mix` result.
+        A :func:`~evaluation.sites.case_mix` result, or a DataFrame with ``group``,
+        ``observed``, ``expected`` (and ``n`` for shares).
     measure
         ``"ratio"``: O/E against the expected count, Poisson limits around 1;
         ``"share"``: the raw share against the number of rows, binomial limits around the
@@ -188,7 +189,18 @@ def funnel(
         raise EstimationError(f"funnel: measure must be 'ratio' or 'share', got {measure!r}")
     if overdispersion not in ("auto", "none", "multiplicative", "additive"):
         raise EstimationError(f"funnel: unknown overdispersion {overdispersion!r}")
-    t = result.table
+    if isinstance(result, pd.DataFrame):
+        from evaluation._input import require_columns
+
+        require_columns(result, {"site": "group", "observed": "observed", "expected": "expected"})
+        t = result.assign(estimate=result["observed"] / result["expected"])
+        overall_share = float("nan")
+        if "n" in t:
+            t = t.assign(share=t["observed"] / t["n"])
+            overall_share = float(t["observed"].sum() / t["n"].sum())
+    else:
+        t = result.table
+        overall_share = result.overall_share
     k = len(t)
     if k < 3:
         raise EstimationError(f"funnel: needs at least 3 sites, got {k}")
@@ -200,7 +212,9 @@ def funnel(
     else:
         prec = t["n"].to_numpy(dtype=float)
         y = t["share"].to_numpy(dtype=float)
-        target = result.overall_share
+        if "n" not in t:
+            raise EstimationError("funnel: measure='share' needs the number of entries 'n'")
+        target = overall_share
         var = target * (1 - target) / prec
     z0 = (y - target) / np.sqrt(var)
     phi = winsorised_phi(z0, share=winsorise)

@@ -75,6 +75,31 @@ class MetaAnalysisResult:
         """Between-site standard deviation."""
         return float(np.sqrt(self.tau2))
 
+    def blup(self) -> pd.DataFrame:
+        """Empirical-Bayes (best linear unbiased) predictions of each site's true effect.
+
+        ``label, estimate, se, ci_lower, ci_upper, shrinkage``: with
+        ``λ_i = τ² / (τ² + se_i²)`` the prediction is ``μ + λ_i (y_i - μ)`` and its standard
+        error ``sqrt(λ_i se_i² + (1 - λ_i)² se(μ)²)``, as metafor's ``blup``; ``shrinkage``
+        is ``1 - λ_i``, the weight pulled towards μ.
+        """
+        y = self.studies["estimate"].to_numpy(dtype=float)
+        v = self.studies["se"].to_numpy(dtype=float) ** 2
+        lam = self.tau2 / (self.tau2 + v)
+        pred = self.estimate + lam * (y - self.estimate)
+        se = np.sqrt(lam * v + (1 - lam) ** 2 * self.se**2)
+        zq = float(stats.norm.ppf(1 - self.alpha / 2))
+        return pd.DataFrame(
+            {
+                "label": self.studies["label"].to_numpy(),
+                "estimate": pred,
+                "se": se,
+                "ci_lower": pred - zq * se,
+                "ci_upper": pred + zq * se,
+                "shrinkage": 1 - lam,
+            }
+        )
+
     def summary(self) -> pd.DataFrame:
         """``quantity, estimate, se, ci_lower, ci_upper, statistic, df, p``: the pooled
         effect, the prediction interval, τ², I², H² and Q."""
@@ -232,9 +257,16 @@ def meta_analysis(
         raise EstimationError(f"meta_analysis: method must be 'DL' or 'REML', got {method!r}")
     v = s**2
     if method == "DL":
+        import warnings
+
         from statsmodels.stats.meta_analysis import combine_effects
 
-        tau2 = float(combine_effects(y, v, method_re="dl").tau2)
+        with warnings.catch_warnings():
+            # combine_effects also computes the Hartung–Knapp scale, whose square root is
+            # NaN (with a RuntimeWarning) when Q < k - 1; we use only its tau2.
+            warnings.filterwarnings("ignore", "invalid value encountered in sqrt", RuntimeWarning)
+            # Truncated at 0 as metafor does (statsmodels may return a negative value).
+            tau2 = max(0.0, float(combine_effects(y, v, method_re="dl").tau2))
     else:
         tau2, ok = tau2_reml(y, v)
         if not ok:
