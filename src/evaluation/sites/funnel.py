@@ -105,6 +105,7 @@ class FunnelResult:
     phi_p: float
     tau2: float
     overdispersion: str
+    distribution: str = "poisson"
 
     def summary(self) -> pd.DataFrame:
         """The sites with their position against the limits (``points``)."""
@@ -150,6 +151,7 @@ def funnel(
     measure: Literal["ratio", "share"] = "ratio",
     limits: Sequence[float] = (0.95, 0.998),
     overdispersion: Literal["auto", "none", "multiplicative", "additive"] = "auto",
+    distribution: Literal["auto", "poisson", "binomial"] = "auto",
     winsorise: float = 0.1,
     test_level: float = 0.05,
 ) -> FunnelResult:
@@ -161,7 +163,7 @@ def funnel(
         A :func:`~evaluation.sites.case_mix` result, or a DataFrame with ``group``,
         ``observed``, ``expected`` (and ``n`` for shares).
     measure
-        ``"ratio"``: O/E against the expected count, Poisson limits around 1;
+        ``"ratio"``: O/E against the expected count, exact limits around 1;
         ``"share"``: the raw share against the number of rows, binomial limits around the
         overall share (use with a model-free comparison).
     limits
@@ -171,6 +173,14 @@ def funnel(
         times √φ; ``"additive"``: normal limits ``target ± z sqrt(V + τ²)``, with τ² by
         DerSimonian–Laird from φ; ``"auto"``: additive when ``k φ`` exceeds the
         ``1 - test_level`` quantile of χ²_k, none otherwise.
+    distribution
+        Of O under the target, for ``measure="ratio"``: ``"poisson"`` (Spiegelhalter's
+        limits for indirectly standardised ratios; right for rare outcomes and for the Cox
+        model's expected counts) or ``"binomial"`` (O ~ Bin(n, E / n): a site's entries
+        with their mean expected risk; for a common outcome such as relapse within a year,
+        Poisson limits are too wide by about ``1 / sqrt(1 - risk)``). ``"auto"``:
+        binomial for a logistic case mix, Poisson otherwise. The plotted curves use the
+        overall mean expected risk per entry; each site is judged at its own.
     winsorise
         Share of z-scores winsorised at each end before computing φ (SHMI: 0.1).
 
@@ -189,6 +199,9 @@ def funnel(
         raise EstimationError(f"funnel: measure must be 'ratio' or 'share', got {measure!r}")
     if overdispersion not in ("auto", "none", "multiplicative", "additive"):
         raise EstimationError(f"funnel: unknown overdispersion {overdispersion!r}")
+    if distribution not in ("auto", "poisson", "binomial"):
+        raise EstimationError(f"funnel: unknown distribution {distribution!r}")
+    model = ""
     if isinstance(result, pd.DataFrame):
         from evaluation._input import require_columns
 
@@ -201,20 +214,30 @@ def funnel(
     else:
         t = result.table
         overall_share = result.overall_share
+        model = result.model
     k = len(t)
     if k < 3:
         raise EstimationError(f"funnel: needs at least 3 sites, got {k}")
+    if measure == "share" and "n" not in t:
+        raise EstimationError("funnel: measure='share' needs the number of entries 'n'")
+    dist = distribution
+    if dist == "auto":
+        dist = "binomial" if model == "logistic" else "poisson"
+    if dist == "binomial" and "n" not in t:
+        raise EstimationError("funnel: binomial limits need the number of entries 'n'")
     if measure == "ratio":
         prec = t["expected"].to_numpy(dtype=float)
         y = t["estimate"].to_numpy(dtype=float)
         target = 1.0
-        var = 1.0 / prec  # Poisson: var(O/E) = 1/E under the target
+        # A site's mean expected risk: with binomial limits its O is Bin(n, E / n) under
+        # the target, and var(O/E) = (1 - E/n) / E; Poisson: 1 / E.
+        risk = prec / t["n"].to_numpy(dtype=float) if dist == "binomial" else np.zeros(k)
+        var = (1.0 - risk) / prec
     else:
         prec = t["n"].to_numpy(dtype=float)
         y = t["share"].to_numpy(dtype=float)
-        if "n" not in t:
-            raise EstimationError("funnel: measure='share' needs the number of entries 'n'")
         target = overall_share
+        risk = np.full(k, target)
         var = target * (1 - target) / prec
     z0 = (y - target) / np.sqrt(var)
     phi = winsorised_phi(z0, share=winsorise)
@@ -225,35 +248,49 @@ def funnel(
     if mode == "auto":
         mode = "additive" if phi_p < test_level else "none"
 
-    grid = np.unique(
-        np.concatenate([np.geomspace(max(prec.min() * 0.5, 0.5), prec.max() * 1.5, 200), prec])
-    )
-
-    def bounds(level: float, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def bounds(level: float, p: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lo_p, hi_p = (1 - level) / 2, 1 - (1 - level) / 2
-        if mode == "additive":
-            v = (1.0 / p if measure == "ratio" else target * (1 - target) / p) + tau2
-            zq = stats.norm.ppf(hi_p)
-            return target - zq * np.sqrt(v), target + zq * np.sqrt(v)
-        if measure == "ratio":
-            lo, hi = poisson_limit(lo_p, p), poisson_limit(hi_p, p)
+        if measure == "share":
+            v0 = target * (1 - target) / p
         else:
+            v0 = (1.0 - r) / p
+        if mode == "additive":
+            zq = stats.norm.ppf(hi_p)
+            return target - zq * np.sqrt(v0 + tau2), target + zq * np.sqrt(v0 + tau2)
+        if measure == "share":
             lo, hi = binomial_limit(lo_p, p, target), binomial_limit(hi_p, p, target)
+        elif dist == "binomial":
+            n = np.maximum(np.round(p / r), 1.0)
+            lo, hi = binomial_limit(lo_p, n, p / n) * n / p, binomial_limit(hi_p, n, p / n) * n / p
+        else:
+            lo, hi = poisson_limit(lo_p, p), poisson_limit(hi_p, p)
         if mode == "multiplicative":
             f = np.sqrt(phi)
             lo, hi = target - (target - lo) * f, target + (hi - target) * f
         return lo, hi
 
+    # The limit curves: on a grid of precisions, at the overall mean risk per entry.
+    if measure == "share":
+        lo_g = max(prec.min() * 0.5, 2.0)
+    else:
+        lo_g = max(prec.min() * 0.5, 0.5)
+    grid = np.unique(np.concatenate([np.geomspace(lo_g, prec.max() * 1.5, 200), prec]))
+    if measure == "ratio" and dist == "binomial":
+        grid_risk = np.full(grid.size, float(prec.sum() / t["n"].sum()))
+    else:
+        grid_risk = np.full(grid.size, float(risk.mean()) if measure == "share" else 0.0)
     rows = []
     points = pd.DataFrame({"group": t["group"].to_numpy(), "precision": prec, "estimate": y})
     scale = {"none": 1.0, "multiplicative": np.sqrt(phi), "additive": 1.0}[mode]
     z = (y - target) / np.sqrt(var + (tau2 if mode == "additive" else 0.0)) / scale
     points["z"] = z
     for level in limits:
-        lo, hi = bounds(level, grid)
+        lo, hi = bounds(level, grid, grid_risk)
         for side, vals in (("lower", lo), ("upper", hi)):
             rows.append(pd.DataFrame({"precision": grid, "level": level, "side": side, "estimate": vals}))
-        plo, phi_ = bounds(level, prec)
+        plo, phi_ = bounds(level, prec, risk)
+        tag = _col(level).removeprefix("outside_")
+        points[f"lower_{tag}"], points[f"upper_{tag}"] = plo, phi_
         points[_col(level)] = (y < plo) | (y > phi_)
     return FunnelResult(
         points=points,
@@ -265,4 +302,5 @@ def funnel(
         phi_p=phi_p,
         tau2=float(tau2),
         overdispersion=mode,
+        distribution=dist if measure == "ratio" else "binomial",
     )

@@ -35,7 +35,8 @@ class MetaAnalysisResult:
         Number of estimates, the τ² estimator (``"DL"`` or ``"REML"``), 1 - confidence.
     estimate, se, ci_lower, ci_upper, z, p
         The pooled effect μ (inverse-variance weights ``1 / (se_i² + τ²)``), its standard
-        error, Wald interval and test of μ = 0.
+        error, interval and test of μ = 0 (normal, or with ``test="knha"`` the
+        Hartung–Knapp scaled SE and t with ``k - 1`` df).
     tau2, i2, h2
         Between-site variance, the share of total variance it accounts for
         (``τ² / (τ² + s²)``, ``s²`` the typical within-site variance, as metafor reports
@@ -44,7 +45,8 @@ class MetaAnalysisResult:
         Cochran's Q (fixed-effect weights), its degrees of freedom ``k - 1`` and p-value.
     pi_lower, pi_upper
         Prediction interval for the effect in a new municipality,
-        ``μ ± z · sqrt(τ² + se²)`` (metafor's default, normal quantile).
+        ``μ ± q · sqrt(τ² + se²)``, ``q`` the normal quantile (t with ``k - 1`` df for
+        ``knha``), as metafor's ``predict``.
     studies
         One row per estimate: ``label, estimate, se, ci_lower, ci_upper, weight`` (weights
         in percent, random-effects).
@@ -69,6 +71,7 @@ class MetaAnalysisResult:
     pi_upper: float
     studies: pd.DataFrame
     measure: str = "estimate"
+    test: str = "z"
 
     @property
     def tau(self) -> float:
@@ -173,7 +176,23 @@ def tau2_reml(
         if abs(new - tau2) < tol:
             return new, True
         tau2 = new
-    return tau2, False
+    # Fisher scoring can oscillate when the likelihood is flat; then maximise the
+    # restricted log-likelihood directly (bounded Brent) instead.
+    from scipy.optimize import minimize_scalar
+
+    upper = max(10.0 * float(np.var(y)), 10.0 * float(v.max()))
+    fit = minimize_scalar(lambda t2: -_restricted_loglik(y, v, t2), bounds=(0.0, upper), method="bounded",
+                          options={"xatol": tol})  # fmt: skip
+    best = float(fit.x)
+    if _restricted_loglik(y, v, 0.0) >= _restricted_loglik(y, v, best):
+        best = 0.0
+    return best, bool(fit.success)
+
+
+def _restricted_loglik(y: np.ndarray, v: np.ndarray, tau2: float) -> float:
+    w = 1.0 / (v + tau2)
+    mu = np.sum(w * y) / w.sum()
+    return float(-0.5 * (np.sum(np.log(v + tau2)) + np.log(w.sum()) + np.sum(w * (y - mu) ** 2)))
 
 
 def _tau2_dl(y: np.ndarray, v: np.ndarray) -> float:
@@ -191,6 +210,7 @@ def meta_analysis(
     method: Literal["DL", "REML"] = "REML",
     labels: Sequence[str] | None = None,
     alpha: float = 0.05,
+    test: Literal["z", "knha"] = "z",
     measure: str = "estimate",
 ) -> MetaAnalysisResult:
     """Combine per-municipality estimates by random-effects meta-analysis.
@@ -207,6 +227,12 @@ def meta_analysis(
         Names of the estimates (municipalities); ``1..k`` by default.
     alpha
         1 - confidence level.
+    test
+        ``"z"``: Wald interval and test with the normal quantile (metafor's default);
+        ``"knha"``: the Hartung–Knapp–Sidik–Jonkman adjustment, the standard error scaled by
+        ``sqrt(Σ w (y - μ)² / (k - 1))`` and the t quantile with ``k - 1`` degrees of
+        freedom for the interval, the test and the prediction interval (metafor's
+        ``test = "knha"``), which keeps near-nominal coverage with few sites.
     measure
         What the estimates are (a label key for the plot's axis).
 
@@ -226,7 +252,9 @@ def meta_analysis(
     meta-analytic variance estimators in the random-effects model. *Journal of
     Educational and Behavioral Statistics* 30, 261–293. Higgins, J. P. T. and
     Thompson, S. G. (2002). Quantifying heterogeneity in a meta-analysis. *Statistics in
-    Medicine* 21, 1539–1558.
+    Medicine* 21, 1539–1558. Hartung, J. and Knapp, G. (2001). A refined method for the
+    meta-analysis of controlled clinical trials with binary outcome. *Statistics in
+    Medicine* 20, 3875–3889.
 
     Examples
     --------
@@ -284,16 +312,24 @@ def meta_analysis(
     w = 1.0 / (v + tau2)
     mu = float(np.sum(w * y) / w.sum())
     se_mu = float(np.sqrt(1.0 / w.sum()))
-    zq = float(stats.norm.ppf(1 - alpha / 2))
+    if test == "knha":
+        se_mu *= float(np.sqrt(np.sum(w * (y - mu) ** 2) / (k - 1)))
+        zq = float(stats.t.ppf(1 - alpha / 2, k - 1))
+    elif test == "z":
+        zq = float(stats.norm.ppf(1 - alpha / 2))
+    else:
+        raise EstimationError(f"meta_analysis: test must be 'z' or 'knha', got {test!r}")
     z = mu / se_mu
+    p = 2 * (stats.t.sf(abs(z), k - 1) if test == "knha" else stats.norm.sf(abs(z)))
     pi_half = zq * np.sqrt(tau2 + se_mu**2)
+    zs = float(stats.norm.ppf(1 - alpha / 2))
     studies = pd.DataFrame(
         {
             "label": names,
             "estimate": y,
             "se": s,
-            "ci_lower": y - zq * s,
-            "ci_upper": y + zq * s,
+            "ci_lower": y - zs * s,
+            "ci_upper": y + zs * s,
             "weight": 100 * w / w.sum(),
         }
     )
@@ -306,7 +342,7 @@ def meta_analysis(
         ci_lower=mu - zq * se_mu,
         ci_upper=mu + zq * se_mu,
         z=float(z),
-        p=float(2 * stats.norm.sf(abs(z))),
+        p=float(p),
         tau2=tau2,
         i2=float(tau2 / (tau2 + s2)),
         h2=float((tau2 + s2) / s2),
@@ -317,4 +353,5 @@ def meta_analysis(
         pi_upper=float(mu + pi_half),
         studies=studies,
         measure=measure,
+        test=test,
     )

@@ -17,8 +17,9 @@ sets <- read.csv("tests/reference/metafor/meta.csv")
 out <- list(metafor_version = as.character(packageVersion("metafor")))
 for (s in unique(sets$set)) {
   d <- sets[sets$set == s, ]
-  for (m in c("DL", "REML")) {
-    r <- rma(yi = d$yi, sei = d$se, method = m)
+  for (m in c("DL", "REML", "REML_knha")) {
+    r <- if (m == "REML_knha") rma(yi = d$yi, sei = d$se, method = "REML", test = "knha") else
+      rma(yi = d$yi, sei = d$se, method = m)
     p <- predict(r)
     b <- blup(r)
     out[[paste(s, m, sep = "_")]] <- list(

@@ -17,16 +17,19 @@ REF = json.loads((HERE / "metafor.json").read_text())
 DATA = pd.read_csv(HERE / "meta.csv")
 # DL is closed form; REML stops metafor's and our Fisher scoring at 1e-10 (metafor: 1e-5 on
 # tau2 by default, so its tau2 carries up to ~1e-6 relative error): 1e-5 relative covers both.
-RTOL = {"DL": 1e-8, "REML": 1e-5}
+RTOL = {"DL": 1e-8, "REML": 1e-5, "REML_knha": 1e-5}
 
-CASES = [(s, m) for s in ("bcg", "homogeneous") for m in ("DL", "REML")]
+CASES = [(s, m) for s in ("bcg", "homogeneous") for m in ("DL", "REML", "REML_knha")]
 
 
 @pytest.mark.parametrize(("dataset", "method"), CASES)
 def test_meta_analysis_equals_metafor(dataset: str, method: str) -> None:
     d = DATA[DATA["set"] == dataset]
     ref = REF[f"{dataset}_{method}"]
-    m = meta_analysis(d["yi"], d["se"], method=method, labels=d["label"].tolist())  # type: ignore[arg-type]
+    test = "knha" if method.endswith("knha") else "z"
+    m = meta_analysis(
+        d["yi"], d["se"], method=method.split("_")[0], test=test, labels=d["label"].tolist()  # type: ignore[arg-type]
+    )
     tol = RTOL[method]
     for name in ("estimate", "se", "ci_lower", "ci_upper", "z", "p", "tau2", "i2", "h2", "q", "q_p"):
         assert getattr(m, name) == pytest.approx(ref[name], rel=tol, abs=1e-10), name

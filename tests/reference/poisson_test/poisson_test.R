@@ -54,5 +54,14 @@ for (s in unique(d$set)) {
                   outside_exact = (oe < elo) | (oe > ehi))
 }
 out$overdispersion <- od
+
+# Binomial limits for O/E (a common outcome): O ~ Bin(n, E / n) under the target, so the
+# limit for O/E is binom_limit(p, n, E / n) / (E / n), at each site of the default set.
+x <- d[d$set == "default", ]
+r <- x$expected / x$n
+out$binomial_oe <- list(
+  lower = binom_limit(0.025, x$n, r) / r, upper = binom_limit(0.975, x$n, r) / r,
+  lower_998 = binom_limit(0.001, x$n, r) / r, upper_998 = binom_limit(0.999, x$n, r) / r
+)
 write_json(out, "tests/reference/poisson_test/poisson_test.json", digits = NA, auto_unbox = TRUE,
            pretty = TRUE)

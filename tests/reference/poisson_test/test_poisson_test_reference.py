@@ -54,3 +54,16 @@ def test_overdispersion_equals_r(dataset: str) -> None:
 def test_auto_widens_only_when_overdispersed() -> None:
     assert funnel(DATA[DATA["set"] == "default"]).overdispersion == "none"
     assert funnel(DATA[DATA["set"] == "overdispersed"]).overdispersion == "additive"
+
+
+def test_binomial_limits_for_a_common_outcome_equal_r() -> None:
+    d = DATA[DATA["set"] == "default"]
+    ref = REF["binomial_oe"]
+    f = funnel(d, distribution="binomial", overdispersion="none")
+    np.testing.assert_allclose(f.points["lower_95"], ref["lower"], rtol=RTOL)
+    np.testing.assert_allclose(f.points["upper_95"], ref["upper"], rtol=RTOL)
+    np.testing.assert_allclose(f.points["lower_998"], ref["lower_998"], rtol=RTOL)
+    np.testing.assert_allclose(f.points["upper_998"], ref["upper_998"], rtol=RTOL)
+    # Narrower than the Poisson limits: var(O) = E (1 - E/n) < E.
+    pois = funnel(d, distribution="poisson", overdispersion="none")
+    assert (f.points["upper_95"] <= pois.points["upper_95"] + 1e-12).all()
