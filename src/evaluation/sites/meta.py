@@ -108,7 +108,8 @@ class MetaAnalysisResult:
         effect, the prediction interval, τ², I², H² and Q."""
         nan = float("nan")
         rows = [
-            ("pooled", self.estimate, self.se, self.ci_lower, self.ci_upper, self.z, nan, self.p),
+            ("pooled", self.estimate, self.se, self.ci_lower, self.ci_upper, self.z,
+             float(self.k - 1) if self.test == "knha" else nan, self.p),  # fmt: skip
             ("prediction", self.estimate, nan, self.pi_lower, self.pi_upper, nan, nan, nan),
             ("tau2", self.tau2, nan, nan, nan, nan, nan, nan),
             ("i2", self.i2, nan, nan, nan, nan, nan, nan),
