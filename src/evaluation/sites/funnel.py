@@ -256,7 +256,7 @@ def funnel(
             v0 = (1.0 - r) / p
         if mode == "additive":
             zq = stats.norm.ppf(hi_p)
-            return target - zq * np.sqrt(v0 + tau2), target + zq * np.sqrt(v0 + tau2)
+            return np.maximum(target - zq * np.sqrt(v0 + tau2), 0.0), target + zq * np.sqrt(v0 + tau2)
         if measure == "share":
             lo, hi = binomial_limit(lo_p, p, target), binomial_limit(hi_p, p, target)
         elif dist == "binomial":
@@ -267,7 +267,9 @@ def funnel(
         if mode == "multiplicative":
             f = np.sqrt(phi)
             lo, hi = target - (target - lo) * f, target + (hi - target) * f
-        return lo, hi
+        # Where the lower quantile is 0 the interpolation (and the normal limits) fall below
+        # 0, which no ratio or share can: the limit is 0 there.
+        return np.maximum(lo, 0.0), hi
 
     # The limit curves: on a grid of precisions, at the overall mean risk per entry.
     if measure == "share":
