@@ -17,9 +17,8 @@ from evaluation import EstimationError
 from evaluation.sites import case_mix, funnel, meta_analysis, shrinkage
 
 
-def _data(seed: int = 3, site_sd: float = 0.0) -> pd.DataFrame:
+def _data(seed: int = 3, site_sd: float = 0.0, sizes: tuple[int, ...] = (12, 25, 40, 60, 90, 150)) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    sizes = [12, 25, 40, 60, 90, 150]
     site = np.repeat([f"K{i}" for i in range(len(sizes))], sizes)
     u = np.repeat(rng.normal(0, site_sd, len(sizes)), sizes)
     n = site.size
@@ -73,7 +72,8 @@ def test_funnel_limits_narrow_with_precision_and_widen_with_level() -> None:
 
 
 def test_overdispersion_widens_the_limits() -> None:
-    cm = case_mix(_data(seed=5, site_sd=0.8), covariates=("age",))
+    sizes = (30, 40, 50, 60, 80, 100, 120, 150, 200, 250)
+    cm = case_mix(_data(seed=5, site_sd=0.8, sizes=sizes), covariates=("age",))
     none = funnel(cm, overdispersion="none")
     mult = funnel(cm, overdispersion="multiplicative")
     add = funnel(cm, overdispersion="additive")

@@ -64,12 +64,16 @@ def binomial_limit(p: float, n: np.ndarray, target: float) -> np.ndarray:
 def winsorised_phi(z: np.ndarray, *, share: float = 0.1) -> float:
     """Overdispersion factor: the mean square of z-scores winsorised at ``share`` each side.
 
-    The lowest and highest ``share`` of the z-scores are set to the nearest kept value,
-    so that a true outlier does not inflate φ (Spiegelhalter 2005, section 4; SHMI).
+    The lowest and highest ``share`` of the z-scores (rounded to whole sites, half up) are
+    set to the nearest kept value, so that a true outlier does not inflate φ
+    (Spiegelhalter 2005, section 4; SHMI).
     """
     z = np.sort(np.asarray(z, dtype=float))
     k = z.size
-    cut = int(np.floor(share * k))
+    # The nearest whole number of sites (half up): with nine municipalities 10 % is one at
+    # each end; rounding down would winsorise nothing and let one true outlier inflate φ
+    # and so widen the limits that should flag it.
+    cut = int(np.floor(share * k + 0.5))
     if cut > 0:
         z[:cut] = z[cut]
         z[k - cut :] = z[k - cut - 1]

@@ -33,13 +33,13 @@ out$limits <- list(
 )
 
 # Overdispersion (Spiegelhalter 2005, section 4; SHMI): z = (O/E - 1) sqrt(E); the
-# floor(10 % of k) lowest and highest z are set to the nearest kept value; phi = mean(z^2);
+# 10 % of k (rounded half up) lowest and highest z are set to the nearest kept value; phi = mean(z^2);
 # additive tau2 = (k phi - (k - 1)) / (sum w - sum w^2 / sum w), w = E, truncated at 0.
 od <- list()
 for (s in unique(d$set)) {
   x <- d[d$set == s, ]
   z <- (x$observed / x$expected - 1) * sqrt(x$expected)
-  k <- length(z); cut <- floor(0.1 * k); zs <- sort(z)
+  k <- length(z); cut <- floor(0.1 * k + 0.5); zs <- sort(z)
   if (cut > 0) { zs[1:cut] <- zs[cut + 1]; zs[(k - cut + 1):k] <- zs[k - cut] }
   phi <- mean(zs^2)
   w <- x$expected
