@@ -17,7 +17,9 @@ from evaluation import EstimationError
 from evaluation.sites import case_mix, funnel, meta_analysis, shrinkage
 
 
-def _data(seed: int = 3, site_sd: float = 0.0, sizes: tuple[int, ...] = (12, 25, 40, 60, 90, 150)) -> pd.DataFrame:
+def _data(
+    seed: int = 3, site_sd: float = 0.0, sizes: tuple[int, ...] = (12, 25, 40, 60, 90, 150)
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     site = np.repeat([f"K{i}" for i in range(len(sizes))], sizes)
     u = np.repeat(rng.normal(0, site_sd, len(sizes)), sizes)

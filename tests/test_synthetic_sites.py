@@ -45,6 +45,7 @@ def test_registers_before_the_programme_do_not_depend_on_tau() -> None:
     r1 = simulate_registers(SimulationConfig(effect_tau=0.5, **cfg), rng=3).registers  # type: ignore[arg-type]
     pd.testing.assert_frame_equal(r0.persons, r1.persons)
     first = r0.programme["start_date"].min()
+
     # Offence ids number the whole table, so compare the offences themselves.
     def before(o: pd.DataFrame) -> pd.DataFrame:
         cols = ["person_id", "offence_date", "decision_date", "category", "sanction"]

@@ -94,8 +94,12 @@ def sites_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any] 
         section,
         lambda axes: fun.plot(ax=axes[0], lang=lang, hidden=hidden),
         key="sites_funnel",
-        caption=_caption("report_fig_sites_funnel", lang, note,
-                         over=label(f"sites_over_{fun.overdispersion}", lang)),  # fmt: skip
+        caption=_caption(
+            "report_fig_sites_funnel",
+            lang,
+            note,
+            over=label(f"sites_over_{fun.overdispersion}", lang),
+        ),  # fmt: skip
         data=funnel_data,
         aspect=0.7,
     )
@@ -227,8 +231,12 @@ def _draw_shares(shares: pd.DataFrame, ax: Any, overall: float, lang: str) -> No
     long = pd.concat(
         [
             s.assign(kind="raw", estimate=s["share"], ci_lower=np.nan, ci_upper=np.nan),
-            s.assign(kind="adjusted", estimate=s["adjusted_share"],
-                     ci_lower=s["adjusted_ci_lower"], ci_upper=s["adjusted_ci_upper"]),  # fmt: skip
+            s.assign(
+                kind="adjusted",
+                estimate=s["adjusted_share"],
+                ci_lower=s["adjusted_ci_lower"],
+                ci_upper=s["adjusted_ci_upper"],
+            ),  # fmt: skip
         ],
         ignore_index=True,
     )
@@ -242,17 +250,24 @@ def _draw_ranks(t: pd.DataFrame, ax: Any, lang: str) -> None:
     long = pd.concat(
         [
             s.assign(kind="raw", ci_lower=s["ci_lower"], ci_upper=s["ci_upper"]),
-            s.assign(kind="shrunken", estimate=s["shrunken"], ci_lower=s["shrunken_ci_lower"],
-                     ci_upper=s["shrunken_ci_upper"]),  # fmt: skip
-            s.assign(kind="rank", estimate=np.nan, ci_lower=s["rank_lower"],
-                     ci_upper=s["rank_upper"]),  # fmt: skip
+            s.assign(
+                kind="shrunken",
+                estimate=s["shrunken"],
+                ci_lower=s["shrunken_ci_lower"],
+                ci_upper=s["shrunken_ci_upper"],
+            ),  # fmt: skip
+            s.assign(
+                kind="rank", estimate=np.nan, ci_lower=s["rank_lower"], ci_upper=s["rank_upper"]
+            ),  # fmt: skip
         ],
         ignore_index=True,
     )
     draw_shrinkage(long[["group", "kind", "estimate", "ci_lower", "ci_upper"]], ax=ax, lang=lang)
 
 
-def _effects(report: ReportBuilder, section: dict[str, Any], cohorts: Any, places: list[str]) -> None:
+def _effects(
+    report: ReportBuilder, section: dict[str, Any], cohorts: Any, places: list[str]
+) -> None:
     """The programme's effect per municipality and its meta-analysis (forest plot)."""
     from evaluation._errors import EvaluationWarning
     from evaluation.effects import comparison_cohort
@@ -280,7 +295,9 @@ def _effects(report: ReportBuilder, section: dict[str, Any], cohorts: Any, place
     for g in studies.loc[studies["kind"] == "study", "label"]:
         c = ledger.cell(f"sites_effect/{g}/treated", "sites_effect",
                         [("municipality", "==", g), ("treated", "==", 1)])  # fmt: skip
-        batch.append(Publication(c.key, "exact", file=file, location={"label": g, "column": "n_treated"}))
+        batch.append(
+            Publication(c.key, "exact", file=file, location={"label": g, "column": "n_treated"})
+        )
         keys.append((g, c.key))
     decided = ledger.protect(batch)
     hidden = tuple(g for (g, _), ok in zip(keys, decided, strict=True) if not ok)
@@ -304,7 +321,8 @@ def _effects(report: ReportBuilder, section: dict[str, Any], cohorts: Any, place
     caption = label(
         "report_fig_sites_forest", lang, pooled=pct(meta.estimate), lo=pct(meta.ci_lower),
         hi=pct(meta.ci_upper), pi_lo=pct(meta.pi_lower), pi_hi=pct(meta.pi_upper),
-        i2=format_number(100 * meta.i2, lang, decimals=0), q_p=format_number(meta.q_p, lang, decimals=2),
+        i2=format_number(100 * meta.i2, lang, decimals=0),
+        q_p=format_number(meta.q_p, lang, decimals=2),
     )  # fmt: skip
     report.figure(
         section,

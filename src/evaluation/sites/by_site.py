@@ -61,7 +61,9 @@ class SiteEffects:
         """The forest plot's rows for one measure."""
         return self.meta[measure].plot_data()
 
-    def plot(self, ax: Axes | None = None, *, measure: str = "risk_difference_1y", **kwargs: Any) -> Axes:
+    def plot(
+        self, ax: Axes | None = None, *, measure: str = "risk_difference_1y", **kwargs: Any
+    ) -> Axes:
         """Forest plot of one measure with the pooled diamond."""
         return self.meta[measure].plot(ax=ax, **kwargs)
 
@@ -150,7 +152,9 @@ def effect_by_site(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                eff = estimate_programme_effect(sub, n_boot=n_boot, alpha=alpha, rng=child, **effect_kwargs)
+                eff = estimate_programme_effect(
+                    sub, n_boot=n_boot, alpha=alpha, rng=child, **effect_kwargs
+                )
             except EstimationError as exc:
                 eff = None
                 reason = str(exc)
@@ -187,5 +191,18 @@ def effect_by_site(
             EvaluationWarning,
             stacklevel=2,
         )
-    cols = ["group", "measure", "n", "n_treated", "estimate", "se", "ci_lower", "ci_upper", "included", "reason"]
-    return SiteEffects(table=table[cols], meta=meta, site=site, n_boot=n_boot, notes=tuple(dict.fromkeys(notes)))
+    cols = [
+        "group",
+        "measure",
+        "n",
+        "n_treated",
+        "estimate",
+        "se",
+        "ci_lower",
+        "ci_upper",
+        "included",
+        "reason",
+    ]
+    return SiteEffects(
+        table=table[cols], meta=meta, site=site, n_boot=n_boot, notes=tuple(dict.fromkeys(notes))
+    )

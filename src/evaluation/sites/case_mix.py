@@ -57,9 +57,7 @@ CASE_MIX_COVARIATES: tuple[str, ...] = (
 )
 
 
-def poisson_ci(
-    observed: np.ndarray | float, alpha: float = 0.05
-) -> tuple[np.ndarray, np.ndarray]:
+def poisson_ci(observed: np.ndarray | float, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Exact (Garwood) interval for a Poisson mean given the observed count.
 
     ``chi2(alpha/2, 2 O) / 2`` to ``chi2(1 - alpha/2, 2 O + 2) / 2``, 0 below when O = 0,
@@ -274,7 +272,9 @@ def case_mix(
     if model not in ("logistic", "cox"):
         raise EstimationError(f"case_mix: model must be 'logistic' or 'cox', got {model!r}")
     roles: dict[str, Any] = {"site": site, "cluster": cluster, "covariate": list(covariates)}
-    roles.update({"outcome": outcome} if model == "logistic" else {"duration": duration, "event": event})
+    roles.update(
+        {"outcome": outcome} if model == "logistic" else {"duration": duration, "event": event}
+    )
     require_columns(data, roles)
     no_missing(data, site, "site")
     for col in covariates:
@@ -367,7 +367,9 @@ def _logistic(
                 cov_type="cluster", cov_kwds={"groups": codes}
             )
     except Exception as exc:  # statsmodels raises several types for a singular design
-        raise EstimationError(f"case_mix: the logistic case-mix model cannot be fitted ({exc})") from exc
+        raise EstimationError(
+            f"case_mix: the logistic case-mix model cannot be fitted ({exc})"
+        ) from exc
     ci = fit.conf_int(alpha)
     table = pd.DataFrame(
         {
@@ -399,7 +401,9 @@ def _cox(
     )
     # Breslow ties: each row's cumulative hazard at its own time is then exactly event minus
     # its martingale residual, so the expected counts add up to the observed total.
-    fit = cox(d, rhs, duration="_t", event="_e", cluster="_c", robust=True, ties="breslow", alpha=alpha)
+    fit = cox(
+        d, rhs, duration="_t", event="_e", cluster="_c", robust=True, ties="breslow", alpha=alpha
+    )
     # H_i = H0(t_i) exp(eta_i), from public methods: exp(eta_i) from the predicted survival
     # at the last event time (centred as the baseline is), H0 at each row's own time.
     base = fit.baseline_hazard()

@@ -45,7 +45,7 @@ def poisson_limit(p: float, expected: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> [round(float(x), 4) for x in poisson_limit(0.975, np.array([5.0, 50.0]))]
-    [1.9664, 1.2874]
+    [1.8753, 1.2766]
     """
     e = np.asarray(expected, dtype=float)
     y = stats.poisson.ppf(p, e)
@@ -260,7 +260,9 @@ def funnel(
             v0 = (1.0 - r) / p
         if mode == "additive":
             zq = stats.norm.ppf(hi_p)
-            return np.maximum(target - zq * np.sqrt(v0 + tau2), 0.0), target + zq * np.sqrt(v0 + tau2)
+            return np.maximum(target - zq * np.sqrt(v0 + tau2), 0.0), target + zq * np.sqrt(
+                v0 + tau2
+            )
         if measure == "share":
             lo, hi = binomial_limit(lo_p, p, target), binomial_limit(hi_p, p, target)
         elif dist == "binomial":
@@ -293,7 +295,9 @@ def funnel(
     for level in limits:
         lo, hi = bounds(level, grid, grid_risk)
         for side, vals in (("lower", lo), ("upper", hi)):
-            rows.append(pd.DataFrame({"precision": grid, "level": level, "side": side, "estimate": vals}))
+            rows.append(
+                pd.DataFrame({"precision": grid, "level": level, "side": side, "estimate": vals})
+            )
         plo, phi_ = bounds(level, prec, risk)
         tag = _col(level).removeprefix("outside_")
         points[f"lower_{tag}"], points[f"upper_{tag}"] = plo, phi_

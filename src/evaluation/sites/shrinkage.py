@@ -69,7 +69,9 @@ class ShrinkageResult:
         """Long: ``group, kind`` (``raw``, ``shrunken``, ``rank``), ``estimate, ci_lower,
         ci_upper``."""
         t = self.table
-        raw = t.assign(kind="raw", estimate=t["raw"], ci_lower=t["raw_ci_lower"], ci_upper=t["raw_ci_upper"])
+        raw = t.assign(
+            kind="raw", estimate=t["raw"], ci_lower=t["raw_ci_lower"], ci_upper=t["raw_ci_upper"]
+        )
         shr = t.assign(kind="shrunken")
         rnk = t.assign(
             kind="rank", estimate=t["rank_mean"], ci_lower=t["rank_lower"], ci_upper=t["rank_upper"]
@@ -86,8 +88,21 @@ class ShrinkageResult:
     def _repr_html_(self) -> str:
         return html_repr(
             "Empirical-Bayes O/E and ranks",
-            self.table[["group", "raw", "estimate", "ci_lower", "ci_upper", "rank", "rank_lower", "rank_upper"]],
-            notes=[f"mu = {self.mu:.3g} (log O/E), tau2 = {self.tau2:.3g}; {self.n_sim} rank draws"],
+            self.table[
+                [
+                    "group",
+                    "raw",
+                    "estimate",
+                    "ci_lower",
+                    "ci_upper",
+                    "rank",
+                    "rank_lower",
+                    "rank_upper",
+                ]
+            ],
+            notes=[
+                f"mu = {self.mu:.3g} (log O/E), tau2 = {self.tau2:.3g}; {self.n_sim} rank draws"
+            ],
         )
 
 

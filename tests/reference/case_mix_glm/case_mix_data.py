@@ -1,7 +1,8 @@
 """Write ``case_mix.csv`` beside this file: the programme-start relapse cohort (Brå
 preliminary rules) of the default synthetic registers, with the case-mix covariates.
 
-Run from the repository root: ``PYTHONPATH=src python tests/reference/case_mix_glm/case_mix_data.py``.
+Run from the repository root:
+``PYTHONPATH=src python tests/reference/case_mix_glm/case_mix_data.py``.
 The R script ``case_mix_glm.R`` and the Python test both read the written CSV.
 """
 

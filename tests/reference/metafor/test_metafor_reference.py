@@ -28,10 +28,26 @@ def test_meta_analysis_equals_metafor(dataset: str, method: str) -> None:
     ref = REF[f"{dataset}_{method}"]
     test = "knha" if method.endswith("knha") else "z"
     m = meta_analysis(
-        d["yi"], d["se"], method=method.split("_")[0], test=test, labels=d["label"].tolist()  # type: ignore[arg-type]
+        d["yi"],
+        d["se"],
+        method=method.split("_")[0],
+        test=test,
+        labels=d["label"].tolist(),  # type: ignore[arg-type]
     )
     tol = RTOL[method]
-    for name in ("estimate", "se", "ci_lower", "ci_upper", "z", "p", "tau2", "i2", "h2", "q", "q_p"):
+    for name in (
+        "estimate",
+        "se",
+        "ci_lower",
+        "ci_upper",
+        "z",
+        "p",
+        "tau2",
+        "i2",
+        "h2",
+        "q",
+        "q_p",
+    ):
         assert getattr(m, name) == pytest.approx(ref[name], rel=tol, abs=1e-10), name
     assert m.pi_lower == pytest.approx(ref["pi_lower"], rel=tol)
     assert m.pi_upper == pytest.approx(ref["pi_upper"], rel=tol)

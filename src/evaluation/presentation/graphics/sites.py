@@ -98,9 +98,8 @@ def draw_raw_adjusted(
     d["kind"] = d["kind"].map(
         {"raw": label("sites_raw", lang), "adjusted": label("sites_adjusted", lang)}
     )
-    order = (
-        data[data["kind"] == "adjusted"].sort_values("estimate")["group"].tolist()
-        or sorted(d["group"].unique())
+    order = data[data["kind"] == "adjusted"].sort_values("estimate")["group"].tolist() or sorted(
+        d["group"].unique()
     )
     sns.pointplot(
         data=d, x="estimate", y="group", hue="kind", order=order, dodge=0.4,
@@ -146,7 +145,9 @@ def draw_shrinkage(data: pd.DataFrame, ax: Any = None, *, lang: str = "sv") -> A
     ax.xaxis.set_major_locator(FixedLocator(ticks))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_yticks(y, [f"{g}  ({rank.loc[g, 'ci_lower']:.0f}–{rank.loc[g, 'ci_upper']:.0f})" for g in order])
+    ax.set_yticks(
+        y, [f"{g}  ({rank.loc[g, 'ci_lower']:.0f}–{rank.loc[g, 'ci_upper']:.0f})" for g in order]
+    )
     ax.set_xlabel(label("sites_oe", lang))
     ax.set_title(label("sites_rank_note", lang), fontsize=8, loc="left")
     ax.legend(frameon=False, fontsize=8)
@@ -169,7 +170,9 @@ def draw_meta_forest(
     ys = np.arange(n, 0, -1) + 1.0
     w = st["weight"].to_numpy(dtype=float)
     ax.hlines(ys, st["ci_lower"], st["ci_upper"], color="0.3", linewidth=1)
-    ax.scatter(st["estimate"], ys, s=12 + 2.5 * np.nan_to_num(w), marker="s", color=_POINT, zorder=3)
+    ax.scatter(
+        st["estimate"], ys, s=12 + 2.5 * np.nan_to_num(w), marker="s", color=_POINT, zorder=3
+    )
     pooled = data[data["kind"] == "pooled"].iloc[0]
     pred = data[data["kind"] == "prediction"].iloc[0]
     ax.add_patch(
