@@ -128,3 +128,13 @@ def test_plots_draw_from_plot_data() -> None:
     ):
         assert ax.get_xlabel()
         plt.close(ax.figure)
+
+
+def test_plots_of_fully_withheld_data_draw_empty_axes() -> None:
+    from evaluation.presentation.graphics.sites import draw_raw_adjusted, draw_shrinkage
+
+    empty = pd.DataFrame(columns=["group", "kind", "estimate", "ci_lower", "ci_upper", "n"])
+    for draw in (draw_raw_adjusted, draw_shrinkage):
+        ax = draw(empty)
+        assert ax.get_legend() is None and ax.get_xlabel()
+        plt.close(ax.figure)

@@ -26,6 +26,12 @@ def _axes(ax: Any, size: tuple[float, float] = (6.4, 4.4)) -> Any:
     return ax
 
 
+def _legend(ax: Any, **kwargs: Any) -> None:
+    """A legend only where something labelled was drawn (every site may be withheld)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**kwargs)
+
+
 def _plain_log_axis(ax: Any, which: str = "x") -> None:
     """A log axis with plain-number ticks at 1, 2, 5 × 10^k (no 10^0 notation)."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
@@ -81,7 +87,7 @@ def draw_funnel(
     ymax = float(np.nanmax(pts["estimate"])) if len(pts) else target * 2
     top = lim["estimate"][lim["estimate"] < max(3 * target, ymax * 1.2)]
     ax.set_ylim(max(0.0, float(lim["estimate"].min())), max(float(top.max()), ymax * 1.1))
-    ax.legend(title=label("sites_limits", lang), fontsize=7, title_fontsize=7, frameon=False)
+    _legend(ax, title=label("sites_limits", lang), fontsize=7, title_fontsize=7, frameon=False)
     return ax
 
 
@@ -94,6 +100,9 @@ def draw_raw_adjusted(
     from evaluation.presentation.labels import label
 
     ax = _axes(ax)
+    ax.set_xlabel(label("sites_share", lang))
+    if data.empty:  # every municipality withheld
+        return ax
     d = data.copy()
     d["kind"] = d["kind"].map(
         {"raw": label("sites_raw", lang), "adjusted": label("sites_adjusted", lang)}
@@ -112,7 +121,7 @@ def draw_raw_adjusted(
         ax.axvline(overall, color="0.4", linestyle="--", linewidth=0.8)
     ax.set_xlabel(label("sites_share", lang))
     ax.set_ylabel("")
-    ax.legend(title="", frameon=False, fontsize=8)
+    _legend(ax, title="", frameon=False, fontsize=8)
     return ax
 
 
@@ -122,6 +131,9 @@ def draw_shrinkage(data: pd.DataFrame, ax: Any = None, *, lang: str = "sv") -> A
     from evaluation.presentation.labels import label
 
     ax = _axes(ax, (6.4, 4.8))
+    ax.set_xlabel(label("sites_oe", lang))
+    if data.empty:  # every municipality withheld
+        return ax
     shr = data[data["kind"] == "shrunken"].sort_values("estimate").reset_index(drop=True)
     order = shr["group"].tolist()
     raw = data[data["kind"] == "raw"].set_index("group").reindex(order)
@@ -150,7 +162,7 @@ def draw_shrinkage(data: pd.DataFrame, ax: Any = None, *, lang: str = "sv") -> A
     )
     ax.set_xlabel(label("sites_oe", lang))
     ax.set_title(label("sites_rank_note", lang), fontsize=8, loc="left")
-    ax.legend(frameon=False, fontsize=8)
+    _legend(ax, frameon=False, fontsize=8)
     return ax
 
 
