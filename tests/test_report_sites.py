@@ -80,14 +80,26 @@ def test_too_few_relapses_say_not_estimable(tmp_path: Path) -> None:
 def test_frame_withholds_by_the_ledgers_decision() -> None:
     from evaluation.report._sites_section import _site_frame
 
-    t = pd.DataFrame({"group": ["A", "B"], "n": [20, 30], "observed": [3, 12], "expected": [5.0, 10.0],
-                      "estimate": [0.6, 1.2], "ci_lower": [0.1, 0.6], "ci_upper": [1.7, 2.1],
-                      "share": [0.15, 0.4], "adjusted_share": [0.2, 0.35],
-                      "adjusted_ci_lower": [0.05, 0.2], "adjusted_ci_upper": [0.5, 0.6]})  # fmt: skip
-    pts = pd.DataFrame({"group": ["A", "B"], "lower_95": [0.2, 0.5], "upper_95": [2.0, 1.5],
-                        "lower_998": [0.0, 0.3], "upper_998": [2.5, 1.8], "z": [-0.9, 0.6]})  # fmt: skip
-    shr = pd.DataFrame({"group": ["A", "B"], "estimate": [0.9, 1.1], "ci_lower": [0.5, 0.8],
-                        "ci_upper": [1.5, 1.4], "rank_lower": [1, 1], "rank_upper": [2, 2]})  # fmt: skip
+    t = pd.DataFrame(
+        {
+            "group": ["A", "B"], "n": [20, 30], "observed": [3, 12], "expected": [5.0, 10.0],
+            "estimate": [0.6, 1.2], "ci_lower": [0.1, 0.6], "ci_upper": [1.7, 2.1],
+            "share": [0.15, 0.4], "adjusted_share": [0.2, 0.35],
+            "adjusted_ci_lower": [0.05, 0.2], "adjusted_ci_upper": [0.5, 0.6],
+        }
+    )  # fmt: skip
+    pts = pd.DataFrame(
+        {
+            "group": ["A", "B"], "lower_95": [0.2, 0.5], "upper_95": [2.0, 1.5],
+            "lower_998": [0.0, 0.3], "upper_998": [2.5, 1.8], "z": [-0.9, 0.6],
+        }
+    )  # fmt: skip
+    shr = pd.DataFrame(
+        {
+            "group": ["A", "B"], "estimate": [0.9, 1.1], "ci_lower": [0.5, 0.8],
+            "ci_upper": [1.5, 1.4], "rank_lower": [1, 1], "rank_upper": [2, 2],
+        }
+    )  # fmt: skip
     out = _site_frame(t, pts, shr, {"A": (True, False), "B": (True, True)}).set_index("group")
     assert out.loc["A", "n"] == 20 and np.isnan(out.loc["A", "observed"])
     for c in ("estimate", "ci_lower", "share", "adjusted_share", "z", "shrunken", "rank_upper"):
