@@ -63,6 +63,19 @@ def test_planted_outlier_is_in_the_truth() -> None:
     assert all(v["log_hr_shift"] == 0 for k, v in by.items() if k != "Malmö")
 
 
+def test_the_world_uses_the_municipality_effect() -> None:
+    # Malmö's programme harms (hazard ratio 0.6 e^1.5 = 2.7 during, 3.6 after completion),
+    # the others' helps. With common random numbers a higher hazard never delays a relapse,
+    # so the sign of each municipality's true RMST difference is certain.
+    by = _sim(effect_tau=0.0, outlier_municipality="Malmö", outlier_log_hr=1.5)["effect"][
+        "by_municipality"
+    ]
+    assert by["Malmö"]["n_participants"] > 10
+    assert by["Malmö"]["rmst_difference_days"] < 0
+    others = [v for k, v in by.items() if k != "Malmö" and v["n_participants"] > 10]
+    assert others and all(v["rmst_difference_days"] > 0 for v in others)
+
+
 def test_bad_outlier_municipality_is_refused() -> None:
     with pytest.raises(DefinitionError, match="outlier_municipality"):
         SimulationConfig(outlier_municipality="Lund")
