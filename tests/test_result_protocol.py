@@ -16,7 +16,12 @@ import evaluation as ev
 
 def _results() -> list[type]:
     found = []
-    for package in ("evaluation.survival", "evaluation.effects", "evaluation.cohorts"):
+    for package in (
+        "evaluation.survival",
+        "evaluation.effects",
+        "evaluation.cohorts",
+        "evaluation.sites",
+    ):
         pkg = importlib.import_module(package)
         for info in pkgutil.iter_modules(pkg.__path__):
             module = importlib.import_module(f"{package}.{info.name}")
