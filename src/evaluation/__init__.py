@@ -63,6 +63,18 @@ _LAZY: dict[str, str] = {
     "estimate_programme_effect": "evaluation.effects",
     "e_value": "evaluation.effects",
     "confounding_check": "evaluation.effects",
+    # design (power and minimum detectable effects)
+    "DesignEffect": "evaluation.design",
+    "kish_effective_size": "evaluation.design",
+    "weighting_design_effect": "evaluation.design",
+    "clustering_design_effect": "evaluation.design",
+    "events_needed": "evaluation.design",
+    "participants_needed": "evaluation.design",
+    "hazard_ratio_power": "evaluation.design",
+    "minimum_detectable_hazard_ratio": "evaluation.design",
+    "risk_difference_power": "evaluation.design",
+    "risk_difference_sample_size": "evaluation.design",
+    "minimum_detectable_risk_difference": "evaluation.design",
     # report
     "theme": "evaluation.report",
     "suppress_small_cells": "evaluation.report",
