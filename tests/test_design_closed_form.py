@@ -205,3 +205,16 @@ def test_results_say_which_design_effects_were_applied() -> None:
 def test_bad_inputs_are_refused(call, match: str) -> None:
     with pytest.raises(EstimationError, match=match):
         call()
+
+
+def test_weighting_halves_the_comparisons_of_a_risk_difference() -> None:
+    # Kish: 200 comparisons with design effect 2 are as precise as 100 unweighted ones.
+    weighted = risk_difference_power(
+        0.45,
+        -0.15,
+        n_participants=60,
+        n_comparisons=200,
+        design_effects=(DesignEffect(kind="weighting", value=2.0),),
+    )
+    plain = risk_difference_power(0.45, -0.15, n_participants=60, n_comparisons=100)
+    assert weighted.value == pytest.approx(plain.value, rel=1e-12)
