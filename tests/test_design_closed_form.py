@@ -218,3 +218,37 @@ def test_weighting_halves_the_comparisons_of_a_risk_difference() -> None:
     )
     plain = risk_difference_power(0.45, -0.15, n_participants=60, n_comparisons=100)
     assert weighted.value == pytest.approx(plain.value, rel=1e-12)
+
+
+def test_rubinstein_is_one_over_the_events_of_each_group() -> None:
+    # Var(log HR) = 1/d1 + D_w/d0 (Rubinstein, Gail & Santner 1981): 20 and 200 events,
+    # comparisons weighted with design effect 2: se = sqrt(1/20 + 2/200) = sqrt(0.06).
+    deffs = (DesignEffect(kind="weighting", value=2.0),)
+    md = minimum_detectable_hazard_ratio(
+        events=220, events_participants=20, method="rubinstein", design_effects=deffs
+    )
+    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
+    assert md.value == pytest.approx(math.exp(-z * math.sqrt(0.06)), rel=1e-12)
+    pw = hazard_ratio_power(
+        md.value, events=220, events_participants=20, method="rubinstein", design_effects=deffs
+    )
+    assert pw.value == pytest.approx(0.8, abs=1e-12)
+
+
+def test_rubinstein_participants_give_the_power_with_their_expected_events() -> None:
+    n = participants_needed(0.6, control_risk=0.45, allocation=1 / 11, method="rubinstein")
+    pw = hazard_ratio_power(
+        0.6, events=n.events, events_participants=n.events_participants, method="rubinstein"
+    )
+    assert pw.value == pytest.approx(0.8, abs=1e-12)
+    # The same as Schoenfeld with equal groups and an effect near none.
+    a = participants_needed(0.98, control_risk=0.45, method="rubinstein").value
+    b = participants_needed(0.98, control_risk=0.45).value
+    assert a == pytest.approx(b, rel=0.02)
+
+
+def test_rubinstein_needs_the_participants_events() -> None:
+    with pytest.raises(EstimationError, match="events_participants"):
+        hazard_ratio_power(0.6, events=100, method="rubinstein")
+    with pytest.raises(EstimationError, match="participants_needed"):
+        events_needed(0.6, method="rubinstein")

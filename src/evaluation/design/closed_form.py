@@ -39,7 +39,8 @@ __all__ = [
     "risk_difference_sample_size",
 ]
 
-HRMethod = Literal["schoenfeld", "freedman"]
+HRMethod = Literal["schoenfeld", "freedman", "rubinstein"]
+HR_METHODS: tuple[str, ...] = ("schoenfeld", "freedman", "rubinstein")
 RDTest = Literal["pooled", "unpooled"]
 Direction = Literal["protective", "harmful"]
 
@@ -53,7 +54,8 @@ class PowerCalculation:
     measure
         ``"hazard_ratio"`` or ``"risk_difference"``.
     method
-        ``"schoenfeld"``, ``"freedman"`` (hazard ratio), ``"pooled"`` or ``"unpooled"``
+        ``"schoenfeld"``, ``"freedman"``, ``"rubinstein"`` (hazard ratio), ``"pooled"`` or
+        ``"unpooled"``
         (risk difference: variance under the null pooled, as Pearson's chi-squared test and
         R's ``power.prop.test``, or both variances unpooled, as a Wald test).
     solved_for
@@ -62,9 +64,9 @@ class PowerCalculation:
         The solved quantity, unrounded.
     effect
         The hazard ratio or risk difference (participants minus comparisons).
-    events, n_participants, n_comparisons
-        Numbers of events and persons (nominal, before design effects); NaN where they
-        do not enter.
+    events, events_participants, n_participants, n_comparisons
+        Numbers of events (all, and among participants) and persons (nominal, before
+        design effects); NaN where they do not enter.
     baseline_risk, event_probability
         The comparisons' risk at the horizon; the probability that a person's relapse is
         observed (participants needed only).
@@ -81,6 +83,7 @@ class PowerCalculation:
     effect: float
     allocation: float
     events: float = math.nan
+    events_participants: float = math.nan
     n_participants: float = math.nan
     n_comparisons: float = math.nan
     baseline_risk: float = math.nan
@@ -110,6 +113,7 @@ class PowerCalculation:
             ("effect", self.effect),
             ("allocation", self.allocation),
             ("events", self.events),
+            ("events_participants", self.events_participants),
             ("n_participants", self.n_participants),
             ("n_comparisons", self.n_comparisons),
             ("baseline_risk", self.baseline_risk),
@@ -230,6 +234,11 @@ def events_needed(
     """
     _check_hr(hr)
     _check_common(alpha, allocation, power)
+    if method == "rubinstein":
+        raise EstimationError(
+            "method 'rubinstein' needs the events of each group, which depend on the "
+            "follow-up: use participants_needed"
+        )
     _check_method(method, ("schoenfeld", "freedman"))
     factor, p_eff = _effective(allocation, design_effects)
     z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
@@ -252,6 +261,7 @@ def hazard_ratio_power(
     hr: float,
     *,
     events: float,
+    events_participants: float | None = None,
     alpha: float = 0.05,
     allocation: float = 0.5,
     method: HRMethod = "schoenfeld",
@@ -261,7 +271,12 @@ def hazard_ratio_power(
 
     The inverse of :func:`events_needed`:
     ``Φ(√(d' / k(HR, p')) − z_{1-α/2})`` with ``k`` the events needed per unit
-    of (z_{1-α/2} + z_{1-β})².
+    of (z_{1-α/2} + z_{1-β})². With ``method="rubinstein"`` the variance of the log
+    hazard ratio is ``D_c (1/d_1 + D_w/d_0)``, the events of each group (Rubinstein, Gail
+    and Santner 1981; Stata's ``power exponential, loghazard``): Schoenfeld's variance
+    is derived under the null, where the events split as the persons do, and overstates
+    the power of a large effect with unequal groups (ten comparisons per participant);
+    this one does not (``tests/recovery/test_design_power_recovery.py``).
 
     Parameters
     ----------
@@ -269,6 +284,8 @@ def hazard_ratio_power(
         The true hazard ratio.
     events
         Relapses observed in both groups together.
+    events_participants
+        Relapses among participants, ``d_1`` (``"rubinstein"`` only).
     alpha, allocation, method, design_effects
         As in :func:`events_needed`.
 
@@ -280,20 +297,30 @@ def hazard_ratio_power(
     References
     ----------
     Schoenfeld DA (1983). Biometrics 39:499-503. Freedman LS (1982). Statistics in
-    Medicine 1:121-129.
+    Medicine 1:121-129. Rubinstein LV, Gail MH, Santner TJ (1981). Planning the duration
+    of a comparative clinical trial with loss to follow-up and a period of continued
+    observation. Journal of Chronic Diseases 34:469-479.
 
     Examples
     --------
     >>> round(hazard_ratio_power(0.5, events=66).value, 3)
     0.804
+    >>> round(hazard_ratio_power(0.5, events=66, events_participants=22,
+    ...     method="rubinstein").value, 3)  # 1/22 + 1/44 = 3/44
+    0.756
     """
     _check_hr(hr)
     _check_common(alpha, allocation)
-    _check_method(method, ("schoenfeld", "freedman"))
+    _check_method(method, HR_METHODS)
     if not events > 0:
         raise EstimationError(f"the number of events must be positive, got {events}")
-    factor, p_eff = _effective(allocation, design_effects)
-    zb = math.sqrt(events * factor / _k(hr, p_eff, method)) - stats.norm.ppf(1 - alpha / 2)
+    za = stats.norm.ppf(1 - alpha / 2)
+    if method == "rubinstein":
+        se = _rubinstein_se(events, events_participants, design_effects)
+        zb = abs(math.log(hr)) / se - za
+    else:
+        factor, p_eff = _effective(allocation, design_effects)
+        zb = math.sqrt(events * factor / _k(hr, p_eff, method)) - za
     pw = float(stats.norm.cdf(zb))
     return PowerCalculation(
         measure="hazard_ratio",
@@ -305,13 +332,32 @@ def hazard_ratio_power(
         effect=hr,
         allocation=allocation,
         events=float(events),
+        events_participants=_nan(events_participants),
         design_effects=tuple(design_effects),
     )
+
+
+def _nan(x: float | None) -> float:
+    return math.nan if x is None else float(x)
+
+
+def _rubinstein_se(
+    events: float, events_participants: float | None, design_effects: Sequence[DesignEffect]
+) -> float:
+    """Standard error of the log hazard ratio from the events of each group."""
+    if events_participants is None or not 0 < events_participants < events:
+        raise EstimationError(
+            "method 'rubinstein' needs events_participants, more than 0 and fewer than all "
+            f"events ({events}); got {events_participants}"
+        )
+    dw, dc = combined(design_effects)
+    return math.sqrt(dc * (1.0 / events_participants + dw / (events - events_participants)))
 
 
 def minimum_detectable_hazard_ratio(
     *,
     events: float,
+    events_participants: float | None = None,
     alpha: float = 0.05,
     power: float = 0.8,
     allocation: float = 0.5,
@@ -324,12 +370,16 @@ def minimum_detectable_hazard_ratio(
     Solves :func:`events_needed` for the hazard ratio: Schoenfeld
     ``HR = exp(∓ (z_{1-α/2} + z_{1-β}) / √(d p (1 - p)))``; Freedman, with
     ``g = √(d R) / (z_{1-α/2} + z_{1-β})``, ``HR = (g - 1) / (g + R)`` (protective) or
-    ``(g + 1) / (g - R)`` (harmful).
+    ``(g + 1) / (g - R)`` (harmful); Rubinstein, given the events of each group,
+    ``HR = exp(∓ (z_{1-α/2} + z_{1-β}) √(D_c (1/d_1 + D_w/d_0)))``: the effect the
+    observed numbers could detect.
 
     Parameters
     ----------
     events
         Relapses in both groups together.
+    events_participants
+        Relapses among participants (``"rubinstein"`` only).
     direction
         ``"protective"`` (HR < 1, fewer relapses among participants: the one to report)
         or ``"harmful"`` (HR > 1).
@@ -356,7 +406,7 @@ def minimum_detectable_hazard_ratio(
     1.993
     """
     _check_common(alpha, allocation, power)
-    _check_method(method, ("schoenfeld", "freedman"))
+    _check_method(method, HR_METHODS)
     if direction not in ("protective", "harmful"):
         raise EstimationError(f"direction must be 'protective' or 'harmful', not {direction!r}")
     if not events > 0:
@@ -365,7 +415,9 @@ def minimum_detectable_hazard_ratio(
     z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
     d = events * factor
     sign = -1.0 if direction == "protective" else 1.0
-    if method == "schoenfeld":
+    if method == "rubinstein":
+        hr = math.exp(sign * z * _rubinstein_se(events, events_participants, design_effects))
+    elif method == "schoenfeld":
         hr = math.exp(sign * z / math.sqrt(d * p * (1.0 - p)))
     else:
         r = p / (1.0 - p)
@@ -384,6 +436,7 @@ def minimum_detectable_hazard_ratio(
         effect=float(hr),
         allocation=allocation,
         events=float(events),
+        events_participants=_nan(events_participants),
         design_effects=tuple(design_effects),
         notes=(f"direction: {direction}",),
     )
@@ -443,18 +496,40 @@ def event_probability(
     >>> round(event_probability(0.4, hr=0.5), 4)  # 1 - (0.6 + 0.6 ** 0.5) / 2
     0.3127
     """
+    p0, p1 = group_event_probabilities(
+        exponential_survival(control_risk, risk_years),
+        hr=hr,
+        follow_up_years=follow_up_years,
+        accrual_years=accrual_years,
+    )
+    return (1.0 - allocation) * p0 + allocation * p1
+
+
+Survival = Callable[[np.ndarray], np.ndarray]
+"""The comparisons' relapse-free survival as a function of years since time zero."""
+
+
+def exponential_survival(control_risk: float, risk_years: float = 1.0) -> Survival:
+    """``S_0(t) = (1 - control_risk)^(t / risk_years)``."""
     if not 0 < control_risk < 1:
         raise EstimationError(f"control_risk must be in (0, 1), got {control_risk}")
-    if follow_up_years < 0 or accrual_years < 0 or not risk_years > 0:
-        raise EstimationError("follow-up and accrual must be >= 0 and risk_years > 0")
+    if not risk_years > 0:
+        raise EstimationError(f"risk_years must be positive, got {risk_years}")
     rate = -math.log1p(-control_risk) / risk_years
+    return lambda t: np.exp(-rate * np.asarray(t, dtype=float))
 
-    def surv(h: float) -> Callable[[np.ndarray], np.ndarray]:
-        return lambda t: np.exp(-rate * h * t)
 
-    s0 = _mean_survival(surv(1.0), follow_up_years, accrual_years)
-    s1 = _mean_survival(surv(hr), follow_up_years, accrual_years)
-    return 1.0 - ((1.0 - allocation) * s0 + allocation * s1)
+def group_event_probabilities(
+    survival: Survival, *, hr: float, follow_up_years: float, accrual_years: float
+) -> tuple[float, float]:
+    """Probabilities that a comparison's and a participant's relapse is observed: one
+    minus the mean of ``S_0`` and of ``S_0^HR`` over follow-up times uniform on
+    ``[follow_up_years, follow_up_years + accrual_years]``."""
+    if follow_up_years < 0 or accrual_years < 0:
+        raise EstimationError("follow-up and accrual must be >= 0")
+    s0 = _mean_survival(survival, follow_up_years, accrual_years)
+    s1 = _mean_survival(lambda t: np.asarray(survival(t)) ** hr, follow_up_years, accrual_years)
+    return 1.0 - s0, 1.0 - s1
 
 
 def participants_needed(
@@ -472,9 +547,11 @@ def participants_needed(
 ) -> PowerCalculation:
     """Persons (participants and comparisons) needed to detect a hazard ratio.
 
-    The events needed (:func:`events_needed`) divided by the probability that a
-    person's relapse is observed (:func:`event_probability`), as Stata's
-    ``power logrank`` does.
+    Schoenfeld and Freedman: the events needed (:func:`events_needed`) divided by the
+    probability that a person's relapse is observed (:func:`event_probability`), as
+    Stata's ``power logrank`` does. Rubinstein: the persons whose expected events per group,
+    ``d_1 = n p P_1`` and ``d_0 = n (1 - p) P_0``, give the power,
+    ``n = (z_{1-α/2} + z_{1-β})² D_c (1/(p P_1) + D_w/((1 - p) P_0)) / (log HR)²``.
 
     Parameters
     ----------
@@ -489,12 +566,14 @@ def participants_needed(
     -------
     PowerCalculation
         ``value`` all persons needed, ``n_participants`` and ``n_comparisons`` their
-        split by ``allocation`` (unrounded).
+        split by ``allocation`` (unrounded), ``events`` and ``events_participants``
+        expected.
 
     References
     ----------
     Schoenfeld DA (1983). Biometrics 39:499-503. Freedman LS (1982). Statistics in
-    Medicine 1:121-129. Collett D (2015). *Modelling Survival Data in Medical Research*,
+    Medicine 1:121-129. Rubinstein LV, Gail MH, Santner TJ (1981). Journal of Chronic
+    Diseases 34:469-479. Collett D (2015). *Modelling Survival Data in Medical Research*,
     3rd ed., section 10.2 (events divided by the probability of an event).
 
     Examples
@@ -503,23 +582,33 @@ def participants_needed(
     >>> calc.required, round(calc.event_probability, 3)
     (209, 0.313)
     """
-    ev = events_needed(
-        hr,
-        alpha=alpha,
-        power=power,
-        allocation=allocation,
-        method=method,
-        design_effects=design_effects,
-    )
-    pe = event_probability(
-        control_risk,
+    _check_hr(hr)
+    _check_common(alpha, allocation, power)
+    _check_method(method, HR_METHODS)
+    p0, p1 = group_event_probabilities(
+        exponential_survival(control_risk, risk_years),
         hr=hr,
-        allocation=allocation,
-        risk_years=risk_years,
         follow_up_years=follow_up_years,
         accrual_years=accrual_years,
     )
-    n = ev.value / pe
+    pe = (1 - allocation) * p0 + allocation * p1
+    if method == "rubinstein":
+        dw, dc = combined(design_effects)
+        z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
+        info = dc * (1 / (allocation * p1) + dw / ((1 - allocation) * p0))
+        n = z**2 * info / math.log(hr) ** 2
+    else:
+        n = (
+            events_needed(
+                hr,
+                alpha=alpha,
+                power=power,
+                allocation=allocation,
+                method=method,
+                design_effects=design_effects,
+            ).value
+            / pe
+        )
     return PowerCalculation(
         measure="hazard_ratio",
         method=method,
@@ -529,7 +618,8 @@ def participants_needed(
         power=power,
         effect=hr,
         allocation=allocation,
-        events=ev.value,
+        events=float(n * pe),
+        events_participants=float(n * allocation * p1),
         n_participants=float(n * allocation),
         n_comparisons=float(n * (1 - allocation)),
         baseline_risk=control_risk,
