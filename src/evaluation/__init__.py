@@ -75,6 +75,9 @@ _LAZY: dict[str, str] = {
     "risk_difference_power": "evaluation.design",
     "risk_difference_sample_size": "evaluation.design",
     "minimum_detectable_risk_difference": "evaluation.design",
+    "simulated_power": "evaluation.design",
+    "power_replication": "evaluation.design",
+    "planning_table": "evaluation.design",
     # report
     "theme": "evaluation.report",
     "suppress_small_cells": "evaluation.report",

@@ -25,6 +25,12 @@ _LAZY: dict[str, str] = {
     "participants_needed": "evaluation.design.closed_form",
     "risk_difference_power": "evaluation.design.closed_form",
     "risk_difference_sample_size": "evaluation.design.closed_form",
+    "PowerResult": "evaluation.design.simulation",
+    "power_replication": "evaluation.design.simulation",
+    "simulated_power": "evaluation.design.simulation",
+    "PlanningResult": "evaluation.design.planning",
+    "baseline_survival": "evaluation.design.planning",
+    "planning_table": "evaluation.design.planning",
 }
 
 __all__ = list(_LAZY)
