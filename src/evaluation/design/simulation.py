@@ -511,7 +511,7 @@ def simulated_power(
     power = float(table["detected"].mean())
     closed = _closed_form(table, alpha)
     notes = []
-    if design == "exponential":
+    if design == "exponential" and effect_hr != 1:
         notes.append(
             "exponential design: log-rank test; with the events expected, Schoenfeld's "
             f"power is {_expected_power(params, 'schoenfeld'):.3f} and Rubinstein's "

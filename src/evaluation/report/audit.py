@@ -92,6 +92,11 @@ def rebuild_universes(
         # do not depend on the bootstrap: the fewest replicates the estimator allows.
         effect = estimate_programme_effect(design, n_boot=20, rng=analysis.REPORT_SEED)
         frames.update(analysis.effect_universes(design, effect))
+    if "design" in needed:
+        from evaluation.effects import comparison_cohort
+        from evaluation.report._design_section import design_universes
+
+        frames.update(design_universes(comparison_cohort(registers, rng=analysis.REPORT_SEED)))
     return frames
 
 

@@ -114,7 +114,7 @@ def replication_intervals(data: pd.DataFrame, ax: Axes | None = None, **_: Any) 
     ax = _axes(ax)
     detected = data["detected"].to_numpy(dtype=bool)
     rank = data["rank"].to_numpy()
-    colours = np.where(detected, str(style_for(0)["color"]), "0.65")
+    colours = [str(style_for(0)["color"]) if d else "0.65" for d in detected]
     if data["ci_lower"].notna().any():
         ax.vlines(rank, data["ci_lower"], data["ci_upper"], colors=colours, linewidth=1.0)
         ax.scatter(rank, data["estimate"], c=colours, s=8, zorder=3)
