@@ -15,10 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
-from evaluation._errors import EvaluationError
+from evaluation._errors import ConvergenceWarning, EvaluationError
 from evaluation.presentation.formatting import format_number
 from evaluation.presentation.labels import label
 from evaluation.presentation.tables import ReportTable
@@ -52,13 +54,16 @@ def design_universes(design: Any) -> dict[str, pd.DataFrame]:
 
 def _weighting(data: pd.DataFrame) -> tuple[Any, ...]:
     """The Kish design effect of the comparisons' ATT weights (none when the propensity
-    model cannot be fitted on these data)."""
+    model cannot be fitted on these data, or separates the groups)."""
     from evaluation.design import weighting_design_effect
     from evaluation.effects import DEFAULT_PROPENSITY_FORMULA, propensity_weights
 
     try:
-        ps = propensity_weights(data, DEFAULT_PROPENSITY_FORMULA, treatment="treated")
-    except EvaluationError:
+        with warnings.catch_warnings():
+            # A model that separates the groups gives weights that say nothing.
+            warnings.simplefilter("error", ConvergenceWarning)
+            ps = propensity_weights(data, DEFAULT_PROPENSITY_FORMULA, treatment="treated")
+    except (EvaluationError, ConvergenceWarning):
         return ()
     w = ps.weights.to_numpy()[data["treated"].to_numpy() == 0]
     return (weighting_design_effect(w),)
@@ -87,7 +92,11 @@ def design_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any]
     except EvaluationError as err:
         _not_estimable(report, section, err)
         return
-    deff_text = format_number(deffs[0].value, lang, decimals=2) if deffs else format_number(1, lang)
+    deff_text = (
+        format_number(deffs[0].value, lang, decimals=2)
+        if deffs
+        else label("report_design_no_weights", lang)
+    )
     report.figure(
         section,
         lambda axes: plan.plot(ax=axes[0], what="mdhr"),
