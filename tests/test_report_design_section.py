@@ -23,8 +23,9 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     registers = load_synthetic()
     design = comparison_cohort(registers, rng=REPORT_SEED)
     # A min_cell of 40 makes several municipalities' relapse counts small.
-    report = ReportBuilder(out_dir=tmp_path_factory.mktemp("design"), lang="en", min_cell=40,
-                           synthetic=True)
+    report = ReportBuilder(
+        out_dir=tmp_path_factory.mktemp("design"), lang="en", min_cell=40, synthetic=True
+    )
     deffs = _weighting(design.data)
     table = _municipality_table(report, design, 0.45, deffs, "1.5")
     return report, design, deffs, table.table

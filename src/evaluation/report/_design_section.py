@@ -12,10 +12,9 @@ which would give it back.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
-
-import warnings
 
 import numpy as np
 import pandas as pd
