@@ -304,10 +304,14 @@ def _real_design(
     data = cohort.data
     treated = data["treated"].to_numpy() == 1
     relapse = data["event"].to_numpy() == 1
-    deff = math.nan
-    if eff.propensity is not None:
+    # The comparisons' weights of the analysis: the matching weights of a risk-set-matching
+    # cohort, the ATT weights of the propensity model otherwise.
+    if design == "risk-set-matching" and "weight" in data.columns:
+        w0 = data["weight"].to_numpy(dtype=float)[~treated]
+    else:
+        assert eff.propensity is not None
         w0 = eff.propensity.weights.to_numpy()[~treated]
-        deff = weighting_design_effect(w0).value
+    deff = weighting_design_effect(w0).value
     return {
         "detected": bool(row.ci_lower > null or row.ci_upper < null),
         "estimate": float(row.estimate),
