@@ -17,6 +17,7 @@ from evaluation._errors import (
     EvaluationWarning,
     FewClustersWarning,
     RegisterError,
+    StudyError,
 )
 from evaluation._lazy import lazy_exports
 
@@ -26,12 +27,17 @@ _LAZY: dict[str, str] = {
     # registers
     "Registers": "evaluation.registers",
     "load_synthetic": "evaluation.registers",
+    "PartitionedRegisters": "evaluation.registers",
     # synthetic
     "SimulationConfig": "evaluation.synthetic",
     "SimulatedRegisters": "evaluation.synthetic",
     "simulate_registers": "evaluation.synthetic",
     "write_synthetic": "evaluation.synthetic",
     "load_truth": "evaluation.synthetic",
+    # studies
+    "StudyDesign": "evaluation.studies",
+    "StudyResult": "evaluation.studies",
+    "run_study": "evaluation.studies",
     # cohorts
     "Cohort": "evaluation.cohorts",
     "RelapseDefinition": "evaluation.cohorts",
@@ -95,6 +101,7 @@ __all__ = [
     "EvaluationWarning",
     "FewClustersWarning",
     "RegisterError",
+    "StudyError",
     "__version__",
     *_LAZY,
 ]
