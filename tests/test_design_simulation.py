@@ -100,3 +100,22 @@ def test_bad_settings_are_refused(kwargs: dict, match: str) -> None:
 def test_at_least_one_replication() -> None:
     with pytest.raises(EstimationError, match="replications"):
         simulated_power(effect_hr=0.7, replications=0, seed=1, **EXP)
+
+
+def test_the_power_study_runs_on_the_study_runner_with_the_same_numbers(tmp_path) -> None:
+    from evaluation.studies import resolve_design, run_study
+
+    res = simulated_power(effect_hr=0.7, replications=12, seed=4, **EXP)
+    assert res.runner.startswith("run_study")
+    study = run_study(
+        resolve_design("power", effect_hr=0.7, **EXP),
+        replications=12,
+        seed=4,
+        out=tmp_path / "power",
+        progress=False,
+    )
+    cols = [c for c in res.table.columns if c != "seconds"]
+    pd.testing.assert_frame_equal(
+        study.replications[cols].reset_index(drop=True), res.table[cols], check_dtype=False
+    )
+    assert float(study.summary()["power"].iloc[0]) == res.power

@@ -27,6 +27,7 @@ _LAZY: dict[str, str] = {
     "risk_difference_sample_size": "evaluation.design.closed_form",
     "PowerResult": "evaluation.design.simulation",
     "power_replication": "evaluation.design.simulation",
+    "power_study": "evaluation.design.simulation",
     "simulated_power": "evaluation.design.simulation",
     "PlanningResult": "evaluation.design.planning",
     "baseline_survival": "evaluation.design.planning",
