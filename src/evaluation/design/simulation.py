@@ -53,7 +53,9 @@ __all__ = [
     "PowerResult",
     "Runner",
     "power_replication",
+    "power_study",
     "simulated_power",
+    "summarise_power",
 ]
 
 DESIGNS: tuple[str, ...] = ("sequential-trials", "risk-set-matching", "exponential")
@@ -74,10 +76,6 @@ Runner = Callable[[Callable[[Any], dict[str, Any]], list[Any]], list[dict[str, A
 """A map: ``runner(function, items)`` returns ``[function(item) for item in items]`` in
 order, wherever it runs them (``lambda f, xs: list(map(f, xs))`` in-process; with Dask,
 ``lambda f, xs: client.gather(client.map(f, xs))``)."""
-
-
-def _in_process(function: Callable[[Any], dict[str, Any]], items: list[Any]) -> list[dict]:
-    return [function(item) for item in items]
 
 
 def _child(ss: np.random.SeedSequence, k: int) -> np.random.SeedSequence:
@@ -115,7 +113,7 @@ def power_replication(
     extra_follow_up_years: float = 1.0,
     control_risk: float = 0.45,
     definition: str = "bra-final",
-    config: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | Sequence[tuple[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """One replication of a study: draw it, analyse it, say whether it detected the effect.
 
@@ -421,6 +419,54 @@ class PowerResult:
         )
 
 
+def summarise_power(replications: pd.DataFrame) -> pd.DataFrame:
+    """Power of a study's replications: ``replications, power, mc_se, n_failed`` and the
+    mean ``n_participants``, ``events``, ``true_hr``."""
+    r = len(replications)
+    p = float(replications["detected"].mean()) if r else math.nan
+    return pd.DataFrame(
+        [
+            {
+                "replications": r,
+                "power": p,
+                "mc_se": math.sqrt(p * (1 - p) / r) if r else math.nan,
+                "n_failed": int((replications["error"] != "").sum()),
+                "n_participants": float(replications["n_participants"].mean()),
+                "events": float(replications["events"].mean()),
+                "true_hr": float(replications["true_hr"].mean()),
+            }
+        ]
+    )
+
+
+def power_study(**params: Any) -> Any:
+    """The power simulation as a study design for :func:`evaluation.studies.run_study`
+    (``evaluation study power`` on the command line): :func:`power_replication` with
+    ``params``.
+
+    Examples
+    --------
+    >>> study = power_study(effect_hr=0.7, intake_per_year=20, follow_up_years=3)
+    >>> study.name, study.params["effect_hr"]
+    ('power', 0.7)
+    """
+    from evaluation.studies import StudyDesign
+
+    plain = dict(params)
+    # Plain values only (they are written beside the results): config as sorted pairs.
+    plain["config"] = tuple(sorted(dict(plain.get("config") or {}).items()))
+    return StudyDesign(
+        name="power",
+        replicate=power_replication,
+        params=plain,
+        summarise=summarise_power,
+        description="Power of a design by simulation (evaluation.design)",
+    )
+
+
+power_study.study_factory = True  # type: ignore[attr-defined]
+
+
 def simulated_power(
     *,
     effect_hr: float,
@@ -438,6 +484,9 @@ def simulated_power(
     definition: str = "bra-final",
     config: Mapping[str, Any] | None = None,
     runner: Runner | None = None,
+    client: Any = None,
+    workers: int | None = None,
+    out: str | None = None,
 ) -> PowerResult:
     """Power of a design by simulation: the share of replications that detect the effect.
 
@@ -477,7 +526,12 @@ def simulated_power(
         Overrides of :class:`~evaluation.synthetic.SimulationConfig` (for example
         ``{"motivation_strength": 1.0}`` to include unobserved confounding).
     runner
-        Runs the replications: a map (see :data:`Runner`); in-process by default.
+        Runs the replications: a map (see :data:`Runner`). By default they run through
+        :func:`evaluation.studies.run_study` (in this process, or on Dask with ``client``
+        and ``workers``; ``out`` a folder that keeps each replication as it finishes, so an
+        interrupted study resumes), with the same seeds: the answer is the same.
+    client, workers, out
+        Passed to :func:`~evaluation.studies.run_study` (without ``runner``).
 
     Returns
     -------
@@ -507,11 +561,25 @@ def simulated_power(
         "definition": definition,
         "config": dict(config or {}),
     }
-    children = np.random.SeedSequence(seed).spawn(replications)
-    run = runner or _in_process
-    results = run(_Replicate(params), children)
-    table = pd.DataFrame(results)
-    table.insert(0, "replication", np.arange(replications))
+    if runner is None:
+        from evaluation.studies import run_study
+
+        study = run_study(
+            power_study(**params),
+            replications=replications,
+            seed=seed,
+            out=out,
+            client=client,
+            workers=workers,
+            progress=False,
+        )
+        table = study.replications.reset_index(drop=True)
+        runner_name = f"run_study ({study.workers} worker{'s' if study.workers > 1 else ''})"
+    else:
+        children = np.random.SeedSequence(seed).spawn(replications)
+        table = pd.DataFrame(runner(_Replicate(params), children))
+        table.insert(0, "replication", np.arange(replications))
+        runner_name = getattr(runner, "__name__", "custom")
     power = float(table["detected"].mean())
     closed = _closed_form(table, alpha)
     notes = []
@@ -531,7 +599,7 @@ def simulated_power(
         parameters=params,
         table=table,
         closed_form=closed,
-        runner="in-process" if runner is None else getattr(runner, "__name__", "custom"),
+        runner=runner_name,
         notes=tuple(notes),
     )
 
