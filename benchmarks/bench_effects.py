@@ -11,8 +11,10 @@ Parts (run one at a time; heavy ones under ``flock /tmp/bench.lock``):
     synthetic registers tiled with fresh ids, so the register tables grow with the persons.
 ``replications``
     The replication study: ``--replications`` simulated data sets from the default
-    generator (different seeds), each analysed with ``estimate_programme_effect``;
-    coverage of the 95 % intervals for the true ATT and the bias of the naive comparison.
+    generator, each analysed with ``estimate_programme_effect``: the programme-effect
+    design of ``evaluation.effects.coverage`` run by ``evaluation.studies.run_study``
+    (results per replication in ``--out``, resumed when run again); coverage of the 95 %
+    intervals for the true ATT and the bias of the naive comparison.
 
 Usage::
 
@@ -160,52 +162,16 @@ def bench_trials(n_persons: int = 1_000_000) -> None:
 
 
 def bench_replications(n_rep: int, n_boot: int, out: Path, motivation: float = 1.0) -> None:
-    from evaluation.effects import comparison_cohort, estimate_programme_effect
-    from evaluation.synthetic import SimulationConfig, simulate_registers
+    """The coverage study on the study runner (``evaluation.studies``), resumable in ``out``."""
+    from evaluation.effects.coverage import programme_effect_study
+    from evaluation.studies import run_study
 
-    rows = []
-    t0 = time.perf_counter()
-    for r in range(n_rep):
-        config = SimulationConfig(bra_monte_carlo_persons=1000, motivation_strength=motivation)
-        sim = simulate_registers(config, rng=10_000 + r)
-        truth = sim.truth["effect"]
-        cohort = comparison_cohort(sim.registers, rng=r)
-        eff = estimate_programme_effect(cohort, n_boot=n_boot, per_protocol=False, rng=r)
-        for analysis in ("itt", "naive"):
-            for measure, true in (
-                ("risk_difference_1y", truth["risk_difference"]["1"]),
-                ("risk_difference_3y", truth["risk_difference"]["3"]),
-                ("rmst_difference_3y", truth["rmst_difference_days"]),
-                ("hazard_ratio", truth["hazard_ratio"]),
-            ):
-                m = eff.measure(measure, analysis=analysis)
-                rows.append(
-                    {
-                        "replication": r,
-                        "analysis": analysis,
-                        "measure": measure,
-                        "truth": true,
-                        "estimate": m.estimate,
-                        "ci_lower": m.ci_lower,
-                        "ci_upper": m.ci_upper,
-                    }
-                )
-        pd.DataFrame(rows).to_csv(out, index=False)
-    res = pd.DataFrame(rows)
-    res["covered"] = (res.ci_lower <= res.truth) & (res.truth <= res.ci_upper)
-    res["bias"] = res.estimate - res.truth
-    table = res.groupby(["analysis", "measure"]).agg(
-        replications=("covered", "size"),
-        coverage=("covered", "mean"),
-        mean_bias=("bias", "mean"),
-        sd_estimate=("estimate", "std"),
-        mean_truth=("truth", "mean"),
-    )
-    table["bias_se"] = table.sd_estimate / np.sqrt(table.replications)
-    print(table.round(4).to_string())
+    design = programme_effect_study(n_boot=n_boot, motivation_strength=motivation)
+    result = run_study(design, replications=n_rep, seed=10_000, out=out)
+    print(result.summary().round(4).to_string(index=False))
     print(
-        f"total {time.perf_counter() - t0:.0f} s for {n_rep} replications, {n_boot} "
-        f"replicates, motivation_strength {motivation}"
+        f"total {result.seconds:.0f} s for {result.n_run} replications run now "
+        f"({n_rep} in {out}), {n_boot} replicates, motivation_strength {motivation}"
     )
 
 
@@ -214,7 +180,7 @@ def main() -> None:
     p.add_argument("part", choices=["bootstrap", "trials", "replications"])
     p.add_argument("--replications", type=int, default=100)
     p.add_argument("--n-boot", type=int, default=200)
-    p.add_argument("--out", type=Path, default=Path("/tmp/effects_replications.csv"))
+    p.add_argument("--out", type=Path, default=Path("/tmp/effects_replications"))
     p.add_argument("--motivation", type=float, default=1.0, help="motivation_strength")
     a = p.parse_args()
     if a.part == "bootstrap":

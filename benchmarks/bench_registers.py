@@ -6,6 +6,12 @@ generator, and the validator's cost depends only on the row counts), then times
 and validation of a register with about 23,000 bad rows. The reference is plain
 ``pandas.read_parquet`` of the same five files, measured in the same run.
 
+With ``--partitions K --workers W`` (default 8 and 2) the same registers are also written
+partitioned by person and read lazily with validation part by part on a local Dask cluster
+of W worker processes (started before the clock; the ids across parts checked too):
+``Registers.read(path, lazy=True)`` + ``problems(client=...)``. ``--parquet-only`` skips
+the CSV and bad-row steps.
+
 Run: ``flock /tmp/bench.lock .venv/bin/python benchmarks/bench_registers.py [--persons N]``
 """
 
@@ -48,7 +54,7 @@ def build(n_persons: int, seed: int = 1) -> Registers:
         {
             "person_id": pid,
             "sex": _choice(rng, ["F", "M"], n_persons),
-            "birth_date": _dates(rng.integers(-16000, -5000, n_persons)),
+            "birth_date": _dates(rng.integers(-16000, -5600, n_persons)),  # 15 by 2010
             "municipality": _choice(rng, ["Botkyrka", "Stockholm", "Malmö", "other"], n_persons),
             "affiliation": _choice(rng, ["gang", "network", "peripheral"], n_persons),
         }
@@ -107,6 +113,9 @@ def build(n_persons: int, seed: int = 1) -> Registers:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--partitions", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--parquet-only", action="store_true")
     args = parser.parse_args(argv)
     regs = build(args.persons)
     rows: list[tuple[str, float]] = []
@@ -127,8 +136,18 @@ def main(argv: list[str] | None = None) -> None:
             lambda: [pd.read_parquet(folder / "pq" / f"{t}.parquet") for t in TABLES],
         )
         timed("Registers.read parquet + validate", lambda: Registers.read(folder / "pq"))
-        timed("write csv", lambda: regs.write(folder / "csv", format="csv"))
-        timed("Registers.read csv + validate", lambda: Registers.read(folder / "csv"))
+        timed(
+            f"write parquet, {args.partitions} parts by person",
+            lambda: regs.write(folder / "parts", format="parquet", partitions=args.partitions),
+        )
+        if args.workers > 0:
+            _partitioned_read(folder / "parts", args.workers, timed)
+        if not args.parquet_only:
+            timed("write csv", lambda: regs.write(folder / "csv", format="csv"))
+            timed("Registers.read csv + validate", lambda: Registers.read(folder / "csv"))
+    if args.parquet_only:
+        _report(rows, args.persons, len(regs.offences))
+        return
     bad = regs.offences.copy()
     bad.loc[::1000, "decision_date"] = pd.Timestamp("2030-01-01")
     bad.loc[::777, "sanction"] = "jail"
@@ -140,11 +159,51 @@ def main(argv: list[str] | None = None) -> None:
     )
     found = timed("problems() with bad rows", corrupt.problems)
     assert isinstance(found, list) and len(found) >= 2, found
+    _report(rows, args.persons, len(regs.offences))
+
+
+def _partitioned_read(folder: Path, workers: int, timed: Callable[..., object]) -> None:
+    """Lazy read + validation part by part on a local cluster (started before the clock)."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from evaluation._dask import NO_MALLOC_TRIM
+
+    dask.config.set(NO_MALLOC_TRIM)  # as evaluation's own local clusters (evaluation._dask)
+
+    def warm() -> None:
+        import evaluation.registers  # noqa: F401  (imports are not reading)
+
+    with (
+        LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        client.run(warm)
+
+        def read_and_validate() -> None:
+            parts = Registers.read(folder, lazy=True, validate=False)
+            problems = parts.problems(client=client)
+            assert problems == [], problems
+
+        timed(f"Registers.read(lazy=True) + validate, {workers} workers", read_and_validate)
+        peaks = client.run(_own_peak_gb)
+        print(f"peak memory per worker: {', '.join(f'{p:.2f} GB' for p in peaks.values())}")
+
+
+def _own_peak_gb() -> float:
+    """This process's own peak (VmHWM); ru_maxrss keeps the spawning process's across exec."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1e6
+
+
+def _report(rows: list[tuple[str, float]], persons: int, offences: int) -> None:
     reference = dict(rows)["pandas.read_parquet, five tables (reference)"]
-    print(f"persons {args.persons:,}, offences {len(regs.offences):,}")
-    print(f"{'step':50s} {'seconds':>8s} {'ratio to read_parquet':>22s}")
+    print(f"persons {persons:,}, offences {offences:,}")
+    print(f"{'step':55s} {'seconds':>8s} {'ratio to read_parquet':>22s}")
     for label, seconds in rows:
-        print(f"{label:50s} {seconds:8.1f} {seconds / reference:22.2f}")
+        print(f"{label:55s} {seconds:8.1f} {seconds / reference:22.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
     print(f"peak resident memory: {peak:.2f} GB")
 

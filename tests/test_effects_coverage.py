@@ -3,7 +3,8 @@
 The register replication study (benchmarks/README.md, ## effects) mixes the method's own
 error with the unobserved motivation of the generator. Here the only confounders are
 observed, so the 95 % intervals of the ATT risk difference must cover the truth at about the
-nominal rate: 40 replications, each with 100 bootstrap replicates that refit the model.
+nominal rate: 40 replications (run by `evaluation.studies.run_study`, each seeded from the
+study's seed), each with 100 bootstrap replicates that refit the model.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pandas as pd
 import pytest
 
 from evaluation.effects import estimate_programme_effect
+from evaluation.studies import StudyDesign, run_study
 
 
 def _draw(n: int, rng: np.random.Generator, *, both: bool = False):
@@ -44,29 +46,36 @@ def _draw(n: int, rng: np.random.Generator, *, both: bool = False):
     return f1 - f0
 
 
+def _replicate(seed: np.random.SeedSequence, *, truth: float) -> dict[str, float | bool]:
+    """One replication: 1,500 persons, the weighted ATT with 100 bootstrap replicates."""
+    rng = np.random.default_rng(seed)
+    data = _draw(1500, rng)
+    eff = estimate_programme_effect(
+        data,
+        formula="x + z",
+        covariates=("x", "z"),
+        n_boot=100,
+        per_protocol=False,
+        rng=rng,
+    )
+    r = eff.measure("risk_difference_1y")
+    return {
+        "covered": bool(r.ci_lower <= truth <= r.ci_upper),
+        "adjusted_error": float(r.estimate - truth),
+        "naive_error": float(eff.measure("risk_difference_1y", analysis="naive").estimate - truth),
+    }
+
+
 @pytest.mark.slow
 def test_bootstrap_intervals_cover_the_att_at_the_nominal_rate():
     truth = _draw(400_000, np.random.default_rng(0), both=True)  # Monte Carlo SE < 0.001
-    rng = np.random.default_rng(1)
-    covered, naive_err, adj_err = [], [], []
-    for _ in range(40):
-        data = _draw(1500, rng)
-        eff = estimate_programme_effect(
-            data,
-            formula="x + z",
-            covariates=("x", "z"),
-            n_boot=100,
-            per_protocol=False,
-            rng=rng,
-        )
-        r = eff.measure("risk_difference_1y")
-        covered.append(r.ci_lower <= truth <= r.ci_upper)
-        adj_err.append(r.estimate - truth)
-        naive_err.append(eff.measure("risk_difference_1y", analysis="naive").estimate - truth)
+    design = StudyDesign(name="att-coverage", replicate=_replicate, params={"truth": truth})
+    reps = run_study(design, replications=40, seed=1, progress=False).replications
     # 40 replications: at 95 % nominal, 34 or fewer covered has probability < 1 %.
-    assert sum(covered) >= 35
+    assert reps["covered"].sum() >= 35
     # The naive comparison is biased (participants have higher x), the weighted one not:
     # mean errors compared with their standard errors over the replications.
-    se = np.std(adj_err, ddof=1) / np.sqrt(40)
-    assert abs(np.mean(adj_err)) < 3 * se
-    assert np.mean(naive_err) > 5 * se
+    adj_err, naive_err = reps["adjusted_error"], reps["naive_error"]
+    se = adj_err.std(ddof=1) / np.sqrt(40)
+    assert abs(adj_err.mean()) < 3 * se
+    assert naive_err.mean() > 5 * se

@@ -102,6 +102,7 @@ def test_page_is_self_contained_with_contents_and_embedded_figures(small_report:
         "retention",
         "effect",
         "quality",
+        "design",
         "sites",
         "definitions",
     ]

@@ -21,6 +21,7 @@ def _results() -> list[type]:
         "evaluation.effects",
         "evaluation.cohorts",
         "evaluation.sites",
+        "evaluation.design",
     ):
         pkg = importlib.import_module(package)
         for info in pkgutil.iter_modules(pkg.__path__):
@@ -42,6 +43,7 @@ RESULTS = _results()
 def test_the_results_are_found():
     names = {r.__name__ for r in RESULTS}
     assert {"SurvivalCurves", "CoxResult", "CumulativeIncidence", "ProgrammeEffect"} <= names
+    assert {"PowerCalculation", "PowerResult", "PlanningResult"} <= names
 
 
 @pytest.mark.parametrize("result", RESULTS, ids=lambda r: r.__name__)

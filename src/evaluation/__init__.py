@@ -17,6 +17,7 @@ from evaluation._errors import (
     EvaluationWarning,
     FewClustersWarning,
     RegisterError,
+    StudyError,
 )
 from evaluation._lazy import lazy_exports
 
@@ -26,12 +27,17 @@ _LAZY: dict[str, str] = {
     # registers
     "Registers": "evaluation.registers",
     "load_synthetic": "evaluation.registers",
+    "PartitionedRegisters": "evaluation.registers",
     # synthetic
     "SimulationConfig": "evaluation.synthetic",
     "SimulatedRegisters": "evaluation.synthetic",
     "simulate_registers": "evaluation.synthetic",
     "write_synthetic": "evaluation.synthetic",
     "load_truth": "evaluation.synthetic",
+    # studies
+    "StudyDesign": "evaluation.studies",
+    "StudyResult": "evaluation.studies",
+    "run_study": "evaluation.studies",
     # cohorts
     "Cohort": "evaluation.cohorts",
     "RelapseDefinition": "evaluation.cohorts",
@@ -69,6 +75,21 @@ _LAZY: dict[str, str] = {
     "shrinkage": "evaluation.sites",
     "meta_analysis": "evaluation.sites",
     "effect_by_site": "evaluation.sites",
+    # design (power and minimum detectable effects)
+    "DesignEffect": "evaluation.design",
+    "kish_effective_size": "evaluation.design",
+    "weighting_design_effect": "evaluation.design",
+    "clustering_design_effect": "evaluation.design",
+    "events_needed": "evaluation.design",
+    "participants_needed": "evaluation.design",
+    "hazard_ratio_power": "evaluation.design",
+    "minimum_detectable_hazard_ratio": "evaluation.design",
+    "risk_difference_power": "evaluation.design",
+    "risk_difference_sample_size": "evaluation.design",
+    "minimum_detectable_risk_difference": "evaluation.design",
+    "simulated_power": "evaluation.design",
+    "power_replication": "evaluation.design",
+    "planning_table": "evaluation.design",
     # report
     "theme": "evaluation.report",
     "suppress_small_cells": "evaluation.report",
@@ -86,6 +107,7 @@ __all__ = [
     "EvaluationWarning",
     "FewClustersWarning",
     "RegisterError",
+    "StudyError",
     "__version__",
     *_LAZY,
 ]

@@ -12,6 +12,7 @@ __all__ = [
     "DefinitionError",
     "EstimationError",
     "DisclosureError",
+    "StudyError",
     "EvaluationWarning",
     "DisclosureWarning",
     "ConvergenceWarning",
@@ -41,6 +42,11 @@ class DefinitionError(EvaluationError, ValueError):
 
 class EstimationError(EvaluationError, ValueError):
     """An estimator was given data it cannot use (missing column, no events, bad codes)."""
+
+
+class StudyError(EvaluationError, ValueError):
+    """A simulation study cannot run or resume: an unknown design, or a results folder
+    written by another study (another design, parameters or seed)."""
 
 
 class DisclosureError(EvaluationError):

@@ -34,6 +34,7 @@ commands:
   validate   check a register folder; exit code 0 when valid, 1 with every problem listed
   report     write the evaluation report (HTML page, figures as PNG/SVG/PDF, tables as CSV
              and one Excel workbook), with disclosure control of small counts
+  study      run a simulation study (in-process, on local processes or on a Dask cluster)
 """
 
 EPILOG = """\
@@ -167,6 +168,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="the register folder the report was written from (default: data/synthetic)",
     )
+    stu = sub.add_parser(
+        "study",
+        help="run a simulation study (coverage, bias, power) with resumable results",
+        description="Run R replications of a study design, each seeded from the study's "
+        "seed (SeedSequence.spawn), writing each replication into --out as it finishes; a "
+        "restart skips the replications already there. Prints the design's summary.",
+    )
+    stu.add_argument("design", metavar="DESIGN", help="a registered design or module:function")
+    stu.add_argument("--replications", type=_positive_int, required=True, metavar="R")
+    stu.add_argument("--seed", type=int, required=True, metavar="S")
+    stu.add_argument("--out", type=Path, required=True, metavar="DIR", help="results folder")
+    stu.add_argument("--workers", type=_positive_int, default=None, metavar="N")
+    stu.add_argument("--scheduler", default=None, metavar="ADDRESS", help="tcp://host:8786")
+    stu.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     return parser
 
 
@@ -224,8 +239,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "validate": _validate,
         "report": _report,
         "audit": _audit,
+        "study": _study,
     }[args.command]
     return command(args)
+
+
+def _study(args: argparse.Namespace) -> int:
+    from evaluation.studies._cli import run_from_command_line
+
+    return run_from_command_line(args)
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -22,9 +22,16 @@ from evaluation.cohorts.entry import entry_events, exit_days, study_days
 from evaluation.registers import offences_before_age, under_age_message
 
 if TYPE_CHECKING:
-    from evaluation.registers import Registers
+    from evaluation.registers import PartitionedRegisters, Registers
 
-__all__ = ["PERSON_REASONS", "WINDOW_ENDED", "WINDOW_INCOMPLETE", "relapse_cohort"]
+__all__ = [
+    "PERSON_REASONS",
+    "WINDOW_ENDED",
+    "WINDOW_INCOMPLETE",
+    "SelectionKey",
+    "entry_uniforms",
+    "relapse_cohort",
+]
 
 PERSON_REASONS: list[str] = [
     "no entry event",
@@ -37,7 +44,7 @@ PERSON_REASONS: list[str] = [
 
 
 def relapse_cohort(
-    registers: Registers,
+    registers: Registers | PartitionedRegisters,
     *,
     definition: str | RelapseDefinition = "bra-final",
     population: Literal["all", "programme"] = "all",
@@ -50,7 +57,9 @@ def relapse_cohort(
     Parameters
     ----------
     registers
-        Validated registers.
+        Validated registers; partitioned registers (``Registers.read(path, lazy=True)``)
+        are built part by part (:func:`~evaluation.cohorts.partitioned.relapse_cohort_partitioned`,
+        which can also run the parts on Dask).
     definition
         A preset name (``"bra-final"``, ``"bra-preliminary"``, ``"prison-service"``,
         ``"uk-proven"``) or a :class:`RelapseDefinition`.
@@ -132,6 +141,19 @@ def relapse_cohort(
     >>> str(row.entry_date.date()), int(row.event), int(row.duration_days), bool(row.relapse_1y)
     ('2016-03-01', 1, 184, True)
     """
+    from evaluation.registers import PartitionedRegisters
+
+    if isinstance(registers, PartitionedRegisters):
+        from evaluation.cohorts.partitioned import relapse_cohort_partitioned
+
+        return relapse_cohort_partitioned(
+            registers,
+            definition=definition,
+            population=population,
+            rng=rng,
+            entry_from=entry_from,
+            entry_to=entry_to,
+        )
     d = resolve_definition(definition)
     require_columns(registers)
     if population not in ("all", "programme"):
@@ -174,7 +196,7 @@ def relapse_cohort(
     person_stage = np.zeros(n_persons, dtype=np.int64)
     np.maximum.at(person_stage, code, stage + 1)
     cand = cand[stage == len(passes)]
-    cand = _select(cand, d.selection, rng)
+    cand = _select(cand, d.selection, rng, persons["person_id"].to_numpy())
 
     data = follow_up(registers, cand, d, population, e_day, last_usable, exit_day, exit_code)
     flow = person_flow(n_persons, person_stage, PERSON_REASONS, len(data))
@@ -222,6 +244,10 @@ def relapse_cohort(
     )
 
 
+class SelectionKey(int):
+    """An already drawn key of the random entry selection (the same for every part)."""
+
+
 def _refuse_offences_before_age(registers: Registers, d: RelapseDefinition) -> None:
     """Registers with offences before the definition's age of criminal responsibility.
 
@@ -247,19 +273,55 @@ def _refuse_offences_before_age(registers: Registers, d: RelapseDefinition) -> N
 
 
 def _select(
-    cand: pd.DataFrame, selection: str, rng: np.random.Generator | int | None
+    cand: pd.DataFrame,
+    selection: str,
+    rng: np.random.Generator | int | None,
+    person_ids: np.ndarray,
 ) -> pd.DataFrame:
-    """One entry per person and calendar year chosen at random, or every entry."""
+    """One entry per person and calendar year chosen at random, or every entry.
+
+    The random number of an entry is a hash of the study's key (one draw from ``rng``), the
+    person's id and the entry day (:func:`entry_uniforms`): it depends on nothing else in
+    the registers, so a cohort built partition by partition (the same ``rng`` seed for each)
+    draws the same entries as one built from all persons at once.
+    """
     if selection == "all" or cand.empty:
         return cand.reset_index(drop=True)
-    gen = np.random.default_rng(rng)
+    if isinstance(rng, SelectionKey):
+        key = int(rng)
+    else:
+        key = int(np.random.default_rng(rng).integers(2**63))
     year = year_of(cand["day"].to_numpy())
-    u = gen.random(len(cand))
+    code = cand["code"].to_numpy()
+    u = entry_uniforms(key, person_ids[code], cand["day"].to_numpy())
     # Sort by person and year (one int64 key), then by the random number within.
-    order = np.lexsort((u, cand["code"].to_numpy() * 4096 + (year - 1800)))
-    c = cand["code"].to_numpy()[order]
+    order = np.lexsort((u, code * 4096 + (year - 1800)))
+    c = code[order]
     y = year[order]
     first = np.ones(len(order), dtype=bool)
     first[1:] = (c[1:] != c[:-1]) | (y[1:] != y[:-1])
     keep = np.sort(order[first])
     return cand.iloc[keep].reset_index(drop=True)
+
+
+def entry_uniforms(key: int, person_ids: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Uniform numbers in [0, 1) from (key, person id, day), the same in every process.
+
+    SipHash of the id under a 128-bit key made from ``key`` (pandas' ``hash_array``, not
+    Python's salted ``hash``), mixed with the day by a second hash of the integers.
+
+    Examples
+    --------
+    >>> u = entry_uniforms(7, np.array(["P1", "P2", "P1"], dtype=object), np.array([5, 5, 6]))
+    >>> bool(((0 <= u) & (u < 1)).all()), bool(u[0] != u[2])
+    (True, True)
+    >>> bool((entry_uniforms(7, np.array(["P1"], dtype=object), np.array([5])) == u[0]).all())
+    True
+    """
+    hash_key = f"{key % 2**64:016x}"  # 16 characters: SipHash's 128-bit key
+    h = pd.util.hash_array(
+        np.asarray(person_ids, dtype=object), hash_key=hash_key, categorize=False
+    )
+    mixed = h ^ (np.asarray(days, dtype=np.int64).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
+    h2 = pd.util.hash_array(mixed)
+    return (h2 >> np.uint64(11)).astype(np.float64) / float(2**53)

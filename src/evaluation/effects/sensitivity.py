@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -151,6 +151,8 @@ def confounding_check(
     n_boot: int = 200,
     design: str = "sequential-trials",
     rng: np.random.Generator | int | None = None,
+    client: Any = None,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Re-run the synthetic check with stronger unobserved confounding.
 
@@ -160,40 +162,35 @@ def confounding_check(
     joining and lowers offending, and it is never in the registers, so the adjusted
     estimate drifts away from the truth (towards a larger benefit) as it grows.
 
+    Each strength is one replication of the programme-effect study
+    (:func:`evaluation.effects.coverage.programme_effect_study`) run by
+    :func:`evaluation.studies.run_study`, all with the same seed (drawn from ``rng``), so
+    the strengths share their random numbers; ``client`` and ``workers`` are passed on
+    (the replications then run on Dask).
+
     Returns
     -------
     DataFrame
         One row per strength and analysis (``adjusted``, ``naive``): ``strength, analysis,
         truth, estimate, ci_lower, ci_upper, bias, covered`` for the 1-year risk difference.
     """
-    from evaluation.effects.comparison import comparison_cohort
-    from evaluation.effects.effect import estimate_programme_effect
-    from evaluation.synthetic import SimulationConfig, simulate_registers
+    from evaluation.effects.coverage import programme_effect_study
+    from evaluation.studies import run_study
 
-    gen = np.random.default_rng(rng)
-    rows = []
+    seed = int(np.random.default_rng(rng).integers(2**63))
+    frames = []
     for s in strengths:
-        sim = simulate_registers(
-            SimulationConfig(
-                n_persons=n_persons, motivation_strength=s, bra_monte_carlo_persons=1000
-            ),
-            rng=gen,
+        study = programme_effect_study(
+            n_persons=n_persons,
+            n_boot=n_boot,
+            motivation_strength=s,
+            design=design,
+            measures=("risk_difference_1y",),
         )
-        truth = sim.truth["effect"]["risk_difference"]["1"]
-        cohort = comparison_cohort(sim.registers, design=design, rng=gen)  # type: ignore[arg-type]
-        eff = estimate_programme_effect(cohort, n_boot=n_boot, per_protocol=False, rng=gen)
-        for analysis, name in (("itt", "adjusted"), ("naive", "naive")):
-            r = eff.measure("risk_difference_1y", analysis=analysis)
-            rows.append(
-                {
-                    "strength": s,
-                    "analysis": name,
-                    "truth": truth,
-                    "estimate": float(r.estimate),
-                    "ci_lower": float(r.ci_lower),
-                    "ci_upper": float(r.ci_upper),
-                    "bias": float(r.estimate - truth),
-                    "covered": bool(r.ci_lower <= truth <= r.ci_upper),
-                }
-            )
-    return pd.DataFrame(rows)
+        result = run_study(
+            study, replications=1, seed=seed, client=client, workers=workers, progress=False
+        )
+        frame = result.replications.drop(columns=["replication", "measure"])
+        frame.insert(0, "strength", float(s))
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)

@@ -9,6 +9,7 @@ problem at once as a :class:`RegisterError` whose ``.problems`` lists them.
 from evaluation._errors import RegisterError
 from evaluation.registers._default import load_synthetic, synthetic_dir
 from evaluation.registers._model import TABLES, Registers
+from evaluation.registers._partitioned import PartitionedRegisters, partition_of
 from evaluation.registers._rules import MIN_AGE, offences_before_age, under_age_message
 from evaluation.registers._schema import (
     AFFILIATIONS,
@@ -25,6 +26,7 @@ __all__ = [
     "MIN_AGE",
     "MUNICIPALITIES",
     "OFFENCE_CATEGORIES",
+    "PartitionedRegisters",
     "REFERRALS",
     "SANCTIONS",
     "TABLES",
@@ -32,6 +34,7 @@ __all__ = [
     "Registers",
     "load_synthetic",
     "offences_before_age",
+    "partition_of",
     "synthetic_dir",
     "under_age_message",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import pandas as pd
 import pyarrow as pa
@@ -13,6 +13,9 @@ from evaluation._errors import RegisterError
 from evaluation.registers._io import FORMATS, folder_problem, read_folder, write_folder
 from evaluation.registers._schema import TABLES
 from evaluation.registers._validate import collect_problems, resolve_min_age
+
+if TYPE_CHECKING:
+    from evaluation.registers._partitioned import PartitionedRegisters
 
 __all__ = ["TABLES", "Registers"]
 
@@ -73,10 +76,37 @@ class Registers:
 
     # -- reading and writing -------------------------------------------------------------
 
+    @overload
     @classmethod
     def read(
-        cls, path: str | Path, *, validate: bool = True, min_age: int | None = None
-    ) -> Registers:
+        cls,
+        path: str | Path,
+        *,
+        validate: bool = ...,
+        min_age: int | None = ...,
+        lazy: Literal[False] = ...,
+    ) -> Registers: ...
+
+    @overload
+    @classmethod
+    def read(
+        cls,
+        path: str | Path,
+        *,
+        validate: bool = ...,
+        min_age: int | None = ...,
+        lazy: Literal[True],
+    ) -> PartitionedRegisters: ...
+
+    @classmethod
+    def read(
+        cls,
+        path: str | Path,
+        *,
+        validate: bool = True,
+        min_age: int | None = None,
+        lazy: bool = False,
+    ) -> Registers | PartitionedRegisters:
         """Read a register folder: five tables (``.csv`` or ``.parquet``) and ``meta.json``.
 
         Parameters
@@ -92,10 +122,17 @@ class Registers:
         min_age
             The age of criminal responsibility to check offences against (see
             :meth:`problems`); None takes ``meta.json``'s ``min_age``, else 15.
+        lazy
+            For registers written with ``partitions=K``: open them as
+            :class:`~evaluation.registers.PartitionedRegisters`, reading only ``meta.json``
+            and the list of parts (each part is read when asked for; with ``validate``,
+            every part is checked one after the other, and the ids across parts). A
+            partitioned folder read with ``lazy=False`` is read whole, part after part.
 
         Returns
         -------
         Registers
+            Or :class:`~evaluation.registers.PartitionedRegisters` with ``lazy=True``.
 
         Raises
         ------
@@ -123,6 +160,11 @@ class Registers:
         unreadable = folder_problem(folder)
         if unreadable is not None:
             raise RegisterError(unreadable)
+        if lazy:
+            from evaluation.registers._partitioned import PartitionedRegisters
+
+            parts = PartitionedRegisters.open(folder)
+            return parts.validate(min_age=min_age) if validate else parts
         result = read_folder(folder)
         problems = list(result.problems)
         complete = len(result.tables) == len(TABLES) and result.study_start is not None
@@ -146,7 +188,13 @@ class Registers:
             meta=result.meta,
         )
 
-    def write(self, path: str | Path, format: str = "csv") -> Path:  # noqa: A002 (the contract)
+    def write(
+        self,
+        path: str | Path,
+        format: str = "csv",  # noqa: A002 (the contract)
+        *,
+        partitions: int | None = None,
+    ) -> Path:
         """Write the five tables and ``meta.json`` into a folder, byte-reproducibly.
 
         Parameters
@@ -157,6 +205,11 @@ class Registers:
         format
             ``"csv"`` (UTF-8, dates as ``YYYY-MM-DD``, empty cells for missing values) or
             ``"parquet"`` (dates stored as dates).
+        partitions
+            Write K parts by person (Parquet only): each table becomes a folder of K files,
+            a person's rows of every table in part ``partition_of(person_id, K)`` (a
+            stable hash), with ``partitions.json`` beside ``meta.json``. Read back whole
+            with :meth:`read`, or part by part with ``read(path, lazy=True)``.
 
         Returns
         -------
@@ -187,6 +240,12 @@ class Registers:
         if format not in FORMATS:
             raise ValueError(f"format must be 'csv' or 'parquet', not {format!r}")
         folder = Path(path)
+        if partitions is not None:
+            if format != "parquet":
+                raise ValueError("partitioned registers are written as Parquet only")
+            from evaluation.registers._partitioned import write_partitioned
+
+            return write_partitioned(self, folder, partitions)
         tables = {name: self.table(name) for name in TABLES}
         try:
             write_folder(tables, self.study_start, self.study_end, self.meta, folder, format)

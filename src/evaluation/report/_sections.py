@@ -30,6 +30,7 @@ from evaluation.report._analysis_sections import (
     effect_section,
     retention_section,
 )
+from evaluation.report._design_section import design_section
 from evaluation.report._sites_section import sites_section
 from evaluation.report.build import ReportBuilder, count_text
 
@@ -321,6 +322,7 @@ SECTIONS: tuple[Callable[[ReportBuilder, Cohorts, Mapping[str, Any] | None], Non
     curves_section,
     retention_section,
     effect_section,
+    design_section,
     sites_section,
     definitions_section,
 )

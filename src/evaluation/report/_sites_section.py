@@ -124,6 +124,8 @@ def sites_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any] 
         aspect=0.75,
     )
     _effects(report, section, cohorts, places)
+    # What each municipality could detect on its own is the design section's table.
+    report.text(section, label("report_sites_detect", lang))
 
 
 def _caption(key: str, lang: str, note: str, **fields: Any) -> str:

@@ -1,0 +1,196 @@
+"""Relapse cohorts of partitioned registers: each part's cohort on Dask, then one cohort.
+
+The registers are partitioned by person (``Registers.write(path, format="parquet",
+partitions=K)``), and every step of :func:`relapse_cohort` looks at one person's rows only,
+so a part's cohort is the cohort of its persons. The one random entry per person and year
+is drawn from a hash of the study's key, the person's id and the day (one key for all
+parts), so the rows are the same whatever K is. A worker holds one part at a time; the
+calling process holds the concatenated cohort (ARCHITECTURE.md, "Studies and partitioned
+registers").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from evaluation.cohorts._cohort import Cohort
+from evaluation.cohorts.definitions import RelapseDefinition, resolve_definition
+from evaluation.cohorts.relapse import SelectionKey, relapse_cohort
+
+if TYPE_CHECKING:
+    from distributed import Client
+
+    from evaluation.registers import PartitionedRegisters
+
+__all__ = ["combine_cohorts", "relapse_cohort_partitioned", "write_relapse_cohort"]
+
+
+def _part_cohort(registers: PartitionedRegisters, index: int, options: dict[str, Any]) -> Cohort:
+    """One part's cohort (runs on a worker: reads its part itself)."""
+    return relapse_cohort(registers.partition(index), **options)
+
+
+def relapse_cohort_partitioned(
+    registers: PartitionedRegisters,
+    *,
+    definition: str | RelapseDefinition = "bra-final",
+    population: Literal["all", "programme"] = "all",
+    rng: np.random.Generator | int | None = None,
+    entry_from: str | pd.Timestamp | None = None,
+    entry_to: str | pd.Timestamp | None = None,
+    client: Client | str | None = None,
+    workers: int | None = None,
+) -> Cohort:
+    """:func:`relapse_cohort` of partitioned registers, part by part (on Dask when asked).
+
+    Parameters
+    ----------
+    registers
+        Partitioned registers (``Registers.read(path, lazy=True)``).
+    definition, population, rng, entry_from, entry_to
+        As in :func:`relapse_cohort`; the same ``rng`` gives the same entries as
+        ``relapse_cohort`` of the whole registers.
+    client, workers
+        Where the parts run: None (in this process, one part after the other),
+        ``"processes"`` or ``workers=N`` (a local Dask cluster), a scheduler address or a
+        ``distributed.Client``.
+
+    Returns
+    -------
+    Cohort
+        The parts' cohorts concatenated, rows in ``person_id`` order (within a person, as
+        :func:`relapse_cohort` orders them), the flow tables summed. Equal row for row to
+        ``relapse_cohort`` of the whole registers when their persons are in ``person_id``
+        order (as the synthetic registers are).
+    """
+    key = SelectionKey(int(np.random.default_rng(rng).integers(2**63)))
+    options = {
+        "definition": resolve_definition(definition),
+        "population": population,
+        "rng": key,
+        "entry_from": entry_from,
+        "entry_to": entry_to,
+    }
+    parts = registers.map(_part_cohort, options, client=client, workers=workers)
+    return combine_cohorts(parts)
+
+
+def _part_cohort_written(
+    registers: PartitionedRegisters, index: int, options: dict[str, Any], out: str
+) -> Cohort:
+    """One part's cohort written to ``out`` (on a worker); returns it without its rows."""
+    cohort = _part_cohort(registers, index, options)
+    frame = cohort.data.copy()
+    if cohort.window_status is not None:
+        for label in cohort.window_status.columns:
+            frame[f"window_status_{label}"] = cohort.window_status[label].to_numpy()
+    target = Path(out) / f"part-{index:05d}.parquet"
+    tmp = target.with_name(f".{target.name}.tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(target)
+    return Cohort(
+        data=cohort.data.iloc[:0],
+        flow=cohort.flow,
+        definition=cohort.definition,
+        meta=cohort.meta,
+    )
+
+
+def write_relapse_cohort(
+    registers: PartitionedRegisters,
+    out: str | Path,
+    *,
+    definition: str | RelapseDefinition = "bra-final",
+    population: Literal["all", "programme"] = "all",
+    rng: np.random.Generator | int | None = None,
+    entry_from: str | pd.Timestamp | None = None,
+    entry_to: str | pd.Timestamp | None = None,
+    client: Client | str | None = None,
+    workers: int | None = None,
+) -> pd.DataFrame:
+    """Build the cohort part by part and write it as a Parquet dataset; return its flow.
+
+    For populations whose cohort does not fit in one process's memory: each worker writes
+    its part's rows (``data`` plus ``window_status_<window>`` columns) to
+    ``out/part-<i>.parquet`` and sends back only its flow. The rows are those of
+    :func:`relapse_cohort_partitioned` with the same arguments (``pandas.read_parquet(out)``
+    reads them in part order). Workers must see ``out`` (a local cluster, or a shared disk).
+
+    Returns
+    -------
+    DataFrame
+        The flow table (summed over the parts), also written as ``out/_flow.csv``.
+    """
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    key = SelectionKey(int(np.random.default_rng(rng).integers(2**63)))
+    options = {
+        "definition": resolve_definition(definition),
+        "population": population,
+        "rng": key,
+        "entry_from": entry_from,
+        "entry_to": entry_to,
+    }
+    parts = registers.map(
+        _part_cohort_written, options, str(folder.resolve()), client=client, workers=workers
+    )
+    flow = combine_cohorts(parts).flow
+    flow.to_csv(folder / "_flow.csv", index=False)  # "_": not part of the dataset
+    return flow
+
+
+def _person_order(ids: pd.Index | pd.Series) -> np.ndarray:
+    """Positions that put the ids in order, keeping the order of equal ids (stable)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # Arrow's sort of strings is stable and several times faster than a sorted factorize.
+    return np.asarray(pc.sort_indices(pa.array(np.asarray(ids, dtype=object))))
+
+
+def _take(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+    out = frame.take(order)
+    out.index = pd.RangeIndex(len(out))  # no copy, unlike reset_index
+    return out
+
+
+def combine_cohorts(parts: list[Cohort]) -> Cohort:
+    """Cohorts of disjoint sets of persons as one: rows in person order, flows summed.
+
+    Counts of persons add up because no person is in two parts; the flow's ``n_entries``
+    stays missing where it is missing (the persons' exclusion rows).
+    """
+    first = parts[0]
+    data = pd.concat([p.data for p in parts], ignore_index=True)
+    order = _person_order(data["person_id"])
+    data = _take(data, order)
+    window_status = None
+    if first.window_status is not None:
+        ws = pd.concat([p.window_status for p in parts], ignore_index=True)
+        window_status = _take(ws, order)
+    person_reasons = None
+    if first.person_reasons is not None:
+        pr = pd.concat([p.person_reasons for p in parts])
+        person_reasons = pr.iloc[_person_order(pr.index)]
+    flow = first.flow.copy()
+    for p in parts[1:]:
+        if not p.flow[["stage", "window", "reason"]].equals(flow[["stage", "window", "reason"]]):
+            raise ValueError("the parts' flow tables list different reasons")
+    missing = first.flow["n_entries"].isna().to_numpy()
+    for column in ("n_persons", "n_entries"):
+        blank = missing if column == "n_entries" else np.zeros(len(flow), dtype=bool)
+        total = sum(p.flow[column].where(~blank, 0).to_numpy().astype(np.int64) for p in parts)
+        values = pd.Series(total, index=flow.index).astype(first.flow[column].dtype)
+        flow[column] = values.where(~blank, pd.NA) if blank.any() else values
+    return Cohort(
+        data=data,
+        flow=flow,
+        definition=first.definition,
+        meta=dict(first.meta),
+        person_reasons=person_reasons,
+        window_status=window_status,
+    )

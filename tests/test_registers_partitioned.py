@@ -1,0 +1,218 @@
+"""Registers partitioned by person: writing, lazy reading, validation across parts, cohorts.
+
+A cohort built part by part must be the in-memory cohort row for row, whatever the number
+of parts: the random one-entry-per-year draw is seeded per person, not per position.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation import RegisterError, Registers
+from evaluation.cohorts import relapse_cohort
+from evaluation.cohorts.partitioned import relapse_cohort_partitioned
+from evaluation.registers import PartitionedRegisters, partition_of
+from evaluation.synthetic import SimulationConfig, simulate_registers
+from registers_helpers import tiny_registers
+
+SEED = 4041
+
+_KEYS = {
+    "persons": ["person_id"],
+    "programme": ["episode_id"],
+    "offences": ["offence_id"],
+    "custody": ["person_id", "start_date"],
+    "exits": ["person_id"],
+}
+
+
+@pytest.fixture(scope="module")
+def small() -> Registers:
+    config = SimulationConfig(n_persons=1500, bra_monte_carlo_persons=0)
+    return simulate_registers(config, rng=SEED).registers
+
+
+def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return frame.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _assert_same_cohort(a, b) -> None:
+    pd.testing.assert_frame_equal(a.data, b.data)
+    pd.testing.assert_frame_equal(a.flow, b.flow)
+    pd.testing.assert_frame_equal(a.window_status, b.window_status)
+    pd.testing.assert_series_equal(a.person_reasons, b.person_reasons)
+
+
+def test_parts_hold_every_row_once_and_each_person_whole(small, tmp_path):
+    small.write(tmp_path, format="parquet", partitions=4)
+    parts = Registers.read(tmp_path, lazy=True)
+    assert isinstance(parts, PartitionedRegisters) and parts.partitions == 4
+    assert parts.rows() == {name: len(small.table(name)) for name in _KEYS}
+    for i in range(4):
+        part = parts.partition(i)
+        ids = set(part.persons["person_id"])
+        # Every table's rows of the part belong to the part's persons.
+        for name in ("programme", "offences", "custody", "exits"):
+            assert set(part.table(name)["person_id"]) <= ids
+        assert (partition_of(part.persons["person_id"], 4) == i).all()
+    # Read whole, the registers are the same rows (in part order).
+    whole = Registers.read(tmp_path)
+    for name, keys in _KEYS.items():
+        pd.testing.assert_frame_equal(
+            _sorted(whole.table(name), keys), _sorted(small.table(name), keys)
+        )
+
+
+def test_the_part_of_a_person_is_the_same_in_every_process():
+    ids = [f"P{i:06d}" for i in range(1, 200)]
+    here = partition_of(ids, 7).tolist()
+    code = f"from evaluation.registers import partition_of;print(partition_of({ids!r}, 7).tolist())"
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}  # Python's own hash would change
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip() == str(here)
+    assert len(set(here)) == 7  # every part is used
+
+
+def test_opening_reads_nothing_until_a_part_is_asked_for(tmp_path):
+    tiny_registers().write(tmp_path, format="parquet", partitions=2)
+    broken = tmp_path / "offences.parquet" / "part-00001.parquet"
+    broken.write_bytes(b"not parquet")
+    parts = Registers.read(tmp_path, lazy=True, validate=False)
+    parts.partition(0)
+    with pytest.raises(RegisterError, match="part 1 of the registers"):
+        parts.partition(1)
+    with pytest.raises(RegisterError, match="no partitioned registers"):
+        Registers.read(tmp_path / "offences.parquet", lazy=True)
+
+
+@pytest.mark.parametrize("k", [1, 3, 8])
+def test_a_cohort_built_part_by_part_is_the_in_memory_cohort_whatever_k(small, tmp_path, k):
+    assert small.persons["person_id"].is_monotonic_increasing
+    small.write(tmp_path, format="parquet", partitions=k)
+    parts = Registers.read(tmp_path, lazy=True, validate=False)
+    for definition, population in (("bra-final", "all"), ("bra-preliminary", "programme")):
+        whole = relapse_cohort(small, definition=definition, population=population, rng=SEED)
+        built = relapse_cohort(parts, definition=definition, population=population, rng=SEED)
+        _assert_same_cohort(whole, built)
+    # The same generator state draws the same entries too.
+    whole = relapse_cohort(small, rng=np.random.default_rng(3))
+    _assert_same_cohort(whole, relapse_cohort(parts, rng=np.random.default_rng(3)))
+
+
+def test_the_random_entry_of_a_person_does_not_depend_on_the_others(small):
+    full = relapse_cohort(small, rng=SEED).data
+    keep = small.persons["person_id"].iloc[::3]
+    few = Registers(
+        **{
+            name: small.table(name)[small.table(name)["person_id"].isin(keep)].reset_index(
+                drop=True
+            )
+            for name in _KEYS
+        },
+        study_start=small.study_start,
+        study_end=small.study_end,
+        meta=small.meta,
+    )
+    part = relapse_cohort(few, rng=SEED).data
+    mine = full[full["person_id"].isin(keep)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        part[["person_id", "entry_date"]], mine[["person_id", "entry_date"]]
+    )
+    # And another seed draws other entries for some persons.
+    other = relapse_cohort(small, rng=SEED + 1).data
+    assert not other["entry_date"].equals(full["entry_date"])
+
+
+def test_validation_checks_each_part_and_the_ids_across_parts(tmp_path):
+    regs = tiny_registers()
+    parts = partition_of(regs.persons["person_id"], 2)
+    assert len(set(parts)) == 2  # the four persons fall into both parts
+    off = regs.offences.copy()
+    # Two offences of persons in different parts share an id: each part alone is valid.
+    a = off.index[partition_of(off["person_id"], 2) == 0][0]
+    b = off.index[partition_of(off["person_id"], 2) == 1][0]
+    off.loc[b, "offence_id"] = off.loc[a, "offence_id"]
+    Registers.write(tiny_registers(offences=off), tmp_path, format="parquet", partitions=2)
+    with pytest.raises(RegisterError) as err:
+        Registers.read(tmp_path, lazy=True)
+    dup = off.loc[a, "offence_id"]
+    assert err.value.problems == [
+        "offences.offence_id is duplicated (a key) across parts: 1 id occurs in more than "
+        f"one part (offence_id '{dup}')"
+    ]
+    # The in-memory validation finds the same duplicate.
+    assert any("offence_id" in p for p in tiny_registers(offences=off).problems())
+
+
+def test_a_person_in_the_wrong_part_is_reported(tmp_path):
+    tiny_registers().write(tmp_path, format="parquet", partitions=2)
+    a, b = (tmp_path / "persons.parquet" / f"part-0000{i}.parquet" for i in (0, 1))
+    tmp = a.with_suffix(".tmp")
+    a.rename(tmp)
+    b.rename(a)
+    tmp.rename(b)
+    problems = PartitionedRegisters.open(tmp_path).problems()
+    assert any(p.startswith("part 0: persons.person_id is in the wrong part") for p in problems)
+    assert any(p.startswith("part 1: persons.person_id is in the wrong part") for p in problems)
+
+
+@pytest.mark.slow
+def test_two_workers_build_the_cohort_of_one_process(small, tmp_path):
+    # About 8 s, most of it starting two worker processes.
+    from distributed import Client, LocalCluster
+
+    small.write(tmp_path, format="parquet", partitions=4)
+    parts = Registers.read(tmp_path, lazy=True, validate=False)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        assert parts.problems(client=client) == []
+        built = relapse_cohort_partitioned(parts, rng=SEED, client=client)
+    _assert_same_cohort(relapse_cohort(small, rng=SEED), built)
+
+
+def test_a_cohort_written_part_by_part_holds_the_rows_and_flow(small, tmp_path):
+    from evaluation.cohorts.partitioned import write_relapse_cohort
+
+    small.write(tmp_path / "regs", format="parquet", partitions=3)
+    parts = Registers.read(tmp_path / "regs", lazy=True, validate=False)
+    flow = write_relapse_cohort(parts, tmp_path / "cohort", rng=SEED)
+    whole = relapse_cohort(small, rng=SEED)
+    pd.testing.assert_frame_equal(flow, whole.flow)
+    rows = pd.read_parquet(tmp_path / "cohort")
+    rows = rows.iloc[np.argsort(rows["person_id"].to_numpy(), kind="stable")]
+    data = rows[list(whole.data.columns)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(data, whole.data, check_dtype=False)
+    assert (rows["window_status_1y"].to_numpy() == whole.window_status["1y"].to_numpy()).all()
+
+
+def test_a_population_written_chunk_by_chunk_reads_as_one(small, tmp_path):
+    from evaluation.registers._partitioned import write_partitioned
+
+    half = small.persons["person_id"].iloc[: len(small.persons) // 2]
+    for chunk, mine in enumerate((True, False)):
+        tables = {
+            name: small.table(name)[small.table(name)["person_id"].isin(half) == mine]
+            for name in _KEYS
+        }
+        piece = Registers(
+            **{n: t.reset_index(drop=True) for n, t in tables.items()},
+            study_start=small.study_start,
+            study_end=small.study_end,
+            meta=small.meta,
+        )
+        write_partitioned(piece, tmp_path, 3, chunk=chunk)
+    parts = Registers.read(tmp_path, lazy=True)  # validated part by part
+    assert parts.rows() == {name: len(small.table(name)) for name in _KEYS}
+    _assert_same_cohort(relapse_cohort(small, rng=SEED), relapse_cohort(parts, rng=SEED))
