@@ -20,6 +20,8 @@ HEAVY = ("matplotlib", "jinja2", "evaluation.report.build", "evaluation.report._
         "evaluation.cohorts",
         "evaluation.survival",
         "evaluation.effects",
+        "evaluation.design",
+        "evaluation.design.closed_form",
     ],
 )
 def test_a_lower_layer_loads_no_figures_templates_or_report(module: str):

@@ -103,6 +103,8 @@ def test_page_is_self_contained_with_contents_and_embedded_figures(small_report:
         "effect",
         "quality",
         "mortality",
+        "design",
+        "sites",
         "definitions",
     ]
     for section in sections:

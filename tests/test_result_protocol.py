@@ -16,7 +16,13 @@ import evaluation as ev
 
 def _results() -> list[type]:
     found = []
-    for package in ("evaluation.survival", "evaluation.effects", "evaluation.cohorts"):
+    for package in (
+        "evaluation.survival",
+        "evaluation.effects",
+        "evaluation.cohorts",
+        "evaluation.sites",
+        "evaluation.design",
+    ):
         pkg = importlib.import_module(package)
         for info in pkgutil.iter_modules(pkg.__path__):
             module = importlib.import_module(f"{package}.{info.name}")
@@ -37,6 +43,7 @@ RESULTS = _results()
 def test_the_results_are_found():
     names = {r.__name__ for r in RESULTS}
     assert {"SurvivalCurves", "CoxResult", "CumulativeIncidence", "ProgrammeEffect"} <= names
+    assert {"PowerCalculation", "PowerResult", "PlanningResult"} <= names
 
 
 @pytest.mark.parametrize("result", RESULTS, ids=lambda r: r.__name__)

@@ -116,7 +116,8 @@ def by_effect() -> dict[float, dict]:
 
 def test_no_effect_gives_identical_potential_outcomes() -> None:
     full = simulate_registers(
-        _cfg(effect_during=1.0, effect_after=1.0, effect_after_dropout=1.0), rng=11
+        _cfg(effect_during=1.0, effect_after=1.0, effect_after_dropout=1.0, effect_tau=0.0),
+        rng=11,
     ).truth
     truth = full["effect"]
     # Common random numbers: without any effect the two worlds coincide person by person,

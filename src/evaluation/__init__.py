@@ -82,6 +82,27 @@ _LAZY: dict[str, str] = {
     "theme": "evaluation.presentation",
     "suppress_small_cells": "evaluation.presentation",
     "find_disclosures": "evaluation.presentation",
+    # municipal comparison
+    "case_mix": "evaluation.sites",
+    "funnel": "evaluation.sites",
+    "shrinkage": "evaluation.sites",
+    "meta_analysis": "evaluation.sites",
+    "effect_by_site": "evaluation.sites",
+    # design (power and minimum detectable effects)
+    "DesignEffect": "evaluation.design",
+    "kish_effective_size": "evaluation.design",
+    "weighting_design_effect": "evaluation.design",
+    "clustering_design_effect": "evaluation.design",
+    "events_needed": "evaluation.design",
+    "participants_needed": "evaluation.design",
+    "hazard_ratio_power": "evaluation.design",
+    "minimum_detectable_hazard_ratio": "evaluation.design",
+    "risk_difference_power": "evaluation.design",
+    "risk_difference_sample_size": "evaluation.design",
+    "minimum_detectable_risk_difference": "evaluation.design",
+    "simulated_power": "evaluation.design",
+    "power_replication": "evaluation.design",
+    "planning_table": "evaluation.design",
     # report
     "build_report": "evaluation.report",
 }

@@ -30,7 +30,9 @@ from evaluation.report._analysis_sections import (
     effect_section,
     retention_section,
 )
+from evaluation.report._design_section import design_section
 from evaluation.report._mortality_section import mortality_section
+from evaluation.report._sites_section import sites_section
 from evaluation.report.build import ReportBuilder, count_text
 
 __all__ = ["Cohorts", "SECTIONS", "value_label"]
@@ -322,5 +324,7 @@ SECTIONS: tuple[Callable[[ReportBuilder, Cohorts, Mapping[str, Any] | None], Non
     retention_section,
     effect_section,
     mortality_section,
+    design_section,
+    sites_section,
     definitions_section,
 )

@@ -96,6 +96,16 @@ def rebuild_universes(
         from evaluation.report._mortality_section import mortality_design, mortality_universes
 
         frames.update(mortality_universes(mortality_design(registers).data))
+    if "sites_effect" in needed:
+        from evaluation.effects import comparison_cohort
+        from evaluation.report._sites_section import sites_universes
+
+        frames.update(sites_universes(comparison_cohort(registers, rng=analysis.REPORT_SEED)))
+    if "design" in needed:
+        from evaluation.effects import comparison_cohort
+        from evaluation.report._design_section import design_universes
+
+        frames.update(design_universes(comparison_cohort(registers, rng=analysis.REPORT_SEED)))
     return frames
 
 

@@ -29,6 +29,7 @@ Rows: TypeAlias = Mapping[str, Any] | Sequence[Mapping[str, Any]] | pd.DataFrame
 #: effect, power by simulation) is registered without this package importing it.
 DESIGNS: dict[str, str] = {
     "programme-effect": "evaluation.effects.coverage:programme_effect_study",
+    "power": "evaluation.design.simulation:power_study",
 }
 
 

@@ -48,6 +48,10 @@ work; see ``benchmarks/bench_synthetic.py``).
 5. **Programme effect.** From the first time step after the start until the episode ends,
    the offending hazard is multiplied by ``effect_during``; after completion by
    ``effect_after``; after dropout by ``effect_after_dropout`` (1: back to baseline).
+   Municipalities differ: in municipality ``m`` the hazard ratios during and after
+   completion are multiplied by ``exp(u_m)``, ``u_m`` normal with standard deviation
+   ``effect_tau`` (0.15 on the log-hazard-ratio scale), plus ``outlier_log_hr`` in
+   ``outlier_municipality`` if one is planted.
 6. **Exits.** Death at a constant rate (``death_rate``, doubled for gang affiliation, halved
    for women; largely homicide) and emigration (``emigration_rate``, in the community).
    Nothing happens after an exit; offences not decided before death or emigration never
@@ -79,6 +83,11 @@ calendar windows, from the same function (`evaluation._counting`).
     ``rmst_difference_days``: with minus without. ``hazard_ratio``: exp(coef) of a Cox
     model (lifelines, Efron ties) of the pooled potential outcomes, programme vs not,
     cause-specific for relapse (death and emigration censored, censored at 1095 days).
+    ``by_municipality``: per municipality (participants by their municipality of
+    residence), ``log_hr_shift`` (``u_m``), ``hazard_ratio_during`` and
+    ``hazard_ratio_after`` (the generator's hazard ratios there), ``n_participants``,
+    ``risk_difference_1y`` and ``rmst_difference_days`` (the ATT among its participants,
+    from the same potential outcomes).
 ``retention``
     Over all started episodes (``n_episodes``, re-entries included), from the latent end
     (no extraction censoring): cumulative incidence of ``completed``, ``dropped_out``,

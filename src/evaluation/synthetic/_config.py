@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from evaluation._errors import DefinitionError
 from evaluation.registers import (
@@ -22,6 +24,7 @@ __all__ = [
     "REFERRALS",
     "SANCTIONS",
     "SimulationConfig",
+    "site_log_hr",
 ]
 
 # The category lists are the register schema's; the generator's integer codes index them.
@@ -106,6 +109,15 @@ class SimulationConfig:
         Hazard ratio after a completed episode.
     effect_after_dropout
         Hazard ratio after dropping out (1 = back to baseline; above 1 = worse).
+    effect_tau
+        Standard deviation, on the log-hazard-ratio scale, of the municipalities' own
+        programme effects: municipality ``m`` multiplies ``effect_during`` and
+        ``effect_after`` by ``exp(u_m)``, ``u_m = effect_tau * z_m`` with ``z_m`` standard
+        normal, one per municipality (``other`` included), drawn from the counter-based
+        generator so that no other draw changes. 0 makes the effect the same everywhere.
+    outlier_municipality, outlier_log_hr
+        A municipality whose programme effect differs by a further ``outlier_log_hr`` on
+        the log-hazard-ratio scale (for the funnel plot's tests); ``None`` for none.
     dropout_probability
         Probability that an episode of a person with motivation 0 is planned to end in
         dropout (before competing exits and before the dropouts that offending triggers,
@@ -183,6 +195,9 @@ class SimulationConfig:
     effect_during: float = 0.6
     effect_after: float = 0.8
     effect_after_dropout: float = 1.0
+    effect_tau: float = 0.15
+    outlier_municipality: str | None = None
+    outlier_log_hr: float = 0.0
     dropout_probability: float = 0.35
     dropout_offence_hr: float = 5.0
     dropout_custody_hr: float = 3.0
@@ -220,6 +235,15 @@ class SimulationConfig:
         for name in ("dropout_offence_hr", "dropout_custody_hr"):
             if not getattr(self, name) >= 1:
                 problems.append(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not self.effect_tau >= 0:
+            problems.append(f"effect_tau must be at least 0, got {self.effect_tau}")
+        if self.outlier_municipality is not None and (
+            self.outlier_municipality not in MUNICIPALITIES
+        ):
+            problems.append(
+                f"outlier_municipality must be one of {', '.join(MUNICIPALITIES)}, "
+                f"got {self.outlier_municipality!r}"
+            )
         for name in ("share_male", "dropout_probability", "moved_probability"):
             if not 0 <= getattr(self, name) <= 1:
                 problems.append(f"{name} must be in [0, 1], got {getattr(self, name)}")
@@ -232,3 +256,19 @@ class SimulationConfig:
             )
         if problems:
             raise DefinitionError("SimulationConfig: " + "; ".join(problems))
+
+
+def site_log_hr(config: SimulationConfig, key: int) -> NDArray[np.float64]:
+    """Each municipality's shift of the programme's log hazard ratio (``MUNICIPALITIES`` order).
+
+    ``effect_tau * z_m`` plus ``outlier_log_hr`` for ``outlier_municipality``. The ``z_m``
+    come from the counter-based generator (stream ``SITE_EFFECT``, keyed by the
+    municipality's index), so changing ``effect_tau`` changes no other draw of the world.
+    """
+    from evaluation.synthetic import _rng as R
+
+    z = R.normal(key, np.arange(len(MUNICIPALITIES)), 0, R.SITE_EFFECT)
+    shift = config.effect_tau * z
+    if config.outlier_municipality is not None:
+        shift[MUNICIPALITIES.index(config.outlier_municipality)] += config.outlier_log_hr
+    return np.asarray(shift, dtype=np.float64)

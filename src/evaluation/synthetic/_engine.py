@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from scipy.special import ndtr, ndtri
 
 from evaluation.synthetic import _rng as R
-from evaluation.synthetic._config import SimulationConfig
+from evaluation.synthetic._config import SimulationConfig, site_log_hr
 from evaluation.synthetic._population import DAYS_PER_YEAR, Population
 
 # Custody kinds and episode reasons as integer codes inside the engine.
@@ -200,6 +200,9 @@ def simulate_world(
     )
     decay = np.exp(-dt * np.log(2) / (c.history_halflife_years * DAYS_PER_YEAR))
     prog_hr = np.array([1.0, c.effect_during, c.effect_after, c.effect_after_dropout, 1.0])
+    # The municipality's own effect scales the hazard ratios during and after completion.
+    site_hr = np.exp(site_log_hr(c, key))[pop.municipality]
+    prog_site = np.array([False, True, True, False, False])
     emig_rate = c.emigration_rate / DAYS_PER_YEAR
     ep_probs = _episode_probabilities(drop_logit, c)
 
@@ -249,14 +252,16 @@ def simulate_world(
             entry_static = entry_base * np.exp(-0.03 * np.maximum(age - 18, 0))
         # The programme's effect starts at the first step after the start.
         if activate:
-            pmult[activate[0]] = c.effect_during
+            pmult[activate[0]] = c.effect_during * site_hr[activate[0]]
             activate = ()
         # Episodes whose latent end has passed: the status after the programme.
         ended = np.flatnonzero(status == S_IN)
         ended = ended[ep_end[ended] <= t0]
         if ended.size:
             status[ended] = ep_reason[ended] + 1  # COMPLETED->S_DONE, DROPPED->S_DROPPED, ...
-            pmult[ended] = prog_hr[status[ended]]
+            pmult[ended] = prog_hr[status[ended]] * np.where(
+                prog_site[status[ended]], site_hr[ended], 1.0
+            )
             can_enter[ended] = (status[ended] == S_DROPPED) & (ep_count[ended] < c.max_episodes)
         if programme:
             _triggered_dropout(t0, t1, c, ep_probs, status, ep_start, ep_end, ep_reason,

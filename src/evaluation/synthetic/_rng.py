@@ -49,6 +49,7 @@ CONTACT = 14
 REFERRAL = 15
 EMIGRATION_CLOCK = 16
 DROPOUT_CLOCK = 17
+SITE_EFFECT = 18
 
 
 def _mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:

@@ -10,7 +10,7 @@ import numpy as np
 
 from evaluation.registers import Registers
 from evaluation.synthetic._build import build_registers, day_index, started_episodes
-from evaluation.synthetic._config import SimulationConfig
+from evaluation.synthetic._config import SimulationConfig, site_log_hr
 from evaluation.synthetic._engine import simulate_world
 from evaluation.synthetic._population import draw_population
 from evaluation.synthetic._truth import (
@@ -19,6 +19,7 @@ from evaluation.synthetic._truth import (
     landmark_truth,
     recurrence_mortality_truth,
     retention_truth,
+    site_effect_truth,
 )
 
 
@@ -99,6 +100,10 @@ def simulate_registers(
     recurrence, mortality = recurrence_mortality_truth(
         world, without, who, np.arange(who.size), start, config
     )
+    effect["by_municipality"] = site_effect_truth(
+        world, without, who, np.arange(who.size), start, pop.municipality[who],
+        site_log_hr(config, key), config,
+    )  # fmt: skip
 
     mc_pop = draw_population(config, gen, config.bra_monte_carlo_persons)
     mc_key = int(gen.integers(2**63))

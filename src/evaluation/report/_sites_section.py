@@ -1,0 +1,336 @@
+"""The report section "Kommunjämförelse / Municipal comparison".
+
+Case mix by indirect standardisation (observed, expected, O/E, adjusted share), the funnel
+plot, empirical-Bayes O/E with rank intervals, and the programme's effect per municipality
+with its random-effects meta-analysis (:mod:`evaluation.sites`).
+
+Disclosure: the entries followed and the relapses per municipality are the Brå table's own
+cells (the same keys), so a count withheld there is withheld here. Expected counts are
+model outputs, but O/E times E gives O back, and so do the interval, the adjusted share,
+the z-score and the shrunken estimate: where O or n is withheld, all of them are shown as
+"..". Participants per municipality in the effect design are counted in a universe of
+their own (``sites_effect``, rebuilt by the audit with :func:`sites_universes`); a
+municipality whose number of participants is withheld has its effect withheld too.
+
+A municipality's report is built from that municipality's registers alone, so it has no
+other municipalities to compare with: the section then says so and shows nothing.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evaluation._errors import EstimationError
+from evaluation.presentation.disclosure import SUPPRESSED
+from evaluation.presentation.formatting import format_number
+from evaluation.presentation.labels import label
+from evaluation.presentation.ledger import Publication
+from evaluation.presentation.tables import ReportTable
+from evaluation.report._analysis_sections import REPORT_SEED
+from evaluation.report._publish import window_cells
+from evaluation.report.build import ReportBuilder
+
+__all__ = ["SITE_BOOTSTRAP", "sites_section", "sites_universes"]
+
+#: Bootstrap replicates per municipality for its effect (nine estimations: kept small).
+SITE_BOOTSTRAP = 50
+#: Fewest municipalities for a comparison.
+MIN_SITES = 3
+#: The window of the comparison (Brå's 1-year window of the report's programme cohort).
+WINDOW = "1y"
+ENTRIES = "entries:programme"
+
+
+def _places(data: pd.DataFrame) -> list[str]:
+    # "other" is many municipalities together, not one programme: not compared.
+    return sorted(p for p in data["municipality"].astype(str).unique() if p != "other")
+
+
+def sites_universes(design: Any) -> dict[str, pd.DataFrame]:
+    """The effect design's rows with municipality and treatment (the audit calls this too)."""
+    d = design.data
+    return {
+        "sites_effect": pd.DataFrame(
+            {
+                "municipality": d["municipality"].astype(str).to_numpy(),
+                "treated": d["treated"].astype(int).to_numpy(),
+            }
+        )
+    }
+
+
+def sites_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any] | None) -> None:
+    from evaluation.sites import case_mix, funnel, shrinkage
+
+    lang = report.lang
+    section = report.section("sites", label("report_section_sites", lang))
+    data = cohorts.programme.data
+    places = _places(data)
+    if len(places) < MIN_SITES:
+        report.text(section, label("report_sites_single", lang, n=MIN_SITES))
+        return
+    report.text(section, label("report_sites_text", lang))
+    rows = data[data["municipality"].astype(str).isin(places)]
+    try:
+        cm = case_mix(rows, outcome=f"relapse_{WINDOW}")
+        fun = funnel(cm)
+        shr = shrinkage(cm, rng=REPORT_SEED)
+    except EstimationError as err:
+        report.text(section, label("report_not_estimable", lang, reason=str(err)))
+        return
+    shown = _protect_case_mix(report, cm.table)
+    hidden = tuple(g for g, (_, r_ok) in shown.items() if not r_ok)
+    table = _site_frame(cm.table, fun.points, shr.table, shown)
+    note = label("report_sites_hidden", lang, min_cell=report.min_cell) if hidden else ""
+    report.table(section, _case_mix_table(table, cm, lang, note))
+    funnel_data = table[["group", "n", "observed", "expected", "estimate", "lower_95",
+                         "upper_95", "lower_998", "upper_998", "z"]]  # fmt: skip
+    report.figure(
+        section,
+        lambda axes: fun.plot(ax=axes[0], lang=lang, hidden=hidden),
+        key="sites_funnel",
+        caption=_caption(
+            "report_fig_sites_funnel",
+            lang,
+            note,
+            over=label(f"sites_over_{fun.overdispersion}", lang),
+        ),  # fmt: skip
+        data=funnel_data,
+        aspect=0.7,
+    )
+    shares = table[["group", "n", "observed", "share", "adjusted_share", "adjusted_ci_lower",
+                    "adjusted_ci_upper"]]  # fmt: skip
+    report.figure(
+        section,
+        lambda axes: _draw_shares(shares, axes[0], cm.overall_share, lang),
+        key="sites_shares",
+        caption=_caption("report_fig_sites_shares", lang, note),
+        data=shares,
+        aspect=0.7,
+    )
+    ranks = table[["group", "shrunken", "shrunken_ci_lower", "shrunken_ci_upper", "rank_lower",
+                   "rank_upper"]]  # fmt: skip
+    report.figure(
+        section,
+        lambda axes: _draw_ranks(table, axes[0], lang),
+        key="sites_ranks",
+        caption=_caption("report_fig_sites_ranks", lang, note),
+        data=ranks,
+        aspect=0.75,
+    )
+    _effects(report, section, cohorts, places)
+    # What each municipality could detect on its own is the design section's table.
+    report.text(section, label("report_sites_detect", lang))
+
+
+def _caption(key: str, lang: str, note: str, **fields: Any) -> str:
+    text = label(key, lang, **fields)
+    return f"{text.rstrip('.')}. {note}" if note else text
+
+
+def _protect_case_mix(report: ReportBuilder, t: pd.DataFrame) -> dict[str, tuple[bool, bool]]:
+    """Register each municipality's followed entries and relapses: (n shown, O shown)."""
+    ledger = report.ledger
+    batch: list[Publication] = []
+    where: dict[str, tuple[int, int]] = {}
+    files = ("figures/sites_funnel.data.csv", "figures/sites_shares.data.csv")
+    for g in t["group"]:
+        tag = f"{ENTRIES}/{WINDOW}/municipality={g}"
+        n, r, rest = window_cells(ledger, ENTRIES, tag, [("municipality", "==", g)], WINDOW)
+        k = len(batch)
+        for f in files:
+            batch += [
+                Publication(n.key, "exact", file=f, location={"group": g, "column": "n"}),
+                Publication(r.key, "exact", file=f, location={"group": g, "column": "observed"}),
+            ]
+        batch += [
+            Publication(n.key, "exact", file="tables/sites_case_mix.csv"),
+            Publication(r.key, "exact", file="tables/sites_case_mix.csv"),
+            Publication(rest.key, "hidden", file="tables/sites_case_mix.csv"),
+        ]
+        where[g] = (k, len(batch))
+    decided = ledger.protect(batch)
+    # Per site: [n, r] per figure file, then n and r in the table, then the hidden rest.
+    return {g: (bool(decided[a]), bool(decided[a + 1])) for g, (a, _) in where.items()}
+
+
+def _site_frame(
+    t: pd.DataFrame, points: pd.DataFrame, shr: pd.DataFrame, shown: dict[str, tuple[bool, bool]]
+) -> pd.DataFrame:
+    """One row per municipality with every published number, NaN where withheld."""
+    p = points.set_index("group")
+    s = shr.set_index("group")
+    out = t.set_index("group")[["n", "observed", "expected", "estimate", "ci_lower", "ci_upper",
+                                "share", "adjusted_share", "adjusted_ci_lower",
+                                "adjusted_ci_upper"]].astype(float)  # fmt: skip
+    for c in ("lower_95", "upper_95", "lower_998", "upper_998", "z"):
+        out[c] = p[c].astype(float)
+    out["shrunken"] = s["estimate"]
+    out["shrunken_ci_lower"] = s["ci_lower"]
+    out["shrunken_ci_upper"] = s["ci_upper"]
+    out["rank_lower"] = s["rank_lower"]
+    out["rank_upper"] = s["rank_upper"]
+    # Everything computed from O gives O back (with E, which is shown): withheld with it.
+    revealing = ["observed", "estimate", "ci_lower", "ci_upper", "share", "adjusted_share",
+                 "adjusted_ci_lower", "adjusted_ci_upper", "z", "shrunken", "shrunken_ci_lower",
+                 "shrunken_ci_upper", "rank_lower", "rank_upper"]  # fmt: skip
+    for g, (n_ok, r_ok) in shown.items():
+        if not n_ok:
+            out.loc[g, ["n", "share"]] = np.nan
+        if not r_ok:
+            out.loc[g, revealing] = np.nan
+    # Model outputs to the precision a reader needs (and no more).
+    out = out.round({"expected": 2, "estimate": 3, "ci_lower": 3, "ci_upper": 3, "share": 3,
+                     "adjusted_share": 3, "adjusted_ci_lower": 3, "adjusted_ci_upper": 3,
+                     "lower_95": 3, "upper_95": 3, "lower_998": 3, "upper_998": 3, "z": 2,
+                     "shrunken": 3, "shrunken_ci_lower": 3, "shrunken_ci_upper": 3})  # fmt: skip
+    return out.reset_index()
+
+
+def _case_mix_table(t: pd.DataFrame, cm: Any, lang: str, note: str) -> ReportTable:
+    def num(x: float, d: int = 0) -> str:
+        return SUPPRESSED if pd.isna(x) else format_number(x, lang, decimals=d)
+
+    def pct(x: float) -> str:
+        return SUPPRESSED if pd.isna(x) else format_number(100 * x, lang, decimals=0)
+
+    cells = pd.DataFrame(
+        {
+            label("sites_col_municipality", lang): t["group"],
+            label("sites_col_n", lang): [num(x) for x in t["n"]],
+            label("sites_col_observed", lang): [num(x) for x in t["observed"]],
+            label("sites_col_expected", lang): [num(x, 1) for x in t["expected"]],
+            label("sites_col_oe", lang): [num(x, 2) for x in t["estimate"]],
+            label("sites_col_ci", lang): [
+                SUPPRESSED if pd.isna(a) else f"{num(a, 2)}–{num(b, 2)}"
+                for a, b in zip(t["ci_lower"], t["ci_upper"], strict=True)
+            ],
+            label("sites_col_share", lang): [pct(x) for x in t["share"]],
+            label("sites_col_adjusted", lang): [pct(x) for x in t["adjusted_share"]],
+        }
+    )
+    notes = [label("report_sites_table_note", lang, covariates=", ".join(cm.covariates))]
+    if note:
+        notes.append(note)
+    return ReportTable(
+        key="sites_case_mix",
+        title=label("report_table_sites", lang),
+        table=cells.astype(str),
+        footnotes=tuple(notes),
+        lang=lang,
+    )
+
+
+def _draw_shares(shares: pd.DataFrame, ax: Any, overall: float, lang: str) -> None:
+    from evaluation.presentation.graphics.sites import draw_raw_adjusted
+
+    s = shares.dropna(subset=["adjusted_share"])
+    long = pd.concat(
+        [
+            s.assign(kind="raw", estimate=s["share"], ci_lower=np.nan, ci_upper=np.nan),
+            s.assign(
+                kind="adjusted",
+                estimate=s["adjusted_share"],
+                ci_lower=s["adjusted_ci_lower"],
+                ci_upper=s["adjusted_ci_upper"],
+            ),  # fmt: skip
+        ],
+        ignore_index=True,
+    )
+    draw_raw_adjusted(long, ax=ax, overall=overall, lang=lang)
+
+
+def _draw_ranks(t: pd.DataFrame, ax: Any, lang: str) -> None:
+    from evaluation.presentation.graphics.sites import draw_shrinkage
+
+    s = t.dropna(subset=["shrunken"])
+    long = pd.concat(
+        [
+            s.assign(kind="raw", ci_lower=s["ci_lower"], ci_upper=s["ci_upper"]),
+            s.assign(
+                kind="shrunken",
+                estimate=s["shrunken"],
+                ci_lower=s["shrunken_ci_lower"],
+                ci_upper=s["shrunken_ci_upper"],
+            ),  # fmt: skip
+            s.assign(
+                kind="rank", estimate=np.nan, ci_lower=s["rank_lower"], ci_upper=s["rank_upper"]
+            ),  # fmt: skip
+        ],
+        ignore_index=True,
+    )
+    draw_shrinkage(long[["group", "kind", "estimate", "ci_lower", "ci_upper"]], ax=ax, lang=lang)
+
+
+def _effects(
+    report: ReportBuilder, section: dict[str, Any], cohorts: Any, places: list[str]
+) -> None:
+    """The programme's effect per municipality and its meta-analysis (forest plot)."""
+    from evaluation._errors import EvaluationWarning
+    from evaluation.effects import comparison_cohort
+    from evaluation.sites import effect_by_site
+
+    lang = report.lang
+    try:
+        design = comparison_cohort(cohorts.registers, rng=REPORT_SEED)
+        data = design.data[design.data["municipality"].astype(str).isin(places)]
+        with warnings.catch_warnings():
+            # Per-municipality propensity models on few persons may not converge; the
+            # estimates are kept, and the caption says the intervals are rough.
+            warnings.simplefilter("ignore", EvaluationWarning)
+            eff = effect_by_site(data, n_boot=SITE_BOOTSTRAP, rng=REPORT_SEED)
+    except EstimationError as err:
+        report.text(section, label("report_not_estimable", lang, reason=str(err)))
+        return
+    ledger = report.ledger
+    for name, frame in sites_universes(design).items():
+        ledger.add_universe(name, frame)
+    file = "figures/sites_effect_forest.data.csv"
+    meta = eff.meta["risk_difference_1y"]
+    studies = meta.plot_data()
+    batch, keys = [], []
+    for g in studies.loc[studies["kind"] == "study", "label"]:
+        c = ledger.cell(f"sites_effect/{g}/treated", "sites_effect",
+                        [("municipality", "==", g), ("treated", "==", 1)])  # fmt: skip
+        batch.append(
+            Publication(c.key, "exact", file=file, location={"label": g, "column": "n_treated"})
+        )
+        keys.append((g, c.key))
+    decided = ledger.protect(batch)
+    hidden = tuple(g for (g, _), ok in zip(keys, decided, strict=True) if not ok)
+    n_treated = {g: float(ledger.value(k)) for (g, k), ok in zip(keys, decided, strict=True) if ok}
+    studies["n_treated"] = studies["label"].map(n_treated)
+    cols = ["estimate", "se", "ci_lower", "ci_upper", "weight"]
+    studies.loc[studies["label"].isin(hidden), cols] = np.nan
+    studies[cols] = studies[cols].round(4)
+    left_out = eff.table[(eff.table["measure"] == "risk_difference_1y") & ~eff.table["included"]]
+    note = ""
+    if hidden:
+        note = label("report_sites_effect_hidden", lang, min_cell=report.min_cell)
+    if len(left_out):
+        note = " ".join(
+            [note, label("report_sites_left_out", lang, places=", ".join(left_out["group"]))]
+        ).strip()
+
+    def pct(x: float) -> str:
+        return format_number(100 * x, lang, decimals=1)
+
+    caption = label(
+        "report_fig_sites_forest", lang, pooled=pct(meta.estimate), lo=pct(meta.ci_lower),
+        hi=pct(meta.ci_upper), pi_lo=pct(meta.pi_lower), pi_hi=pct(meta.pi_upper),
+        i2=format_number(100 * meta.i2, lang, decimals=0),
+        q_p=format_number(meta.q_p, lang, decimals=2),
+    )  # fmt: skip
+    report.figure(
+        section,
+        lambda axes: meta.plot(ax=axes[0], lang=lang, hidden=hidden),
+        key="sites_effect_forest",
+        caption=f"{caption.rstrip('.')}. {note}" if note else caption,
+        data=studies[["label", "kind", "n_treated", *cols]],
+        aspect=0.75,
+    )
