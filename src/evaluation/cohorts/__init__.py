@@ -1,4 +1,4 @@
-"""Registers to analysis tables: relapse, retention, comparison and landmark cohorts, Brå
+"""Registers to analysis tables: relapse, recurrence, retention, comparison and landmark cohorts, Brå
 definitions, flow."""
 
 from evaluation.cohorts._cohort import Cohort
@@ -6,6 +6,7 @@ from evaluation.cohorts.comparison import comparison_cohort
 from evaluation.cohorts.covariates import covariates_at
 from evaluation.cohorts.definitions import PRESETS, RelapseDefinition
 from evaluation.cohorts.landmark import landmark_cohort
+from evaluation.cohorts.recurrence import recurrence_cohort, recurrence_rows, recurrence_totals
 from evaluation.cohorts.relapse import relapse_cohort
 from evaluation.cohorts.retention import retention_cohort
 from evaluation.cohorts.tables import RelapseTable, relapse_table
@@ -18,6 +19,9 @@ __all__ = [
     "comparison_cohort",
     "covariates_at",
     "landmark_cohort",
+    "recurrence_cohort",
+    "recurrence_rows",
+    "recurrence_totals",
     "relapse_cohort",
     "relapse_table",
     "retention_cohort",

@@ -56,7 +56,13 @@ from evaluation.cohorts.relapse import PERSON_REASONS, entries
 if TYPE_CHECKING:
     from evaluation.registers import Registers
 
-__all__ = ["NO_COMMUNITY_TIME", "RECURRENCE_COLUMNS", "recurrence_cohort", "recurrence_rows"]
+__all__ = [
+    "NO_COMMUNITY_TIME",
+    "RECURRENCE_COLUMNS",
+    "recurrence_cohort",
+    "recurrence_rows",
+    "recurrence_totals",
+]
 
 #: Flow reason of persons whose every entry is followed in custody only.
 NO_COMMUNITY_TIME = "no time in the community during follow-up (in custody throughout)"
@@ -170,6 +176,7 @@ def recurrence_rows(
     definition: str | RelapseDefinition = "bra-final",
     horizon_years: float | None = None,
     censor_date: str | None = None,
+    from_day_after: bool = False,
 ) -> pd.DataFrame:
     """Counting-process rows of relapse offences from given time zeros.
 
@@ -190,6 +197,10 @@ def recurrence_rows(
     censor_date
         Optional column of dates at which follow-up is censored (missing: none), such as
         a comparison's own later programme start.
+    from_day_after
+        Follow from the day after time zero (``start`` 1 at the earliest): the comparison
+        cohort's outcome, and its synthetic truth, count offences committed after time
+        zero, since on the day a participant starts nobody knows which came first.
 
     Returns
     -------
@@ -211,12 +222,63 @@ def recurrence_rows(
     _, e_day = study_days(registers)
     last_usable = int(window_end(np.array([e_day + 1]), -d.buffer_years)[0])
     rows, _ = _rows(
-        registers, d, code, t0, _horizon(d, horizon_years), last_usable, e_day, censor
+        registers,
+        d,
+        code,
+        t0,
+        _horizon(d, horizon_years),
+        last_usable,
+        e_day,
+        censor,
+        first_day=t0 + 1 if from_day_after else t0,
     )
     pid = registers.persons["person_id"].to_numpy()
     out = pd.DataFrame({"person_id": pid[code[rows["entry_id"]]]})
     for c in RECURRENCE_COLUMNS:
         out[c] = rows[c]
+    return out
+
+
+def recurrence_totals(
+    data: pd.DataFrame,
+    *,
+    id: str = "entry_id",
+    start: str = "start",
+    stop: str = "stop",
+    count: str = "n_offences",
+    terminal: str = "terminal",
+) -> pd.DataFrame:
+    """One row per follow-up: offences, days at risk in the community and how it ended.
+
+    The input of a rate model (:func:`evaluation.survival.rate_model`, ``count`` and
+    ``exposure``). Columns constant within a follow-up (covariates at entry) keep their
+    first value; ``n_offences`` is the sum of ``count``, ``exposure_days`` the sum of
+    ``stop - start`` and ``terminal`` the code of the last row.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"entry_id": [0, 0, 1], "start": [0, 5, 0], "stop": [5, 9, 4],
+    ...     "n_offences": [2, 0, 0], "terminal": [0, 2, 0], "sex": ["M", "M", "F"]})
+    >>> recurrence_totals(rows)[["entry_id", "n_offences", "exposure_days", "terminal"]].values.tolist()
+    [[0, 2, 9, 2], [1, 0, 4, 0]]
+    """
+    for col in (id, start, stop, count, terminal):
+        if col not in data.columns:
+            raise DefinitionError(f"the recurrence rows have no column {col!r}")
+    codes, _ = pd.factorize(data[id])
+    n = int(codes.max()) + 1 if len(codes) else 0
+    first = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, bool)
+    if np.count_nonzero(first) != n:
+        raise DefinitionError(f"the rows of each {id} must be consecutive (sorted by {id})")
+    out = data.loc[first].drop(columns=[start, stop, count, terminal], errors="ignore")
+    out = out.drop(columns=[c for c in ("event", "enum") if c in out.columns])
+    out = out.reset_index(drop=True)
+    out[count] = np.bincount(codes, weights=data[count].to_numpy(), minlength=n).astype(np.int64)
+    days = (data[stop] - data[start]).to_numpy(dtype=np.float64)
+    exposure = np.bincount(codes, weights=days, minlength=n)
+    out["exposure_days"] = exposure.astype(np.int64) if (days == np.round(days)).all() else exposure
+    last = np.r_[codes[1:] != codes[:-1], True] if len(codes) else first
+    out[terminal] = data[terminal].to_numpy()[last]
     return out
 
 
@@ -245,6 +307,7 @@ def _rows(
     last_usable: int,
     e_day: int,
     censor: np.ndarray,
+    first_day: np.ndarray | None = None,
 ) -> tuple[dict[str, np.ndarray], int]:
     """The counting-process rows (arrays) of every entry, and the offences in custody.
 
@@ -252,6 +315,7 @@ def _rows(
     ``t0 .. end - 1`` is ``(t0, end]`` and ``start``/``stop`` are boundaries minus ``t0``.
     """
     n = len(code)
+    t_first = t0 if first_day is None else first_day
     exit_day, exit_code = exit_days(registers)
     horizon = np.minimum(window_end(t0, horizon_years), last_usable)
     deadline = np.minimum(window_deadline(horizon, d.buffer_years), e_day + 1)
@@ -269,7 +333,7 @@ def _rows(
     k = np.maximum(hi - lo, 0)
     g_row = np.repeat(np.arange(n), k)
     g_pos = np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k) + lo[g_row]
-    g_lo = np.maximum(iv.start[g_pos] + 1, t0[g_row]) if len(g_pos) else g_pos
+    g_lo = np.maximum(iv.start[g_pos] + 1, t_first[g_row]) if len(g_pos) else g_pos
     g_hi = np.minimum(iv.end[g_pos], end[g_row]) if len(g_pos) else g_pos
     ok = g_hi > g_lo
     g_row, g_lo, g_hi = g_row[ok], g_lo[ok], g_hi[ok]
@@ -281,7 +345,7 @@ def _rows(
     s_row = np.repeat(np.arange(n), k + 1)
     s_start = np.empty(n_seg, dtype=np.int64)
     s_end = np.empty(n_seg, dtype=np.int64)
-    s_start[first] = t0
+    s_start[first] = np.minimum(t_first, end)
     s_end[first + k] = end
     j = np.arange(len(g_row)) - (np.cumsum(k) - k)[g_row]  # gap's index within its entry
     s_end[first[g_row] + j] = g_lo
@@ -293,7 +357,7 @@ def _rows(
     off = counted_offences(registers, d)
     ocode, oday, dday = (off[c].to_numpy() for c in ("code", "oday", "dday"))
     okeys = make_keys(ocode, oday)
-    o_lo = np.searchsorted(okeys, make_keys(code, t0))
+    o_lo = np.searchsorted(okeys, make_keys(code, t_first))
     o_hi = np.searchsorted(okeys, make_keys(code, end))
     m = o_hi - o_lo
     p_row = np.repeat(np.arange(n), m)

@@ -7,6 +7,7 @@ from evaluation.effects.comparison import DEFAULT_PROPENSITY_FORMULA, comparison
 from evaluation.effects.effect import ProgrammeEffect, estimate_programme_effect
 from evaluation.effects.matching import MatchResult, match
 from evaluation.effects.propensity import PropensityResult, propensity_weights
+from evaluation.effects.recurrent import RecurrentEffect, estimate_recurrent_effect
 from evaluation.effects.sensitivity import EValueResult, confounding_check, e_value
 
 __all__ = [
@@ -17,11 +18,13 @@ __all__ = [
     "MatchResult",
     "ProgrammeEffect",
     "PropensityResult",
+    "RecurrentEffect",
     "balance",
     "comparison_cohort",
     "confounding_check",
     "e_value",
     "estimate_programme_effect",
+    "estimate_recurrent_effect",
     "match",
     "propensity_weights",
 ]

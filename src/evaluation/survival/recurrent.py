@@ -84,7 +84,7 @@ class RecurrentCurves:
         ...     "event": [1, 0, 1]})
         >>> f = mean_cumulative_function(df, start="start", stop="stop", event="event", id="id")
         >>> f.at([1, 3, 5])["estimate"].tolist()
-        [0.0, 0.5, 1.5]
+        [0.0, 0.5, 1.0]
         """
         grid = np.atleast_1d(np.asarray(times, dtype=np.float64))
         if np.isnan(grid).any() or (grid < 0).any():
@@ -409,7 +409,7 @@ def ghosh_lin(
     >>> gl = ghosh_lin(df, start="start", stop="stop", event="event", terminal="terminal",
     ...     id="id")
     >>> gl.at([5])["estimate"].round(3).tolist()
-    [1.222]
+    [1.333]
     """
     check_alpha(alpha)
     inp = _prepare(
