@@ -7,7 +7,8 @@ a person-level gamma frailty (so that the robust variances matter), rate
 0.8 exp(0.5 x - 0.3 z) per year; one custody gap for a third of the persons (not at risk,
 as the recurrence cohort writes it); death with hazard 0.08 exp(0.4 x) ends follow-up
 (``terminal`` 2), else administrative censoring uniform on 1..4 years. Times are rounded to
-1e-6 years and distinct, so no ties (mets breaks tied times as if in sequence). ``w`` are case weights for the weighted curves.
+1e-6 years and distinct, so no ties (mets breaks tied times as if in sequence). ``w`` are
+case weights for the weighted curves.
 """
 
 from pathlib import Path

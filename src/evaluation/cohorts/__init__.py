@@ -1,5 +1,5 @@
-"""Registers to analysis tables: relapse, recurrence, retention, comparison and landmark cohorts, Brå
-definitions, flow."""
+"""Registers to analysis tables: relapse, recurrence, retention, comparison and landmark
+cohorts, Brå definitions, flow."""
 
 from evaluation.cohorts._cohort import Cohort
 from evaluation.cohorts.comparison import comparison_cohort

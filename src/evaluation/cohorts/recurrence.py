@@ -259,7 +259,8 @@ def recurrence_totals(
     --------
     >>> rows = pd.DataFrame({"entry_id": [0, 0, 1], "start": [0, 5, 0], "stop": [5, 9, 4],
     ...     "n_offences": [2, 0, 0], "terminal": [0, 2, 0], "sex": ["M", "M", "F"]})
-    >>> recurrence_totals(rows)[["entry_id", "n_offences", "exposure_days", "terminal"]].values.tolist()
+    >>> cols = ["entry_id", "n_offences", "exposure_days", "terminal"]
+    >>> recurrence_totals(rows)[cols].values.tolist()
     [[0, 2, 9, 2], [1, 0, 4, 0]]
     """
     for col in (id, start, stop, count, terminal):

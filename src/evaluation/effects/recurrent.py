@@ -234,7 +234,9 @@ def estimate_recurrent_effect(
     # Offences per day in the community over the follow-up, per arm and replicate.
     days_at_risk = np.bincount(eid, weights=stop - start, minlength=len(data))
     offences = np.bincount(eid, weights=count, minlength=len(data))
-    rates = {g: (W[t == g].T @ offences[t == g]) / (W[t == g].T @ days_at_risk[t == g]) for g in (1, 0)}
+    rates = {
+        g: (W[t == g].T @ offences[t == g]) / (W[t == g].T @ days_at_risk[t == g]) for g in (1, 0)
+    }
 
     out: list[dict[str, Any]] = []
     for k, y in enumerate(years):
@@ -299,7 +301,9 @@ def estimate_recurrent_effect(
     )
 
 
-def _row(measure: str, year: float, values: np.ndarray, alpha: float, log: bool = False) -> dict[str, Any]:
+def _row(
+    measure: str, year: float, values: np.ndarray, alpha: float, log: bool = False
+) -> dict[str, Any]:
     lo, hi, se, p = _interval(float(values[0]), values[1:], alpha, log=log)
     return {
         "measure": measure,
@@ -315,13 +319,19 @@ def _row(measure: str, year: float, values: np.ndarray, alpha: float, log: bool 
 def _later_start(registers: Registers, data: pd.DataFrame, t: np.ndarray) -> pd.Series:
     """Each comparison's first programme start after its time zero (NaT otherwise)."""
     prog = registers.programme
-    first = prog.groupby("person_id")["start_date"].min() if len(prog) else pd.Series(dtype="datetime64[ns]")
+    first = (
+        prog.groupby("person_id")["start_date"].min()
+        if len(prog)
+        else pd.Series(dtype="datetime64[ns]")
+    )
     start = data["person_id"].map(first)
     later = (t == 0) & (to_days(start) > to_days(data["entry_date"]))
     return start.where(later)
 
 
-def _with_coefficients(draws: BootstrapDraws, beta: np.ndarray, ps: PropensityResult) -> BootstrapDraws:
+def _with_coefficients(
+    draws: BootstrapDraws, beta: np.ndarray, ps: PropensityResult
+) -> BootstrapDraws:
     from dataclasses import replace
 
     return replace(
@@ -361,7 +371,9 @@ def _ghosh_lin_at(
     ev, de = count > 0, death > 0
     for k in range(K):
         w = W[:, k]
-        diff = np.bincount(rs.a, weights=w, minlength=T + 1) - np.bincount(rs.b, weights=w, minlength=T + 1)
+        diff = np.bincount(rs.a, weights=w, minlength=T + 1) - np.bincount(
+            rs.b, weights=w, minlength=T + 1
+        )
         Y[:, k] = np.cumsum(diff)[:T]
         dN[:, k] = np.bincount(j[ev], weights=(w * count)[ev], minlength=T)
         dD[:, k] = np.bincount(j[de], weights=(w * death)[de], minlength=T)

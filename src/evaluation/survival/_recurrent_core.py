@@ -159,7 +159,11 @@ def influence_variance(rs: RiskSets, comps: list[Component], coef: np.ndarray) -
             total += (1.0 if c == d else 2.0) * coef[c] * coef[d] * s
 
     # Jumps at the cluster's own event times: (base + E)² - base².
-    jrow = np.flatnonzero(np.any(np.vstack([cp.jump != 0 for cp in comps]), axis=0)) if n else []
+    jrow: np.ndarray = (
+        np.flatnonzero(np.any(np.vstack([cp.jump != 0 for cp in comps]), axis=0))
+        if n
+        else np.zeros(0, dtype=np.int64)
+    )
     if len(jrow):
         j = b[jrow] - 1
         jc = rs.cluster[jrow]

@@ -119,7 +119,13 @@ class RecurrentCurves:
         for g in self.groups:
             t = self.table[self.table["group"] == g]
             head = pd.DataFrame(
-                {"group": [g], "time": [0.0], "estimate": [0.0], "ci_lower": [0.0], "ci_upper": [0.0]}
+                {
+                    "group": [g],
+                    "time": [0.0],
+                    "estimate": [0.0],
+                    "ci_lower": [0.0],
+                    "ci_upper": [0.0],
+                }
             )
             frames += [head, t[["group", "time", "estimate", "ci_lower", "ci_upper"]]]
         out = pd.concat(frames, ignore_index=True)
@@ -127,7 +133,7 @@ class RecurrentCurves:
         return out
 
     def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Step curves with bands (:func:`~evaluation.presentation.graphics.recurrent.draw_recurrent`)."""
+        """Step curves with bands (see :mod:`evaluation.presentation.graphics.recurrent`)."""
         from evaluation.presentation.graphics.recurrent import draw_recurrent
 
         return draw_recurrent(self.plot_data(), ax=ax, **kwargs)
@@ -201,11 +207,15 @@ def _prepare(
     w = weights_values(data, weights, allow_zero=False)
     ids = data[id]
     if ids.isna().any():
-        raise EstimationError(f"id column {id!r} has missing values ({rows_text(data, ids.isna().to_numpy())})")
+        raise EstimationError(
+            f"id column {id!r} has missing values ({rows_text(data, ids.isna().to_numpy())})"
+        )
     cluster, uniq = pd.factorize(ids)
     g = group_codes(data, by)
     by_cols: tuple[str, ...] = () if by is None else ((by,) if isinstance(by, str) else tuple(by))
-    return _Input(t0, t1, count, death, w, cluster.astype(np.int64), g.codes, g.labels, by_cols, len(uniq))
+    return _Input(
+        t0, t1, count, death, w, cluster.astype(np.int64), g.codes, g.labels, by_cols, len(uniq)
+    )
 
 
 def _log_ci(est: np.ndarray, se: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -268,9 +278,7 @@ def _one_curve(inp: _Input, m: np.ndarray, method: str, alpha: float) -> pd.Data
     return out
 
 
-def _curves(
-    inp: _Input, method: str, alpha: float
-) -> RecurrentCurves:
+def _curves(inp: _Input, method: str, alpha: float) -> RecurrentCurves:
     frames = []
     for k, label in enumerate(inp.labels):
         t = _one_curve(inp, inp.group == k, method, alpha)

@@ -94,7 +94,9 @@ def recurrent_cox_data(
     [[0.0, 3.0, 1.0], [0.0, 4.0, 2.0], [5.0, 6.0, 2.0]]
     """
     if model not in RECURRENT_COX_MODELS:
-        raise EstimationError(f"model must be one of {', '.join(RECURRENT_COX_MODELS)}, not {model!r}")
+        raise EstimationError(
+            f"model must be one of {', '.join(RECURRENT_COX_MODELS)}, not {model!r}"
+        )
     require_columns(data, {"start": start, "stop": stop, "event": event, "id": id, "enum": enum})
     out = data.copy()
     t0 = out[start].to_numpy()
@@ -144,7 +146,9 @@ def recurrent_cox(
     >>> fit.strata, fit.cluster
     (('stratum',), 'entry_id')
     """
-    rows = recurrent_cox_data(data, model=model, start=start, stop=stop, event=event, id=id, enum=enum)
+    rows = recurrent_cox_data(
+        data, model=model, start=start, stop=stop, event=event, id=id, enum=enum
+    )
     return cox(
         rows,
         formula,
@@ -258,7 +262,9 @@ def rate_model(
     check_alpha(alpha)
     if family not in ("poisson", "negbin"):
         raise EstimationError(f"family must be 'poisson' or 'negbin', not {family!r}")
-    require_columns(data, {"count": count, "exposure": exposure, "cluster": cluster, "weights": weights})
+    require_columns(
+        data, {"count": count, "exposure": exposure, "cluster": cluster, "weights": weights}
+    )
     y = numeric_column(data, count, "count")
     if (y != np.round(y)).any():
         raise EstimationError(f"count column {count!r} must hold whole numbers of events")
@@ -377,5 +383,7 @@ def _nb_alpha(
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        opt = optimize.minimize_scalar(negll, bounds=(-12.0, 6.0), method="bounded", options={"xatol": 1e-10})
+        opt = optimize.minimize_scalar(
+            negll, bounds=(-12.0, 6.0), method="bounded", options={"xatol": 1e-10}
+        )
     return float(np.exp(opt.x))

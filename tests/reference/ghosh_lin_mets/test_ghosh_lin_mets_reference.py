@@ -22,9 +22,7 @@ DATA = pd.read_csv(HERE.parent / "data" / "recurrent_events.csv")
 @pytest.mark.parametrize(("key", "x"), [("all", None), ("x0", 0), ("x1", 1)])
 def test_ghosh_lin_equals_mets(key, x):
     data = DATA if x is None else DATA[DATA["x"] == x]
-    fit = ghosh_lin(
-        data, start="start", stop="stop", event="event", terminal="terminal", id="id"
-    )
+    fit = ghosh_lin(data, start="start", stop="stop", event="event", terminal="terminal", id="id")
     ref = pd.DataFrame(REF[key])
     got = fit.at(ref["time"].to_numpy())
     np.testing.assert_allclose(got["estimate"], ref["mu"], atol=1e-9)

@@ -46,6 +46,6 @@ def test_mcf_by_group_is_the_curve_of_each_group():
     fit = mean_cumulative_function(DATA, start="start", stop="stop", event="event", id="id", by="x")
     one = fit.table[fit.table["group"] == 1]
     np.testing.assert_allclose(one["estimate"].iloc[-1], REF["x1"]["cumhaz"][-1], atol=1e-9)
-    np.testing.assert_array_equal(one["n_at_risk"], np.asarray(REF["x1"]["n_risk"])[
-        np.asarray(REF["x1"]["n_event"]) > 0
-    ])
+    np.testing.assert_array_equal(
+        one["n_at_risk"], np.asarray(REF["x1"]["n_risk"])[np.asarray(REF["x1"]["n_event"]) > 0]
+    )

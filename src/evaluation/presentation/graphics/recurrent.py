@@ -68,7 +68,9 @@ def draw_recurrent(
 
     lang = check_lang(lang if lang is not None else current_lang())
     if time_unit not in TIME_UNITS:
-        raise EstimationError(f"time_unit must be one of {', '.join(TIME_UNITS)}, not {time_unit!r}")
+        raise EstimationError(
+            f"time_unit must be one of {', '.join(TIME_UNITS)}, not {time_unit!r}"
+        )
     if ax is None:
         _, ax = plt.subplots()
     scale = TIME_UNITS[time_unit]
