@@ -54,8 +54,7 @@ def risk_sets(
 ) -> RiskSets:
     """Weighted and plain numbers at risk at each of ``times`` (sorted, distinct)."""
     T = len(times)
-    a = np.searchsorted(times, start, side="right")
-    b = np.searchsorted(times, stop, side="right")
+    a, b = _positions(times, start), _positions(times, stop)
     diff = np.bincount(a, weights=weight, minlength=T + 1) - np.bincount(
         b, weights=weight, minlength=T + 1
     )
@@ -69,6 +68,16 @@ def risk_sets(
         cluster=cluster,
         weight=weight,
     )
+
+
+def _positions(times: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``searchsorted(times, values, "right")``; through a table when values are whole days."""
+    if len(values) > 4 * len(times) and len(values):
+        lo, hi = float(values.min()), float(values.max())
+        if lo >= 0 and hi < 1e6 and np.array_equal(values, np.floor(values)):
+            table = np.searchsorted(times, np.arange(int(hi) + 1), side="right")
+            return table[values.astype(np.int64)]
+    return np.searchsorted(times, values, side="right")
 
 
 def jumps_at(rs: RiskSets, stop: np.ndarray, count: np.ndarray) -> np.ndarray:
@@ -112,25 +121,28 @@ def influence_variance(rs: RiskSets, comps: list[Component], coef: np.ndarray) -
         cp.jump - w * (H_before(cp.H, b) - H_before(cp.H, a)) - ek
         for cp, ek in zip(comps, enter_K, strict=True)
     ]
-    live = b > a  # rows never at risk at an event time contribute only jumps (none)
-    idx = np.concatenate([a[live], b[live]])
-    clu = np.concatenate([rs.cluster[live], rs.cluster[live]])
-    dW = np.concatenate([w[live], -w[live]])
-    dK = [np.concatenate([ek[live], lk[live]]) for ek, lk in zip(enter_K, leave_K, strict=True)]
-    # Rows whose stop is not after any event time but that carry a jump cannot exist:
-    # a jump sits at an event time, which the row's interval contains.
-    order = np.lexsort((idx, clu))
+    live = np.flatnonzero(b > a)  # rows never at risk at an event time carry no jump
+    # Enter and leave boundaries interleaved row by row: for rows already in counting-process
+    # order (by cluster, then time) the keys are nearly sorted and a stable merge sort is
+    # close to linear.
+    idx = np.column_stack([a[live], b[live]]).ravel()
+    clu = np.repeat(rs.cluster[live], 2)
+    dW = np.column_stack([w[live], -w[live]]).ravel()
+    dK = [
+        np.column_stack([ek[live], lk[live]]).ravel()
+        for ek, lk in zip(enter_K, leave_K, strict=True)
+    ]
+    order = np.argsort(clu.astype(np.int64) * np.int64(T + 1) + idx, kind="stable")
     idx, clu, dW = idx[order], clu[order], dW[order]
     dK = [k[order] for k in dK]
     m = len(idx)
     first = np.r_[True, clu[1:] != clu[:-1]] if m else np.zeros(0, bool)
     seg_start = np.flatnonzero(first)
-    seg_id = np.cumsum(first) - 1
+    seg_len = np.diff(np.r_[seg_start, m])
 
     def cum_within(v: np.ndarray) -> np.ndarray:
         c = np.cumsum(v)
-        offset = np.r_[0.0, c][seg_start][seg_id] if m else c
-        return c - offset
+        return c - np.repeat(np.r_[0.0, c][seg_start], seg_len)
 
     W = cum_within(dW)
     K = [cum_within(k) for k in dK]
