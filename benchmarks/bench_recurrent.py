@@ -151,9 +151,8 @@ def main() -> None:
     print(f"lifelines NelsonAalenFitter: {t_na:.2f} s; last MCF {ours:.6f} vs {theirs:.6f}")
 
     fit, t_cox = timed(lambda: cox(data, "x", duration="stop", event="event", entry="start"))
-    print(
-        f"cox (Andersen–Gill, 1 covariate, naive variance): {t_cox:.2f} s, hr {fit.summary()['hr'].iloc[0]:.4f}"
-    )
+    hr = fit.summary()["hr"].iloc[0]
+    print(f"cox (Andersen–Gill, 1 covariate, naive variance): {t_cox:.2f} s, hr {hr:.4f}")
 
     r_line = ""
     if shutil.which("Rscript"):
