@@ -75,3 +75,11 @@ def test_rows_must_have_positive_length():
     bad.loc[3, "stop"] = bad.loc[3, "start"]
     with pytest.raises(EstimationError, match="stop column 'stop' is not after start"):
         mean_cumulative_function(bad, event="event", **KW)
+
+
+def test_a_group_without_events_has_an_empty_curve_and_reads_zero():
+    d = DATA.assign(g=np.where(DATA["id"] <= 10, "none", "some"))
+    d.loc[d["g"] == "none", "event"] = 0
+    fit = mean_cumulative_function(d, event="event", by="g", **KW)
+    assert (fit.table["group"] == "none").sum() == 0
+    assert fit.at([2.0]).set_index("group").at["none", "estimate"] == 0.0

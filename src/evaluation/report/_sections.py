@@ -30,6 +30,7 @@ from evaluation.report._analysis_sections import (
     effect_section,
     retention_section,
 )
+from evaluation.report._recurrence_section import recurrence_section
 from evaluation.report.build import ReportBuilder, count_text
 
 __all__ = ["Cohorts", "SECTIONS", "value_label"]
@@ -318,6 +319,7 @@ SECTIONS: tuple[Callable[[ReportBuilder, Cohorts, Mapping[str, Any] | None], Non
     data_section,
     bra_section,
     curves_section,
+    recurrence_section,
     retention_section,
     effect_section,
     definitions_section,

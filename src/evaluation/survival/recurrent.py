@@ -231,6 +231,13 @@ def _one_curve(inp: _Input, m: np.ndarray, method: str, alpha: float) -> pd.Data
     cluster = pd.factorize(inp.cluster[m])[0].astype(np.int64)
     has = (count > 0) | (death > 0 if method == "ghosh-lin" else np.zeros(len(count), bool))
     times = np.unique(stop[has])
+    if len(times) == 0:
+        # No event (nor death): the curve is 0 throughout and has no steps.
+        cols = ["time", "n_at_risk", "n_events", "estimate", "se", "ci_lower", "ci_upper"]
+        return pd.DataFrame(
+            {c: pd.Series(dtype="float64") for c in cols}
+            | ({"survival": pd.Series(dtype="float64")} if method == "ghosh-lin" else {})
+        )
     rs = risk_sets(start, stop, times, w, cluster)
     Y = rs.at_risk
     dN = jumps_at(rs, stop, count)
@@ -250,12 +257,16 @@ def _one_curve(inp: _Input, m: np.ndarray, method: str, alpha: float) -> pd.Data
         surv = np.cumprod(1.0 - dLd)
         s_minus = np.r_[1.0, surv[:-1]]
         est = np.cumsum(s_minus * dLr)
+        # ψ = ∫ Ŝ/Y dM^R + ∫ μ/Y dM^D - μ(t) ∫ 1/Y dM^D: the first two integrals share the
+        # multiplier 1 and are one component (their H and jumps add), the third has -μ(t).
         comps = [
-            Component(H=np.cumsum(s_minus * dLr / safeY), jump=w * count * s_minus[jrow] / Yrow),
+            Component(
+                H=np.cumsum((s_minus * dLr + est * dLd) / safeY),
+                jump=w * (count * s_minus[jrow] + death * est[jrow]) / Yrow,
+            ),
             Component(H=np.cumsum(dLd / safeY), jump=w * death / Yrow),
-            Component(H=np.cumsum(est * dLd / safeY), jump=w * death * est[jrow] / Yrow),
         ]
-        coef = np.vstack([np.ones(len(times)), -est, np.ones(len(times))])
+        coef = np.vstack([np.ones(len(times)), -est])
         extra = {"survival": surv}
     var = influence_variance(rs, comps, coef) if len(times) else np.zeros(0)
     se = np.sqrt(var)
