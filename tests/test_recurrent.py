@@ -83,3 +83,20 @@ def test_a_group_without_events_has_an_empty_curve_and_reads_zero():
     fit = mean_cumulative_function(d, event="event", by="g", **KW)
     assert (fit.table["group"] == "none").sum() == 0
     assert fit.at([2.0]).set_index("group").at["none", "estimate"] == 0.0
+
+
+def test_an_offence_on_the_day_of_death_counts_before_the_death():
+    # Ghosh–Lin weights the jump at t by S(t-): the offence came first, so a person who
+    # offends and dies on the same day adds 1/Y with S = 1, not S after the death.
+    d = pd.DataFrame(
+        {
+            "id": [1, 2],
+            "start": [0.0, 0.0],
+            "stop": [5.0, 10.0],
+            "event": [1, 0],
+            "terminal": [2, 0],
+        }
+    )
+    gl = ghosh_lin(d, event="event", terminal="terminal", **KW)
+    assert gl.at([6.0])["estimate"].iloc[0] == pytest.approx(0.5)
+    assert gl.table["survival"].iloc[0] == pytest.approx(0.5)
