@@ -95,7 +95,16 @@ def test_page_is_self_contained_with_contents_and_embedded_figures(small_report:
     html = small_report.read_text(encoding="utf-8")
     assert '<html lang="sv">' in html
     sections = re.findall(r'<section id="([^"]+)"', html)
-    assert sections == ["data", "bra", "curves", "retention", "effect", "quality", "definitions"]
+    assert sections == [
+        "data",
+        "bra",
+        "curves",
+        "recurrence",
+        "retention",
+        "effect",
+        "quality",
+        "definitions",
+    ]
     for section in sections:
         assert f'href="#{section}"' in html  # the table of contents links every section
     images = re.findall(r'<img src="([^"]+)"', html)
