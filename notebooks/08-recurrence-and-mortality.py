@@ -69,7 +69,7 @@ rows[["person_id", "entry_id", "start", "stop", "event", "n_offences", "terminal
 # %%
 flow = rec.flow.set_index("reason")
 assert flow.loc[flow.index != "persons in registers", "n_persons"].sum() == len(registers.persons)
-assert rec.meta["n_entries"] == len(rel.data)  # nobody lost between the two cohorts
+assert rec.meta["n_entries"] + rec.meta["n_entries_without_community_time"] == len(rel.data)
 assert (rows["stop"] > rows["start"]).all()
 
 # %% [markdown]

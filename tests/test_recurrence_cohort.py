@@ -94,6 +94,8 @@ def test_flow_accounts_for_every_person_and_entry():
         excluded + flow.at["included", "n_persons"] == flow.at["persons in registers", "n_persons"]
     )
     assert flow.at["included", "n_entries"] == c.data["entry_id"].nunique()
+    rel = relapse_cohort(reg, rng=1)
+    assert c.meta["n_entries"] + c.meta["n_entries_without_community_time"] == len(rel.data)
     assert (c.data["stop"] > c.data["start"]).all()
     # One terminal code per entry at most, on its last row.
     last = c.data.groupby("entry_id").tail(1)

@@ -104,7 +104,8 @@ def recurrence_cohort(
         ``group``, ``ever_participant``, ``entry_date``, ``entry_kind``,
         ``in_custody_at_entry``, ``referral`` and covariates as in the relapse cohort.
         ``flow`` accounts for every person: the relapse cohort's reasons plus
-        :data:`NO_COMMUNITY_TIME`. ``meta`` adds ``horizon_years``, ``n_entries`` and
+        :data:`NO_COMMUNITY_TIME`. ``meta`` adds ``horizon_years``, ``n_entries``,
+        ``n_entries_without_community_time`` (together the relapse cohort's entries) and
         ``offences_in_custody``.
 
     See Also
@@ -164,6 +165,9 @@ def recurrence_cohort(
         "source": registers.meta.get("source", ""),
         "horizon_years": horizon,
         "n_entries": n_entries,
+        # Entries of included persons followed in custody only (no rows), so that the
+        # entries add up to the relapse cohort's.
+        "n_entries_without_community_time": len(cand) - n_entries,
         "offences_in_custody": in_custody,
     }
     return Cohort(data=data, flow=flow, definition=d, meta=meta)
