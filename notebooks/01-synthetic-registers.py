@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -51,8 +53,9 @@ truth = load_truth()  # data/synthetic/truth.json, written with the registers
 # 3. **custody**: prison or youth care from the decision, remand after some offences;
 #    periods never overlap, and nobody offends while locked up;
 # 4. **the programme** from 2015: adults enter more often when recently active, in the gang
-#    core and when motivated; episodes end completed, dropped out (mostly early), moved or
-#    died, or are ongoing at extraction;
+#    core and when motivated; episodes end completed, dropped out (mostly early, and far
+#    more often after a new offence or custody during the episode), moved or died, or are
+#    ongoing at extraction;
 # 5. **the effect**: the offending hazard is multiplied by 0.6 during the programme and
 #    0.8 after completing it;
 # 6. **exits**: death (often violent) and emigration.
@@ -71,6 +74,8 @@ pd.Series(
         "effect_after_dropout (HR)": config.effect_after_dropout,
         "motivation_strength": config.motivation_strength,
         "dropout_probability": config.dropout_probability,
+        "dropout after an offence in the episode (HR)": config.dropout_offence_hr,
+        "dropout after custody in the episode (HR)": config.dropout_custody_hr,
     },
     name="default",
 ).to_frame()
@@ -169,6 +174,29 @@ pd.Series(
         "marginal hazard ratio": eff["hazard_ratio"],
     }
 ).to_frame("truth")
+
+# %% [markdown]
+# Every relapse offence and every death, from the same potential outcomes: the expected
+# number of relapse offences per participant by 1, 2 and 3 years (and their ratio, with
+# over without), and the risk of death (emigration competing) and of relapse or death.
+# The generator's deaths do not depend on the programme: the true difference is 0.
+
+# %%
+rec, mort = truth["recurrence"], truth["mortality"]
+pd.DataFrame(
+    {
+        "relapse offences, with": rec["mean_relapses_with"],
+        "relapse offences, without": rec["mean_relapses_without"],
+        "ratio of expected numbers": rec["rate_ratio"],
+        "risk of death, with": mort["risk_death_with"],
+        "risk of death, without": mort["risk_death_without"],
+        "relapse or death, difference": mort["risk_relapse_or_death_difference"],
+    }
+).rename_axis("years")
+
+# %%
+assert all(rec["rate_ratio"][y] < 1 for y in ("1", "2", "3"))
+assert mort["n_deaths_with"] < 30  # a handful of deaths among about 500 participants
 
 # %%
 ret = truth["retention"]

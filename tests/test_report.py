@@ -103,6 +103,7 @@ def test_page_is_self_contained_with_contents_and_embedded_figures(small_report:
         "retention",
         "effect",
         "quality",
+        "mortality",
         "definitions",
     ]
     for section in sections:

@@ -146,7 +146,16 @@ def test_truth_json_is_sorted_rounded_and_complete(small: SimulatedRegisters) ->
     text = truth_json(small)
     data = json.loads(text)
     assert text == json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    assert set(data) == {"bra", "counts", "effect", "parameters", "retention"}
+    assert set(data) == {
+        "bra",
+        "counts",
+        "effect",
+        "landmark",
+        "mortality",
+        "parameters",
+        "recurrence",
+        "retention",
+    }
     assert data["parameters"]["n_persons"] == SMALL.n_persons
     eff = data["effect"]
     for year in ("1", "2", "3"):
@@ -160,6 +169,33 @@ def test_truth_json_is_sorted_rounded_and_complete(small: SimulatedRegisters) ->
         total = sum(ret[k][month] for k in ("completed", "dropped_out", "moved", "died"))
         assert 0 <= total <= 1 + 1e-9
     assert 0 < data["bra"]["relapse_1y_nonparticipants"] < 1
+    rec, mort = data["recurrence"], data["mortality"]
+    assert rec["n_participants"] == mort["n_participants"] == eff["n_participants"]
+    for arm in ("with", "without"):
+        means = [rec[f"mean_relapses_{arm}"][y] for y in ("1", "2", "3")]
+        assert 0 <= means[0] <= means[1] <= means[2]
+        # At least one relapse offence per person who relapses: the mean count is at
+        # least the risk of a first relapse, and relapse or death at least each of them.
+        for year in ("1", "2", "3"):
+            assert rec[f"mean_relapses_{arm}"][year] >= eff[f"risk_{arm}"][year] - 1e-6
+            both = mort[f"risk_relapse_or_death_{arm}"][year]
+            assert both >= max(eff[f"risk_{arm}"][year], mort[f"risk_death_{arm}"][year])
+    for year in ("1", "2", "3"):
+        assert rec["mean_relapses_difference"][year] == pytest.approx(
+            rec["mean_relapses_with"][year] - rec["mean_relapses_without"][year], abs=2e-6
+        )
+        assert rec["rate_ratio"][year] == pytest.approx(
+            rec["mean_relapses_with"][year] / rec["mean_relapses_without"][year], rel=1e-4
+        )
+        assert mort["risk_death_difference"][year] == pytest.approx(
+            mort["risk_death_with"][year] - mort["risk_death_without"][year], abs=2e-6
+        )
+    for months in ("3", "6"):
+        lm = data["landmark"][months]
+        assert lm["n_completed_or_in"] + lm["n_dropped_out"] == lm["n_episodes"]
+        assert lm["difference"] == pytest.approx(
+            lm["risk_1y_dropped_out"] - lm["risk_1y_completed_or_in"], abs=2e-6
+        )
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])

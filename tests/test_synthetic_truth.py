@@ -115,15 +115,50 @@ def by_effect() -> dict[float, dict]:
 
 
 def test_no_effect_gives_identical_potential_outcomes() -> None:
-    truth = simulate_registers(
+    full = simulate_registers(
         _cfg(effect_during=1.0, effect_after=1.0, effect_after_dropout=1.0), rng=11
-    ).truth["effect"]
+    ).truth
+    truth = full["effect"]
     # Common random numbers: without any effect the two worlds coincide person by person,
     # so the differences are exactly zero (no Monte Carlo error at all).
     assert truth["n_participants"] > 200
     assert truth["risk_difference"] == {"1": 0.0, "2": 0.0, "3": 0.0}
     assert truth["rmst_difference_days"] == 0.0
     assert truth["hazard_ratio"] == pytest.approx(1.0, abs=1e-6)
+    # So do every relapse offence and death (dropouts triggered by offending change the
+    # programme's course, but without an effect not the offending).
+    zero = {"1": 0.0, "2": 0.0, "3": 0.0}
+    assert full["recurrence"]["mean_relapses_difference"] == zero
+    assert full["recurrence"]["rate_ratio"] == {"1": 1.0, "2": 1.0, "3": 1.0}
+    assert full["mortality"]["risk_death_difference"] == zero
+    assert full["mortality"]["risk_relapse_or_death_difference"] == zero
+
+
+def _dropout_after_offence(regs: Registers) -> tuple[float, float]:
+    """Share of ended episodes with an offence during them that end in dropout, and its
+    binomial standard error (one row per episode; re-entries are few)."""
+    prog = regs.programme[regs.programme["exit_reason"] != "ongoing"]
+    pairs = prog.merge(regs.offences[["person_id", "offence_date"]], on="person_id")
+    during = (pairs["offence_date"] >= pairs["start_date"]) & (
+        pairs["offence_date"] < pairs["end_date"]
+    )
+    hit = prog["episode_id"].isin(pairs.loc[during, "episode_id"])
+    dropped = (prog.loc[hit, "exit_reason"] == "dropped_out").to_numpy()
+    p = float(dropped.mean())
+    return p, float(np.sqrt(p * (1 - p) / dropped.size))
+
+
+def test_dropout_follows_offending() -> None:
+    # The same population with and without the link between offending and dropout: an
+    # offence during the episode (hazard ratio 5 by default) makes a dropout far likelier.
+    linked = simulate_registers(_cfg(), rng=11).registers
+    unlinked = simulate_registers(
+        _cfg(dropout_offence_hr=1.0, dropout_custody_hr=1.0), rng=11
+    ).registers
+    p1, se1 = _dropout_after_offence(linked)
+    p0, se0 = _dropout_after_offence(unlinked)
+    # Tolerance: the difference must exceed 3 combined binomial standard errors.
+    assert p1 - p0 > 3 * np.hypot(se1, se0)
 
 
 def test_effect_knob_is_monotone(by_effect: dict[float, dict]) -> None:

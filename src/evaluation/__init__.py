@@ -42,6 +42,7 @@ _LAZY: dict[str, str] = {
     "retention_measures": "evaluation.survival",
     "landmark_cohort": "evaluation.cohorts",
     "recurrence_cohort": "evaluation.cohorts",
+    "death_follow_up": "evaluation.cohorts",
     # survival
     "kaplan_meier": "evaluation.survival",
     "logrank": "evaluation.survival",
@@ -68,6 +69,7 @@ _LAZY: dict[str, str] = {
     "balance": "evaluation.effects",
     "estimate_programme_effect": "evaluation.effects",
     "estimate_recurrent_effect": "evaluation.effects",
+    "estimate_mortality_effect": "evaluation.effects",
     "e_value": "evaluation.effects",
     "confounding_check": "evaluation.effects",
     # report

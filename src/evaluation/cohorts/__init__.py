@@ -6,6 +6,7 @@ from evaluation.cohorts.comparison import comparison_cohort
 from evaluation.cohorts.covariates import covariates_at
 from evaluation.cohorts.definitions import PRESETS, RelapseDefinition
 from evaluation.cohorts.landmark import landmark_cohort
+from evaluation.cohorts.mortality import death_follow_up
 from evaluation.cohorts.recurrence import recurrence_cohort, recurrence_rows, recurrence_totals
 from evaluation.cohorts.relapse import relapse_cohort
 from evaluation.cohorts.retention import retention_cohort
@@ -18,6 +19,7 @@ __all__ = [
     "RelapseTable",
     "comparison_cohort",
     "covariates_at",
+    "death_follow_up",
     "landmark_cohort",
     "recurrence_cohort",
     "recurrence_rows",

@@ -6,6 +6,7 @@ from evaluation.effects.bootstrap import BootstrapDraws
 from evaluation.effects.comparison import DEFAULT_PROPENSITY_FORMULA, comparison_cohort
 from evaluation.effects.effect import ProgrammeEffect, estimate_programme_effect
 from evaluation.effects.matching import MatchResult, match
+from evaluation.effects.mortality import estimate_mortality_effect
 from evaluation.effects.propensity import PropensityResult, propensity_weights
 from evaluation.effects.recurrent import RecurrentEffect, estimate_recurrent_effect
 from evaluation.effects.sensitivity import EValueResult, confounding_check, e_value
@@ -23,6 +24,7 @@ __all__ = [
     "comparison_cohort",
     "confounding_check",
     "e_value",
+    "estimate_mortality_effect",
     "estimate_programme_effect",
     "estimate_recurrent_effect",
     "match",

@@ -77,6 +77,9 @@ class ProgrammeEffect:
         The persons each replicate drew and, for weighting, the propensity coefficients
         refitted in each replicate (:class:`~evaluation.effects.BootstrapDraws`), so that
         the bootstrap can be checked replicate by replicate.
+    outcome
+        What the risks are risks of: ``"relapse"`` (this function), or ``"death"`` and
+        ``"relapse_or_death"`` (:func:`~evaluation.effects.estimate_mortality_effect`).
     """
 
     n: int
@@ -101,6 +104,7 @@ class ProgrammeEffect:
     )
     notes: tuple[str, ...] = field(default=())
     bootstrap: BootstrapDraws | None = field(default=None, repr=False)
+    outcome: str = "relapse"
 
     def summary(self, analysis: str | None = None) -> pd.DataFrame:
         """Effect measures: ``analysis, estimand, measure, time, estimate, se, ci_lower,
@@ -127,7 +131,8 @@ class ProgrammeEffect:
         analysis: str = "itt",
         what: Literal["relapse", "relapse_free"] = "relapse",
     ) -> Axes:
-        """Adjusted cumulative incidence of relapse (or relapse-free share) in both groups."""
+        """Adjusted cumulative incidence of the outcome (or the share without it) in both
+        groups; ``what="relapse"`` draws the incidence whatever the outcome."""
         from evaluation.presentation.graphics.effects import curves_plot
 
         c = self.curves[self.curves["analysis"] == analysis].copy()
@@ -138,7 +143,8 @@ class ProgrammeEffect:
                 1 - c["ci_upper"],
                 1 - c["ci_lower"],
             )
-        key = "share_relapsed" if what == "relapse" else "share_not_relapsed"
+        keys = _SHARE_LABELS.get(self.outcome, ("share_relapsed", "share_not_relapsed"))
+        key = keys[0] if what == "relapse" else keys[1]
         return curves_plot(c, ax=ax, what=key)
 
     def plot_balance(self, ax: Axes | None = None) -> Axes:
@@ -165,6 +171,11 @@ class ProgrammeEffect:
         from evaluation.presentation.formatting import format_number
         from evaluation.presentation.labels import label
 
+        if self.outcome != "relapse":
+            raise EstimationError(
+                f"sentence() describes the effect on relapse; this result's outcome is "
+                f"{self.outcome!r}"
+            )
         r = self.measure("risk_difference_1y")
         pts = format_number(100 * abs(r.estimate), lang, decimals=1)
         lo = format_number(100 * r.ci_lower, lang, decimals=1)
@@ -183,6 +194,14 @@ class ProgrammeEffect:
             self.summary()[["analysis", "measure", "estimate", "ci_lower", "ci_upper", "p"]],
             notes=[self.design_quality["en"], self.at_risk_convention],
         )
+
+
+#: Axis labels of the curves by outcome: the incidence, and the share without the outcome.
+_SHARE_LABELS: dict[str, tuple[str, str]] = {
+    "relapse": ("share_relapsed", "share_not_relapsed"),
+    "death": ("share_died", "share_alive"),
+    "relapse_or_death": ("share_relapsed_or_died", "share_neither_relapsed_nor_died"),
+}
 
 
 def _as_data(cohort_or_data: Cohort | pd.DataFrame) -> tuple[pd.DataFrame, str]:

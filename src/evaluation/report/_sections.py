@@ -30,6 +30,7 @@ from evaluation.report._analysis_sections import (
     effect_section,
     retention_section,
 )
+from evaluation.report._mortality_section import mortality_section
 from evaluation.report._recurrence_section import recurrence_section
 from evaluation.report.build import ReportBuilder, count_text
 
@@ -322,5 +323,6 @@ SECTIONS: tuple[Callable[[ReportBuilder, Cohorts, Mapping[str, Any] | None], Non
     recurrence_section,
     retention_section,
     effect_section,
+    mortality_section,
     definitions_section,
 )

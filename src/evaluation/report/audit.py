@@ -92,6 +92,10 @@ def rebuild_universes(
         # do not depend on the bootstrap: the fewest replicates the estimator allows.
         effect = estimate_programme_effect(design, n_boot=20, rng=analysis.REPORT_SEED)
         frames.update(analysis.effect_universes(design, effect))
+    if needed & {"mortality", curve_universe("death")}:
+        from evaluation.report._mortality_section import mortality_design, mortality_universes
+
+        frames.update(mortality_universes(mortality_design(registers).data))
     return frames
 
 

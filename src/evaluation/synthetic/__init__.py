@@ -37,7 +37,12 @@ work; see ``benchmarks/bench_synthetic.py``).
    also lowers offending. Contact precedes start by a log-normal time (median 25 days).
    At the start the episode's latent end is drawn: completed (log-normal, median 14
    months), dropped out (median 75 days: most early; less likely for the motivated) or
-   moved; death and emigration before it end the episode as ``died`` / ``moved``. The
+   moved; death and emigration before it end the episode as ``died`` / ``moved``.
+   Dropping out follows offending: from the step after an offence committed during the
+   episode the cause-specific hazard of dropping out is the planned one times
+   ``dropout_offence_hr``, and times ``dropout_custody_hr`` after a custody period
+   started during it (an extra clock, so completers are partly those who did not
+   offend: immortal time in a naive completers-vs-dropouts comparison). The
    referral route depends on a recent release (``prison_service``) and otherwise is mostly
    police or social services.
 5. **Programme effect.** From the first time step after the start until the episode ends,
@@ -85,6 +90,23 @@ calendar windows, from the same function (`evaluation._counting`).
     events and windows as `evaluation.cohorts.relapse_cohort` builds them), estimated
     from an independent population of ``bra_monte_carlo_persons`` persons; the exact
     definition is in ``truth["bra"]["definition"]``.
+``recurrence``
+    Same participants, time zero and worlds as ``effect``: ``mean_relapses_with`` /
+    ``mean_relapses_without``, the expected number of lagförda offences dated 1 to 365,
+    730, 1095 days after the start date (stopped at death or emigration: Ghosh and Lin's
+    marginal mean); ``mean_relapses_difference``; ``rate_ratio``, the ratio of the
+    expected numbers by 1, 2, 3 years.
+``mortality``
+    Same population: ``risk_death_*`` (cumulative incidence of death, emigration
+    competing, at 1, 2, 3 years; the programme does not change death times, so the true
+    difference is 0 up to emigration) and ``risk_relapse_or_death_*`` (the first of the
+    two), with their ``_difference``; ``n_deaths_*``, ``n_emigrations_*``.
+``landmark``
+    At 3 and 6 months, in the independent population of ``bra``: the 1-year relapse of
+    episodes at risk at the landmark by status then (``dropped_out``,
+    ``completed_or_in``) and their ``difference`` with its Monte Carlo ``difference_se``:
+    the quantity `evaluation.cohorts.landmark_cohort` estimates (see
+    `evaluation.synthetic._truth.landmark_truth`).
 ``counts``
     Sizes of the tables.
 

@@ -107,8 +107,14 @@ class SimulationConfig:
     effect_after_dropout
         Hazard ratio after dropping out (1 = back to baseline; above 1 = worse).
     dropout_probability
-        Probability that an episode of a person with motivation 0 ends in dropout (before
-        competing exits); the motivated drop out less.
+        Probability that an episode of a person with motivation 0 is planned to end in
+        dropout (before competing exits and before the dropouts that offending triggers,
+        which bring the share to about a third); the motivated drop out less.
+    dropout_offence_hr, dropout_custody_hr
+        Hazard ratios of dropping out once the participant has committed an offence
+        during the episode, and once a custody period (remand, prison, youth_care) has
+        started during it; from the time step after it until the episode ends, both when
+        both happened. 1 makes dropout independent of offending.
     moved_probability
         Probability that an episode ends with the person moving away.
     dropout_median_days, completion_median_days, moved_median_days
@@ -177,7 +183,9 @@ class SimulationConfig:
     effect_during: float = 0.6
     effect_after: float = 0.8
     effect_after_dropout: float = 1.0
-    dropout_probability: float = 0.43
+    dropout_probability: float = 0.35
+    dropout_offence_hr: float = 5.0
+    dropout_custody_hr: float = 3.0
     moved_probability: float = 0.08
     dropout_median_days: float = 75.0
     completion_median_days: float = 420.0
@@ -209,6 +217,9 @@ class SimulationConfig:
         ):
             if not getattr(self, name) > 0:
                 problems.append(f"{name} must be positive, got {getattr(self, name)}")
+        for name in ("dropout_offence_hr", "dropout_custody_hr"):
+            if not getattr(self, name) >= 1:
+                problems.append(f"{name} must be at least 1, got {getattr(self, name)}")
         for name in ("share_male", "dropout_probability", "moved_probability"):
             if not 0 <= getattr(self, name) <= 1:
                 problems.append(f"{name} must be in [0, 1], got {getattr(self, name)}")

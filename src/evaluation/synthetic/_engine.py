@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy.special import ndtri
+from scipy.special import ndtr, ndtri
 
 from evaluation.synthetic import _rng as R
 from evaluation.synthetic._config import SimulationConfig
@@ -45,6 +45,8 @@ _NONCUSTODIAL_P_YOUNG = np.array([0.20, 0.35, 0.35, 0.10])
 # Referral routes (REFERRALS order) for released persons and for others.
 _REFERRAL_P_RELEASED = np.array([0.15, 0.10, 0.60, 0.10, 0.05])
 _REFERRAL_P_OTHER = np.array([0.40, 0.30, 0.00, 0.22, 0.08])
+# Log-normal sigmas of the planned times from start to completion, dropout and moving.
+_EPISODE_SIGMAS = np.array([0.0, 0.35, 0.9, 0.7])
 
 
 def _categorical(u: NDArray[np.float64], p: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -54,6 +56,36 @@ def _categorical(u: NDArray[np.float64], p: NDArray[np.float64]) -> NDArray[np.i
     if cum.ndim == 1:
         return np.minimum(np.searchsorted(cum, u, side="right"), cum.size - 1)
     return np.minimum((u[:, None] >= cum).sum(axis=1), cum.shape[1] - 1)
+
+
+def _episode_probabilities(
+    drop_logit: NDArray[np.float64], c: SimulationConfig
+) -> NDArray[np.float64]:
+    """Probabilities of the planned ending (completed, dropped out, moved), one row each."""
+    p_drop = 1 / (1 + np.exp(-drop_logit))
+    p_move = np.full(p_drop.size, c.moved_probability)
+    p_done = np.maximum(1 - p_drop - p_move, 0.0)
+    probs = np.column_stack([p_done, p_drop, p_move])
+    return probs / probs.sum(axis=1, keepdims=True)
+
+
+def _planned_dropout_hazard(
+    tau: NDArray[np.float64], probs: NDArray[np.float64], c: SimulationConfig
+) -> NDArray[np.float64]:
+    """Cause-specific hazard of dropping out ``tau`` days after the start, per day.
+
+    The planned ending is a mixture (`_enter`): dropout with probability ``probs[:, 1]``
+    after a log-normal time, competing with completion and moving. Among episodes still
+    running at ``tau``, dropouts happen at ``p_d f_d(tau) / S(tau)``, ``S`` the share of
+    episodes whose planned end is after ``tau``.
+    """
+    medians = np.array([c.completion_median_days, c.dropout_median_days, c.moved_median_days])
+    log_tau = np.log(np.maximum(tau, 1e-9))[:, None]
+    z = (log_tau - np.log(medians)[None, :]) / _EPISODE_SIGMAS[None, 1:]
+    still = 1.0 - np.sum(probs * ndtr(z), axis=1)
+    density = np.exp(-0.5 * z[:, 1] ** 2) / (np.sqrt(2 * np.pi) * _EPISODE_SIGMAS[2])
+    density = density / np.maximum(tau, 1e-9)
+    return np.asarray(probs[:, 1] * density / np.maximum(still, 1e-12), dtype=np.float64)
 
 
 def _lognormal(
@@ -169,6 +201,7 @@ def simulate_world(
     decay = np.exp(-dt * np.log(2) / (c.history_halflife_years * DAYS_PER_YEAR))
     prog_hr = np.array([1.0, c.effect_during, c.effect_after, c.effect_after_dropout, 1.0])
     emig_rate = c.emigration_rate / DAYS_PER_YEAR
+    ep_probs = _episode_probabilities(drop_logit, c)
 
     birth18 = pop.birth_day + 18 * DAYS_PER_YEAR
     # State. Death times are fixed in advance; emigration replaces them when it comes first.
@@ -186,6 +219,13 @@ def simulate_world(
     ep_count = np.zeros(m, dtype=np.int64)
     ep_end = np.full(m, -np.inf)
     ep_reason = np.zeros(m, dtype=np.int64)
+    # The episode in progress: its start, whether an offence was committed or a custody
+    # period started during it, and the clock of the dropouts these trigger.
+    ep_start = np.full(m, np.inf)
+    ep_offended = np.zeros(m, dtype=bool)
+    ep_custody = np.zeros(m, dtype=bool)
+    drop_rem = np.full(m, np.inf)
+    triggered: list[tuple[NDArray, ...]] = []
     activate: tuple[NDArray, ...] = ()
 
     buckets = _Buckets()
@@ -218,6 +258,10 @@ def simulate_world(
             status[ended] = ep_reason[ended] + 1  # COMPLETED->S_DONE, DROPPED->S_DROPPED, ...
             pmult[ended] = prog_hr[status[ended]]
             can_enter[ended] = (status[ended] == S_DROPPED) & (ep_count[ended] < c.max_episodes)
+        if programme:
+            _triggered_dropout(t0, t1, c, ep_probs, status, ep_start, ep_end, ep_reason,
+                               ep_count, ep_offended, ep_custody, drop_rem, exit_time,
+                               triggered)  # fmt: skip
         a = np.maximum(t0, cust_end)
         b = np.minimum(exit_time, t1)
 
@@ -242,6 +286,8 @@ def simulate_world(
             p, s, e, kd = new_p[keep], new_s[keep], new_e[keep], new_k[keep]
             cust_end[p] = e
             custody.append((p, s, e, kd))
+            during = (status[p] == S_IN) & (s >= ep_start[p]) & (s < ep_end[p])
+            ep_custody[p[during]] = True
 
         hist *= decay
         lam = base_age * (1 + c.history_effect * np.minimum(hist, c.history_cap)) * pmult
@@ -260,6 +306,12 @@ def simulate_world(
                        status, ep_count, ep_end, ep_reason, episodes)  # fmt: skip
                 can_enter[enter] = False
                 entry_rem[enter] = R.exponential(key, pid[enter], ep_count[enter], R.ENTRY)
+                ep_start[enter] = np.minimum(start, end_day + 0.999)  # as _enter records it
+                ep_offended[enter] = False
+                ep_custody[enter] = False
+                drop_rem[enter] = R.exponential(
+                    key, pid[enter], ep_count[enter] - 1, R.DROPOUT_CLOCK
+                )
                 activate = (enter,)
 
         # Offences in the community interval [a, b): the first round over everyone, then
@@ -289,6 +341,9 @@ def simulate_world(
             if len(ev_idx) > 1:
                 ev_idx, ev_t, ev_j = ([np.concatenate(x)] for x in (ev_idx, ev_t, ev_j))
             _offend(ev_idx[0], ev_t[0], ev_j[0], t1, pop, c, key, buckets, offences)
+            who, when = ev_idx[0], ev_t[0]
+            during = (status[who] == S_IN) & (when >= ep_start[who]) & (when < ep_end[who])
+            ep_offended[who[during]] = True
 
     horizon_end = n_steps * dt
     exit_kind = np.where(emigrated, EMIGRATION, np.where(exit_time < horizon_end, DEATH, 0))
@@ -299,6 +354,18 @@ def simulate_world(
             return np.zeros(0, dtype=dtype)
         return np.concatenate([p[i] for p in parts]).astype(dtype)
 
+    ep_latent_end = cat(episodes, 4, float)
+    ep_latent_reason = cat(episodes, 5, np.int64)
+    if triggered:
+        # A triggered dropout replaces the planned end of that episode (person, number).
+        ep_p, ep_n = cat(episodes, 0, np.int64), cat(episodes, 1, np.int64)
+        tp, tn, tt = (cat(triggered, i, t) for i, t in ((0, np.int64), (1, np.int64), (2, float)))
+        width = c.max_episodes + 1
+        keys = ep_p * width + ep_n
+        order = np.argsort(keys, kind="stable")
+        at = order[np.searchsorted(keys[order], tp * width + tn)]
+        ep_latent_end[at] = tt
+        ep_latent_reason[at] = DROPPED_OUT
     cs, ce = cat(custody, 1, float), cat(custody, 2, float)
     cp = cat(custody, 0, np.int64)
     ce = np.minimum(ce, exit_time[cp])  # death in custody ends the period
@@ -319,8 +386,8 @@ def simulate_world(
         ep_number=cat(episodes, 1, np.int64),
         ep_contact=cat(episodes, 2, float),
         ep_start=cat(episodes, 3, float),
-        ep_latent_end=cat(episodes, 4, float),
-        ep_latent_reason=cat(episodes, 5, np.int64),
+        ep_latent_end=ep_latent_end,
+        ep_latent_reason=ep_latent_reason,
         ep_referral=cat(episodes, 6, np.int64),
     )
 
@@ -420,15 +487,11 @@ def _enter(
     g = pop.pid[idx]
     start = np.minimum(start, end_day + 0.999)  # starts fall on or before study_end
     e = ep_count[idx]
-    p_drop = 1 / (1 + np.exp(-drop_logit[idx]))
-    p_move = np.full(idx.size, c.moved_probability)
-    p_done = np.maximum(1 - p_drop - p_move, 0.0)
-    probs = np.column_stack([p_done, p_drop, p_move])
+    probs = _episode_probabilities(drop_logit[idx], c)
     reason = 1 + _categorical(R.uniform(key, g, e, R.EPISODE_REASON), probs)
     medians = np.array([0.0, c.completion_median_days, c.dropout_median_days, c.moved_median_days])
-    sigmas = np.array([0.0, 0.35, 0.9, 0.7])
     z = R.normal(key, g, e, R.EPISODE_TIME)
-    length = np.maximum(_lognormal(z, medians[reason], sigmas[reason]), 1.0)
+    length = np.maximum(_lognormal(z, medians[reason], _EPISODE_SIGMAS[reason]), 1.0)
     contact = start - _lognormal(R.normal(key, g, e, R.CONTACT), 25.0, 0.6)
     floor_contact = np.maximum(prog_day, np.where(e > 0, np.floor(ep_end[idx]) + 1.0, prog_day))
     contact = np.minimum(np.maximum(contact, floor_contact), start)
@@ -444,3 +507,36 @@ def _enter(
     ep_count[idx] += 1
     ep_end[idx] = start + length
     ep_reason[idx] = reason
+
+
+def _triggered_dropout(
+    t0, t1, c, ep_probs, status, ep_start, ep_end, ep_reason, ep_count,
+    ep_offended, ep_custody, drop_rem, exit_time, triggered,
+) -> None:  # fmt: skip
+    """Dropouts caused by an offence or a custody period during the episode, in [t0, t1).
+
+    From the step after an offence committed during the episode (or the start of a custody
+    period during it) the hazard of dropping out is the planned one times
+    ``dropout_offence_hr`` (times ``dropout_custody_hr``; both when both happened). The
+    planned ending already holds the planned hazard, so an extra clock runs at
+    ``(hr - 1)`` times it; when it rings first the episode ends as a dropout then.
+    """
+    who = np.flatnonzero((status == S_IN) & (ep_offended | ep_custody) & (ep_end > t0))
+    if who.size == 0:
+        return
+    hr = np.where(ep_offended[who], c.dropout_offence_hr, 1.0) * np.where(
+        ep_custody[who], c.dropout_custody_hr, 1.0
+    )
+    tau = 0.5 * (t0 + t1) - ep_start[who]
+    rate = (hr - 1.0) * _planned_dropout_hazard(tau, ep_probs[who], c)
+    span = np.maximum(np.minimum(np.minimum(t1, ep_end[who]), exit_time[who]) - t0, 0.0)
+    q = rate * span
+    ring = (drop_rem[who] < q) & (rate > 0)
+    if ring.any():
+        p = who[ring]
+        t = t0 + drop_rem[p] / rate[ring]
+        ep_end[p] = t
+        ep_reason[p] = DROPPED_OUT
+        drop_rem[p] = np.inf
+        triggered.append((p, ep_count[p] - 1, t))
+    drop_rem[who[~ring]] -= q[~ring]

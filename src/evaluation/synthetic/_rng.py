@@ -48,6 +48,7 @@ EPISODE_TIME = 13
 CONTACT = 14
 REFERRAL = 15
 EMIGRATION_CLOCK = 16
+DROPOUT_CLOCK = 17
 
 
 def _mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:

@@ -13,7 +13,13 @@ from evaluation.synthetic._build import build_registers, day_index, started_epis
 from evaluation.synthetic._config import SimulationConfig
 from evaluation.synthetic._engine import simulate_world
 from evaluation.synthetic._population import draw_population
-from evaluation.synthetic._truth import bra_entry_relapse, effect_truth, retention_truth
+from evaluation.synthetic._truth import (
+    bra_entry_relapse,
+    effect_truth,
+    landmark_truth,
+    recurrence_mortality_truth,
+    retention_truth,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,7 +70,7 @@ def simulate_registers(
     >>> len(sim.registers.persons)
     200
     >>> sorted(sim.truth)
-    ['bra', 'counts', 'effect', 'parameters', 'retention']
+    ['bra', 'counts', 'effect', 'landmark', 'mortality', 'parameters', 'recurrence', 'retention']
     """
     config = SimulationConfig() if config is None else config
     if not isinstance(config, SimulationConfig):
@@ -90,10 +96,14 @@ def simulate_registers(
     # The same persons, with the same random numbers, in a world without the programme.
     without = simulate_world(pop.take(who), config, key, programme=False)
     effect = effect_truth(world, without, who, np.arange(who.size), start, config)
+    recurrence, mortality = recurrence_mortality_truth(
+        world, without, who, np.arange(who.size), start, config
+    )
 
     mc_pop = draw_population(config, gen, config.bra_monte_carlo_persons)
     mc_key = int(gen.integers(2**63))
-    bra = bra_entry_relapse(simulate_world(mc_pop, config, mc_key, beyond_study_end=False), config)
+    mc_world = simulate_world(mc_pop, config, mc_key, beyond_study_end=False)
+    bra = bra_entry_relapse(mc_world, config)
 
     truth = {
         "parameters": {
@@ -102,6 +112,9 @@ def simulate_registers(
         "effect": effect,
         "retention": retention_truth(started_episodes(world, end_day)),
         "bra": bra,
+        "recurrence": recurrence,
+        "mortality": mortality,
+        "landmark": landmark_truth(mc_world, config),
         "counts": {
             "persons": int(config.n_persons),
             "participants": int(who.size),

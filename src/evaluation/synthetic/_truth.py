@@ -28,7 +28,7 @@ from evaluation._counting import (
 from evaluation._keyed import NEVER
 from evaluation.synthetic._build import Episodes, day_index, lagforda, started_episodes
 from evaluation.synthetic._config import SimulationConfig
-from evaluation.synthetic._engine import PRISON, YOUTH_CARE, World
+from evaluation.synthetic._engine import DEATH, EMIGRATION, PRISON, YOUTH_CARE, World
 from evaluation.synthetic._population import DAYS_PER_YEAR
 
 _NEVER = np.iinfo(np.int64).max // 4
@@ -265,3 +265,135 @@ def bra_entry_relapse(world: World, config: SimulationConfig) -> dict[str, Any]:
             "person)."
         ),
     }
+
+
+def _lagforda_days(world: World, who: NDArray[np.int64], start: NDArray[np.float64]):
+    """Per lagförd offence of a person in ``who``: its position in ``who`` and its day
+    counted from that person's start date (decisions after ``study_end`` counted)."""
+    pos = np.full(world.n, -1, dtype=np.int64)
+    pos[who] = np.arange(who.size)
+    ok = lagforda(world, None)
+    at = pos[world.off_person[ok]]
+    sel = at >= 0
+    d = day_index(world.off_time[ok][sel]) - day_index(start)[at[sel]]
+    return at[sel], d
+
+
+def recurrence_mortality_truth(
+    world_with: World,
+    world_without: World,
+    who_with: NDArray[np.int64],
+    who_without: NDArray[np.int64],
+    start: NDArray[np.float64],
+    config: SimulationConfig,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every relapse offence, death, and relapse or death, among participants (the ATT).
+
+    The population, time zero and the two worlds are those of `effect_truth`. Returns
+    ``(recurrence, mortality)``: the expected number of relapse offences by 1, 2, 3 years
+    under each arm (offences stop at death or emigration: the mean of the counting
+    process stopped at the terminal event, Ghosh and Lin's marginal mean), and the risk
+    of death (emigration competing) and of relapse or death, first of the two.
+    """
+    n = who_with.size
+    years = list(range(1, int(config.horizon_years) + 1))
+    days = {str(y): int(np.floor(y * DAYS_PER_YEAR)) for y in years}
+    nan = float("nan")
+    rec: dict[str, Any] = {"n_participants": int(n), "years": years}
+    mort: dict[str, Any] = {"n_participants": int(n), "years": years}
+    for name, world, who in (
+        ("with", world_with, who_with),
+        ("without", world_without, who_without),
+    ):
+        _, d = _lagforda_days(world, who, start)
+        d = d[d >= 1]  # relapse offences: dated after the start date, as in effect
+        rec[f"mean_relapses_{name}"] = {
+            y: _r(np.sum(d <= w) / n) if n else nan for y, w in days.items()
+        }
+        rec[f"n_relapses_{name}"] = int(np.sum(d <= max(days.values())))
+        rel, exit_d = first_relapse(world, who, start)
+        kind = world.exit_kind[who]
+        died = kind == DEATH
+        relapse_first = rel <= exit_d
+        first_of_two = np.where(relapse_first, rel, np.where(died, exit_d, _NEVER))
+        mort[f"risk_death_{name}"] = {
+            y: _r(np.mean(died & (exit_d <= w))) if n else nan for y, w in days.items()
+        }
+        mort[f"risk_relapse_or_death_{name}"] = {
+            y: _r(float(np.mean(first_of_two <= w))) if n else nan for y, w in days.items()
+        }
+        horizon = max(days.values())
+        mort[f"n_deaths_{name}"] = int(np.sum(died & (exit_d <= horizon)))
+        mort[f"n_emigrations_{name}"] = int(np.sum((kind == EMIGRATION) & (exit_d <= horizon)))
+    rec["mean_relapses_difference"] = {
+        y: _r(rec["mean_relapses_with"][y] - rec["mean_relapses_without"][y]) for y in days
+    }
+    rec["rate_ratio"] = {
+        y: _r(rec["mean_relapses_with"][y] / rec["mean_relapses_without"][y])
+        if rec["mean_relapses_without"][y] > 0
+        else nan
+        for y in days
+    }
+    for what in ("death", "relapse_or_death"):
+        mort[f"risk_{what}_difference"] = {
+            y: _r(mort[f"risk_{what}_with"][y] - mort[f"risk_{what}_without"][y]) for y in days
+        }
+    return rec, mort
+
+
+def landmark_truth(world: World, config: SimulationConfig) -> dict[str, Any]:
+    """Relapse within a year of a landmark by programme status at it, in the population.
+
+    The quantity a landmark analysis estimates (:func:`evaluation.cohorts.landmark_cohort`
+    with ``bra-final``), computed in an independent population (``world``, simulated to
+    ``study_end``): every episode started by ``study_end`` whose landmark (3 or 6 months,
+    ``floor(months * 365.25 / 12)`` days after the start) leaves a measurable 1-year window
+    with a 3-year buffer; at risk at the landmark (alive and in Sweden, the episode not
+    ended by moving or death, no lagförd offence dated from the start date to the day
+    before the landmark); grouped by status at the landmark (``dropped_out`` or
+    ``completed_or_in``); relapse: a lagförd offence (decided by ``study_end``) dated in
+    the 365 days from the landmark.
+    """
+    end_day = (pd.Timestamp(config.study_end) - pd.Timestamp(config.study_start)).days
+    ep = started_episodes(world, end_day)
+    s_day = day_index(ep.start)
+    e_day = day_index(ep.end)
+    ok = lagforda(world, end_day)
+    op, od = world.off_person[ok], day_index(world.off_time[ok])
+    big = np.int64(1) << 24
+    keys = np.sort(op.astype(np.int64) * big + od)
+
+    def n_between(lo: NDArray[np.int64], hi: NDArray[np.int64]) -> NDArray[np.int64]:
+        base = ep.person.astype(np.int64) * big
+        return np.searchsorted(keys, base + hi) - np.searchsorted(keys, base + lo)
+
+    gone = day_index(world.exit_time)[ep.person]
+    out: dict[str, Any] = {}
+    for months in (3, 6):
+        lm = s_day + int(np.floor(months * DAYS_PER_YEAR / 12))
+        ended = e_day < lm
+        usable = lm + 365 + int(np.floor(3 * DAYS_PER_YEAR)) <= end_day
+        at_risk = (
+            usable
+            & (gone > lm)
+            & ~(ended & np.isin(ep.reason, (3, 4)))
+            & (n_between(s_day, lm) == 0)
+        )
+        dropped = ended & (ep.reason == 2)
+        relapse = n_between(lm, lm + 365) > 0
+        block: dict[str, Any] = {"n_episodes": int(at_risk.sum())}
+        risks, ses = {}, {}
+        for group, sel in (("completed_or_in", ~dropped), ("dropped_out", dropped)):
+            sel = sel & at_risk
+            k = int(sel.sum())
+            p = float(relapse[sel].mean()) if k else float("nan")
+            # Persons contribute several episodes: standard errors clustered by person.
+            resid = np.bincount(ep.person[sel], weights=relapse[sel] - p, minlength=world.n)
+            risks[group] = p
+            ses[group] = float(np.sqrt(np.sum(resid**2)) / k) if k else float("nan")
+            block[f"n_{group}"] = k
+            block[f"risk_1y_{group}"] = _r(p)
+        block["difference"] = _r(risks["dropped_out"] - risks["completed_or_in"])
+        block["difference_se"] = _r(np.hypot(ses["dropped_out"], ses["completed_or_in"]))
+        out[str(months)] = block
+    return out

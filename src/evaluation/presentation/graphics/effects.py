@@ -186,7 +186,8 @@ def curves_plot(
         )
     ax.set_xlabel(_label("time_years", "Years"))
     ax.set_ylabel(_label(what, what))
-    ax.set_ylim(0, 1 if what == "share_not_relapsed" else None)
+    # Shares without the outcome start at 1: the whole axis; incidences start at 0.
+    ax.set_ylim(0, 1 if what.startswith(("share_not", "share_alive", "share_neither")) else None)
     _decimal_axis(ax.xaxis)
     _decimal_axis(ax.yaxis)
     ax.legend()
