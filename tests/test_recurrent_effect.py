@@ -65,7 +65,7 @@ def test_bootstrap_refits_the_propensity_model(fitted):
 
 def test_rate_ratio_is_the_weighted_ratio_of_rates(fitted):
     _, _, eff = fitted
-    r = eff.rows
+    r = eff.rows_at_liberty  # offences per day at liberty: custody periods are gaps
     rate = {}
     for g in (1, 0):
         part = r[r["treated"] == g]
@@ -74,6 +74,17 @@ def test_rate_ratio_is_the_weighted_ratio_of_rates(fitted):
     assert eff.measure("rate_ratio")["estimate"] == pytest.approx(rate[1] / rate[0])
     model_rr = eff.rate_model.table.set_index("term").at["treated", "rate_ratio"]
     assert model_rr == pytest.approx(rate[1] / rate[0], rel=1e-8)
+
+
+def test_expected_counts_include_custody_time_and_rates_exclude_it(fitted):
+    _, _, eff = fitted
+    span = eff.rows.groupby("entry_id")["stop"].max() - eff.rows.groupby("entry_id")["start"].min()
+    liberty = eff.rows_at_liberty.assign(d=lambda x: x["stop"] - x["start"])
+    days = liberty.groupby("entry_id")["d"].sum()
+    assert (
+        eff.rows.assign(d=lambda x: x["stop"] - x["start"]).groupby("entry_id")["d"].sum() == span
+    ).all()  # no gaps in the rows of the expected counts
+    assert (days < span.reindex(days.index)).sum() > 0  # custody gaps in the rates' rows
 
 
 def test_refuses_too_few_replicates(fitted):

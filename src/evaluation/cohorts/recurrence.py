@@ -181,6 +181,7 @@ def recurrence_rows(
     horizon_years: float | None = None,
     censor_date: str | None = None,
     from_day_after: bool = False,
+    custody_gaps: bool = True,
 ) -> pd.DataFrame:
     """Counting-process rows of relapse offences from given time zeros.
 
@@ -205,6 +206,12 @@ def recurrence_rows(
         Follow from the day after time zero (``start`` 1 at the earliest): the comparison
         cohort's outcome, and its synthetic truth, count offences committed after time
         zero, since on the day a participant starts nobody knows which came first.
+    custody_gaps
+        True (the default): custody periods are gaps, time at liberty only. False: follow
+        calendar time since time zero, custody included (offences committed in custody
+        then count): the expected number of offences per person as the population lives
+        it, custody and all, which is what a programme's effect on offending is about
+        and what the synthetic truth counts.
 
     Returns
     -------
@@ -235,6 +242,7 @@ def recurrence_rows(
         e_day,
         censor,
         first_day=t0 + 1 if from_day_after else t0,
+        custody_gaps=custody_gaps,
     )
     pid = registers.persons["person_id"].to_numpy()
     out = pd.DataFrame({"person_id": pid[code[rows["entry_id"]]]})
@@ -313,6 +321,7 @@ def _rows(
     e_day: int,
     censor: np.ndarray,
     first_day: np.ndarray | None = None,
+    custody_gaps: bool = True,
 ) -> tuple[dict[str, np.ndarray], int]:
     """The counting-process rows (arrays) of every entry, and the offences in custody.
 
@@ -335,7 +344,7 @@ def _rows(
     end_keys = make_keys(iv.codes, iv.end)
     lo = np.searchsorted(end_keys, make_keys(code, t0), side="right")
     hi = np.searchsorted(iv.keys, make_keys(code, end - 1), side="left")
-    k = np.maximum(hi - lo, 0)
+    k = np.maximum(hi - lo, 0) if custody_gaps else np.zeros(n, dtype=np.int64)
     g_row = np.repeat(np.arange(n), k)
     g_pos = np.arange(k.sum()) - np.repeat(np.cumsum(k) - k, k) + lo[g_row]
     g_lo = np.maximum(iv.start[g_pos] + 1, t_first[g_row]) if len(g_pos) else g_pos
