@@ -193,7 +193,8 @@ assert all(np.isfinite(s["robust_se"]).all() for s in models.values())
 # ## Did the programme change how many offences follow?
 #
 # The target trial of notebook 05 (participants at their start, comparisons on the same
-# dates), followed for every relapse offence from the day after time zero: each arm's
+# dates), followed for every relapse offence from the day after time zero, custody
+# included (a person in custody stays in the count): each arm's
 # ATT-weighted Ghosh–Lin mean (death and emigration end the count), their difference and
 # ratio at 1, 2 and 3 years, with a bootstrap that refits the propensity model in every
 # replicate. The truth is the same mean in the participants' two worlds, with and without
