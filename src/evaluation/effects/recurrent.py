@@ -212,7 +212,7 @@ def estimate_recurrent_effect(
     entries = data[["person_id", "entry_date"]].copy()
     if censor_at_programme_start:
         entries["censor_date"] = _later_start(registers, data, t)
-    build = {
+    build: dict[str, Any] = {
         "definition": d,
         "horizon_years": max(years),
         "censor_date": "censor_date" if censor_at_programme_start else None,
