@@ -142,3 +142,21 @@ def test_a_median_needs_min_cell_persons_on_each_side():
     # Ties at the median do not count as a side: 11 values, 7 of them equal to the median.
     tied = relapse_table(_median_cohort([5.0, 6.0, 7.0, 8.0] + [50.0] * 7), windows=(1,), by=())
     assert np.isnan(tied.table["median_days"].iloc[0])
+
+
+def test_offences_per_person_followed_and_its_protection(cohort):
+    # Brå's frequency measures: relapse offences per person followed and per recidivist.
+    t = relapse_table(cohort, min_cell=1)
+    row = t.table[(t.table["breakdown"] == "all") & (t.table["window"] == "1y")].iloc[0]
+    assert row["offences_per_person"] == pytest.approx(row["offences"] / row["n"])
+    assert row["offences_per_relapsed"] == pytest.approx(row["offences"] / row["relapsed"])
+    # With a threshold, the ratio is withheld wherever offences or n are, or few are followed.
+    p = relapse_table(cohort, min_cell=10)
+    s = p.suppressed
+    must = s["offences"] | s["n"] | ~(p.raw["n"].to_numpy() >= 10)
+    must &= p.raw["offences_per_person"].notna().to_numpy()
+    assert (s["offences_per_person"] == must).all()
+    assert p.table["offences_per_person"][must.to_numpy()].isna().all()
+    assert must.any() and not must.all()
+    text = p.formatted("sv")
+    assert any(c.startswith("Återfallsbrott per uppföljd person") for c in text.columns)

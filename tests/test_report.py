@@ -99,6 +99,7 @@ def test_page_is_self_contained_with_contents_and_embedded_figures(small_report:
         "data",
         "bra",
         "curves",
+        "recurrence",
         "retention",
         "effect",
         "quality",

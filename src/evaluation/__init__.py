@@ -54,6 +54,7 @@ _LAZY: dict[str, str] = {
     "covariates_at": "evaluation.cohorts",
     "retention_measures": "evaluation.survival",
     "landmark_cohort": "evaluation.cohorts",
+    "recurrence_cohort": "evaluation.cohorts",
     "death_follow_up": "evaluation.cohorts",
     # survival
     "kaplan_meier": "evaluation.survival",
@@ -69,12 +70,18 @@ _LAZY: dict[str, str] = {
     "gray_test": "evaluation.survival",
     "fine_gray": "evaluation.survival",
     "cause_specific_cox": "evaluation.survival",
+    # recurrent events
+    "mean_cumulative_function": "evaluation.survival",
+    "ghosh_lin": "evaluation.survival",
+    "recurrent_cox": "evaluation.survival",
+    "rate_model": "evaluation.survival",
     # effects
     "comparison_cohort": "evaluation.effects",
     "propensity_weights": "evaluation.effects",
     "match": "evaluation.effects",
     "balance": "evaluation.effects",
     "estimate_programme_effect": "evaluation.effects",
+    "estimate_recurrent_effect": "evaluation.effects",
     "estimate_mortality_effect": "evaluation.effects",
     "e_value": "evaluation.effects",
     "confounding_check": "evaluation.effects",

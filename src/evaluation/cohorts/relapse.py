@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -155,50 +155,14 @@ def relapse_cohort(
             entry_to=entry_to,
         )
     d = resolve_definition(definition)
-    require_columns(registers)
-    if population not in ("all", "programme"):
-        raise DefinitionError(f"population must be 'all' or 'programme', not {population!r}")
-    kinds = ("programme_start",) if population == "programme" else d.entry_events
+    ent = entries(registers, d, population, rng, entry_from, entry_to)
+    cand, person_stage = ent.cand, ent.person_stage
+    e_day, last_usable = ent.e_day, ent.last_usable
     persons = registers.persons
     n_persons = len(persons)
-    s_day, e_day = study_days(registers)
-    first_usable = int(plus_years(np.array([s_day]), d.lookback_years)[0])
-    # Offences committed before `last_usable` have had the whole buffer to be decided.
-    last_usable = int(plus_years(np.array([e_day + 1]), -d.buffer_years)[0])
-    lo_day = -1 if entry_from is None else int(to_days(np.array([pd.Timestamp(entry_from)]))[0])
-    hi_day = NEVER if entry_to is None else int(to_days(np.array([pd.Timestamp(entry_to)]))[0])
-    exit_day, exit_code = exit_days(registers)
-
-    _refuse_offences_before_age(registers, d)
-    cand = entry_events(
-        registers,
-        kinds,
-        move_to_release=d.custody_at_entry == "release",
-        sanctions=None if population == "programme" else d.entry_sanctions,
+    data = follow_up(
+        registers, cand, d, population, e_day, last_usable, ent.exit_day, ent.exit_code
     )
-    code = cand["code"].to_numpy()
-    day = cand["day"].to_numpy()
-    # In the order of PERSON_REASONS[1:]; a person is excluded for the furthest step
-    # any of their entry events reached.
-    passes = [
-        ~cand["custody_open"].to_numpy(),
-        day >= first_usable,
-        (day >= lo_day) & (day <= hi_day),
-        day < last_usable,
-        day < exit_day[code],
-    ]
-    stage = np.zeros(len(cand), dtype=np.int64)
-    alive = np.ones(len(cand), dtype=bool)
-    for ok in passes:
-        alive &= ok
-        stage += alive
-    # Person stage: 0 without any entry event, else 1 + the furthest stage of an entry.
-    person_stage = np.zeros(n_persons, dtype=np.int64)
-    np.maximum.at(person_stage, code, stage + 1)
-    cand = cand[stage == len(passes)]
-    cand = _select(cand, d.selection, rng, persons["person_id"].to_numpy())
-
-    data = follow_up(registers, cand, d, population, e_day, last_usable, exit_day, exit_code)
     flow = person_flow(n_persons, person_stage, PERSON_REASONS, len(data))
     wcodes = data.pop("_code").to_numpy()
     reasons = np.array(["included", *(f"excluded: {r}" for r in PERSON_REASONS)], dtype=object)
@@ -242,6 +206,72 @@ def relapse_cohort(
         person_reasons=person_reasons,
         window_status=window_status,
     )
+
+
+class Entries(NamedTuple):
+    """The entry events a definition follows, and where every person left the flow."""
+
+    cand: pd.DataFrame  # one row per followed entry: code, day, kind, in_custody_at_entry, ...
+    person_stage: np.ndarray  # per person: steps of PERSON_REASONS passed (len = included)
+    e_day: int  # study_end as a day number
+    last_usable: int  # first day after the last day an offence can be counted
+    exit_day: np.ndarray  # per person: day of death or emigration (NEVER if none)
+    exit_code: np.ndarray  # per person: 2 death, 3 emigration
+
+
+def entries(
+    registers: Registers,
+    d: RelapseDefinition,
+    population: str,
+    rng: np.random.Generator | int | None,
+    entry_from: str | pd.Timestamp | None,
+    entry_to: str | pd.Timestamp | None,
+) -> Entries:
+    """The entry events of :func:`relapse_cohort` (shared with the recurrence cohort)."""
+    require_columns(registers)
+    if population not in ("all", "programme"):
+        raise DefinitionError(f"population must be 'all' or 'programme', not {population!r}")
+    kinds = ("programme_start",) if population == "programme" else d.entry_events
+    persons = registers.persons
+    n_persons = len(persons)
+    s_day, e_day = study_days(registers)
+    first_usable = int(plus_years(np.array([s_day]), d.lookback_years)[0])
+    # Offences committed before `last_usable` have had the whole buffer to be decided.
+    last_usable = int(plus_years(np.array([e_day + 1]), -d.buffer_years)[0])
+    lo_day = -1 if entry_from is None else int(to_days(np.array([pd.Timestamp(entry_from)]))[0])
+    hi_day = NEVER if entry_to is None else int(to_days(np.array([pd.Timestamp(entry_to)]))[0])
+    exit_day, exit_code = exit_days(registers)
+
+    _refuse_offences_before_age(registers, d)
+    cand = entry_events(
+        registers,
+        kinds,
+        move_to_release=d.custody_at_entry == "release",
+        sanctions=None if population == "programme" else d.entry_sanctions,
+    )
+    code = cand["code"].to_numpy()
+    day = cand["day"].to_numpy()
+    # In the order of PERSON_REASONS[1:]; a person is excluded for the furthest step
+    # any of their entry events reached.
+    passes = [
+        ~cand["custody_open"].to_numpy(),
+        day >= first_usable,
+        (day >= lo_day) & (day <= hi_day),
+        day < last_usable,
+        day < exit_day[code],
+    ]
+    stage = np.zeros(len(cand), dtype=np.int64)
+    alive = np.ones(len(cand), dtype=bool)
+    for ok in passes:
+        alive &= ok
+        stage += alive
+    # Person stage: 0 without any entry event, else 1 + the furthest stage of an entry.
+    person_stage = np.zeros(n_persons, dtype=np.int64)
+    np.maximum.at(person_stage, code, stage + 1)
+    cand = cand[stage == len(passes)]
+    cand = _select(cand, d.selection, rng, persons["person_id"].to_numpy())
+
+    return Entries(cand, person_stage, e_day, last_usable, exit_day, exit_code)
 
 
 class SelectionKey(int):

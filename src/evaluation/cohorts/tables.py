@@ -20,7 +20,15 @@ from evaluation.presentation.labels import check_lang, label
 __all__ = ["RelapseTable", "relapse_table"]
 
 DEFAULT_BY: tuple[str, ...] = ("sex", "age_group", "prior_group", "municipality", "group")
-_MEASURES = ("n", "relapsed", "share", "offences", "offences_per_relapsed", "median_days")
+_MEASURES = (
+    "n",
+    "relapsed",
+    "share",
+    "offences",
+    "offences_per_person",
+    "offences_per_relapsed",
+    "median_days",
+)
 _SEX = {"F": "women", "M": "men"}
 _GROUP = {"participant": "participants", "non-participant": "non_participants"}
 
@@ -34,7 +42,9 @@ class RelapseTable:
     table
         Tidy numbers after disclosure control: one row per ``breakdown``, ``level`` and
         ``window`` with ``n`` (entries followed through the window), ``relapsed``,
-        ``share``, ``offences``, ``offences_per_relapsed``, ``median_days`` (days from
+        ``share``, ``offences`` (relapse offences, Brå's återfallsfrekvens counts every
+        one), ``offences_per_person`` (per entry followed), ``offences_per_relapsed`` (per
+        recidivist), ``median_days`` (days from
         entry to the first relapse offence among those relapsing). Suppressed values are
         NaN and flagged in ``suppressed``.
     suppressed
@@ -138,6 +148,8 @@ class RelapseTable:
                     text = [format_percent(v, lang) for v in values]
                 elif m == "offences_per_relapsed":
                     text = [format_number(v, lang, decimals=1) for v in values]
+                elif m == "offences_per_person":
+                    text = [format_number(v, lang, decimals=2) for v in values]
                 else:
                     text = [format_number(v, lang) for v in values]
                 text = [SUPPRESSED if s else x for x, s in zip(text, sup[m], strict=True)]
@@ -152,7 +164,7 @@ class RelapseTable:
 
 
 def _label_key(measure: str) -> str:
-    return {"offences_per_relapsed": "offences_per"}.get(measure, measure)
+    return {"offences_per_relapsed": "offences_per"}.get(measure, measure)  # older label key
 
 
 def _window_text(window: str, lang: str) -> str:
@@ -231,7 +243,8 @@ def relapse_table(
         suppression so blocks cannot give them back
         (:func:`evaluation.report.suppress_small_cells`); shares need a denominator of at
         least ``min_cell``; offences per relapsing person and median days need at least
-        ``min_cell`` relapsing persons.
+        ``min_cell`` relapsing persons; offences per person followed need both counts
+        shown and at least ``min_cell`` persons followed.
 
     Returns
     -------
@@ -347,6 +360,7 @@ def _numbers(data: pd.DataFrame, labels: list[str], by: Sequence[str]) -> pd.Dat
     out["relapsed"] = out["relapsed"].astype(np.int64)
     out["offences"] = out["offences"].astype(np.int64)
     out["share"] = out["relapsed"] / out["n"].where(out["n"] > 0)
+    out["offences_per_person"] = out["offences"] / out["n"].where(out["n"] > 0)
     out["offences_per_relapsed"] = out["offences"] / out["relapsed"].where(out["relapsed"] > 0)
     return out[["breakdown", "level", "window", *_MEASURES, "median_sides"]]
 
@@ -404,6 +418,12 @@ def _protect(
         few = ~(part["relapsed"].to_numpy() >= min_cell)
         mask["offences_per_relapsed"] = (mask["relapsed"] | mask["offences"] | few) & part[
             "offences_per_relapsed"
+        ].notna()
+        # Per person followed: a ratio of two counts, shown where both are and at least
+        # min_cell persons were followed.
+        small_n = ~(part["n"].to_numpy() >= min_cell)
+        mask["offences_per_person"] = (mask["n"] | mask["offences"] | small_n) & part[
+            "offences_per_person"
         ].notna()
         one_sided = ~(part["median_sides"].fillna(0).to_numpy() >= min_cell)
         mask["median_days"] = (mask["relapsed"] | few | one_sided) & part["median_days"].notna()

@@ -8,6 +8,7 @@ from evaluation.effects.effect import ProgrammeEffect, estimate_programme_effect
 from evaluation.effects.matching import MatchResult, match
 from evaluation.effects.mortality import estimate_mortality_effect
 from evaluation.effects.propensity import PropensityResult, propensity_weights
+from evaluation.effects.recurrent import RecurrentEffect, estimate_recurrent_effect
 from evaluation.effects.sensitivity import EValueResult, confounding_check, e_value
 
 __all__ = [
@@ -18,12 +19,14 @@ __all__ = [
     "MatchResult",
     "ProgrammeEffect",
     "PropensityResult",
+    "RecurrentEffect",
     "balance",
     "comparison_cohort",
     "confounding_check",
     "e_value",
     "estimate_mortality_effect",
     "estimate_programme_effect",
+    "estimate_recurrent_effect",
     "match",
     "propensity_weights",
 ]

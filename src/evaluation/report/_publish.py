@@ -255,6 +255,7 @@ def protect_relapse_table(
 
     For each row and window: followed (``n``), recidivists and their complement (hidden,
     protected), the share (whole per cent of ``n``), relapse offences (offence units), the
+    offences per person followed (with both counts shown and ``min_cell`` followed), the
     offences per recidivist (shown only with both counts and at least ``min_cell``
     recidivists) and the median days (only with ``min_cell`` recidivists on each side).
     """
@@ -309,7 +310,15 @@ def protect_relapse_table(
         shown.append(s)
     table = result.table.copy()
     mask = result.suppressed.copy()
-    for c in ("n", "relapsed", "share", "offences", "offences_per_relapsed", "median_days"):
+    for c in (
+        "n",
+        "relapsed",
+        "share",
+        "offences",
+        "offences_per_person",
+        "offences_per_relapsed",
+        "median_days",
+    ):
         table[c] = raw[c].astype("float64")
         mask[c] = False
     for i, measure, k in index:
@@ -328,6 +337,12 @@ def protect_relapse_table(
     for i, row in raw.iterrows():
         b, lv, w = str(row["breakdown"]), str(row["level"]), str(row["window"])
         few = not (row["relapsed"] >= m)
+        # Offences per person followed: the ratio of two published counts, withheld with
+        # either of them (it would give the withheld one back) or with few followed.
+        mask.loc[i, "offences_per_person"] = bool(
+            (mask.loc[i, "n"] or mask.loc[i, "offences"] or not (row["n"] >= m))
+            and pd.notna(row["offences_per_person"])
+        )
         mask.loc[i, "offences_per_relapsed"] = bool(
             (mask.loc[i, "relapsed"] or mask.loc[i, "offences"] or few)
             and pd.notna(row["offences_per_relapsed"])

@@ -32,6 +32,7 @@ from evaluation.report._analysis_sections import (
 )
 from evaluation.report._design_section import design_section
 from evaluation.report._mortality_section import mortality_section
+from evaluation.report._recurrence_section import recurrence_section
 from evaluation.report._sites_section import sites_section
 from evaluation.report.build import ReportBuilder, count_text
 
@@ -321,6 +322,7 @@ SECTIONS: tuple[Callable[[ReportBuilder, Cohorts, Mapping[str, Any] | None], Non
     data_section,
     bra_section,
     curves_section,
+    recurrence_section,
     retention_section,
     effect_section,
     mortality_section,

@@ -1,4 +1,5 @@
-"""Survival estimators: Kaplan–Meier, log-rank tests, RMST, Cox, AFT and competing risks."""
+"""Survival estimators: Kaplan–Meier, log-rank tests, RMST, Cox, AFT, competing risks and
+recurrent events."""
 
 from evaluation.presentation.graphics.forest import forest_plot
 from evaluation.survival.aft import AFTResult, aft
@@ -10,6 +11,13 @@ from evaluation.survival.gray import GrayTestResult, gray_test
 from evaluation.survival.km import SurvivalCurves, kaplan_meier
 from evaluation.survival.logistic import WindowLogisticResult, window_logistic
 from evaluation.survival.logrank import LogRankResult, logrank
+from evaluation.survival.recurrent import RecurrentCurves, ghosh_lin, mean_cumulative_function
+from evaluation.survival.recurrent_models import (
+    RateModelResult,
+    rate_model,
+    recurrent_cox,
+    recurrent_cox_data,
+)
 from evaluation.survival.retention import RetentionMeasures, retention_measures
 from evaluation.survival.rmst import RMSTResult, rmst
 from evaluation.survival.zph import ZphResult, cox_zph
@@ -40,4 +48,11 @@ __all__ = [
     "kaplan_meier",
     "logrank",
     "rmst",
+    "RateModelResult",
+    "RecurrentCurves",
+    "ghosh_lin",
+    "mean_cumulative_function",
+    "rate_model",
+    "recurrent_cox",
+    "recurrent_cox_data",
 ]
