@@ -48,8 +48,11 @@ def test_bra_table_is_shown_one_window_per_block_with_short_headers(result, tmp_
     blocks = re.findall(r"<table.*?</table>", html)
     headings = ("Within 1 year", "Within 2 years", "Within 3 years")
     for block, heading in zip(blocks, headings, strict=True):
-        assert f'colspan="6" class="group">{heading}</th>' in block
+        # Seven columns a window: followed, recidivists, share, offences, offences per person
+        # followed and per recidivist (Brå's återfallsfrekvens), median days.
+        assert f'colspan="7" class="group">{heading}</th>' in block
         assert '<th scope="col" class="num">Number followed</th>' in block
+        assert '<th scope="col" class="num">Reoffences per person followed</th>' in block
         assert "(1 year)" not in block  # the window is in the group heading, not every header
         assert '<th scope="col" class="text">Breakdown</th>' in block
         assert block.count("<tr>") == 2 + len(table.table)  # two header rows, every row
@@ -58,7 +61,7 @@ def test_bra_table_is_shown_one_window_per_block_with_short_headers(result, tmp_
     assert html.index('<ol class="footnotes">') > html.rindex("</table>")
     # The exported cells keep Brå's one wide table.
     assert "Number followed (1 year)" in table.table.columns
-    assert table.table.shape[1] == 2 + 3 * 6
+    assert table.table.shape[1] == 2 + 3 * 7
     book = write_excel([table], tmp_path / "t.xlsx")
     import openpyxl
 
