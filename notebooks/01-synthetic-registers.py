@@ -235,14 +235,15 @@ assert eff["hazard_ratio"] < 1
 # %% [markdown]
 # ## Does the truth respond to the knobs?
 #
-# A smaller population with more frequent entry: without any programme effect the two
-# simulated worlds coincide person by person, so the true risk difference is exactly 0;
-# with the default effect it is negative.
+# A smaller population with more frequent entry: without any programme effect (and no
+# spread between municipalities, `effect_tau=0`) the two simulated worlds coincide person
+# by person, so the true risk difference is exactly 0; with the default effect it is
+# negative.
 
 # %%
 demo = {}
 for label, kw in {
-    "no effect": {"effect_during": 1.0, "effect_after": 1.0},
+    "no effect": {"effect_during": 1.0, "effect_after": 1.0, "effect_tau": 0.0},
     "default effect": {},
 }.items():
     cfg = SimulationConfig(n_persons=N_DEMO, entry_rate=0.05, bra_monte_carlo_persons=500, **kw)
