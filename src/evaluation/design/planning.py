@@ -151,8 +151,14 @@ class PlanningResult:
         return self.table.copy()
 
     def plot_data(self) -> pd.DataFrame:
-        """Long: ``intake_per_year, follow_up_years, quantity`` (``power``, ``mdhr``,
-        ``mdrd_1y``), ``value``."""
+        """The table's power and minimum detectable effects, long form.
+
+        Returns
+        -------
+        DataFrame
+            ``intake_per_year, follow_up_years, quantity`` (``power``, ``mdhr``,
+            ``mdrd_1y``), ``value``.
+        """
         return self.table.melt(
             id_vars=["intake_per_year", "follow_up_years"],
             value_vars=["power", "mdhr", "mdrd_1y"],
@@ -164,7 +170,12 @@ class PlanningResult:
         self, ax: Axes | None = None, *, what: Literal["mdhr", "power", "mdrd_1y"] = "mdhr"
     ) -> Axes:
         """Lines by intake over the years of intake (the minimum detectable hazard ratio
-        by default)."""
+        by default).
+
+        Returns
+        -------
+        Axes
+        """
         from evaluation.presentation.graphics.design import planning_plot
 
         return planning_plot(self.plot_data(), ax=ax, what=what, hr=self.hr, power=self.power)

@@ -395,8 +395,16 @@ class PowerResult:
         )
 
     def plot_data(self) -> pd.DataFrame:
-        """The replications' intervals (or p-values), ordered by estimate, with ``null``
-        (the value of no effect) and ``detected``."""
+        """The replications' intervals (or p-values), ordered by estimate (by p-value
+        for the ``exponential`` design).
+
+        Returns
+        -------
+        DataFrame
+            The columns of ``table`` (``replication, estimate, ci_lower, ci_upper, p,
+            detected``, ...), with ``null`` (the value of no effect), ``measure`` and
+            ``rank`` (1, 2, ... in the order drawn).
+        """
         t = self.table.copy()
         t["null"] = 1.0 if self.measure == "hazard_ratio" else 0.0
         t["measure"] = self.measure
@@ -405,11 +413,16 @@ class PowerResult:
         t["rank"] = np.arange(1, len(t) + 1)
         return t
 
-    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Each replication's interval, coloured by whether it excludes no effect."""
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Each replication's interval, coloured by whether it excludes no effect.
+
+        Returns
+        -------
+        Axes
+        """
         from evaluation.presentation.graphics.design import replication_intervals
 
-        return replication_intervals(self.plot_data(), ax=ax, **kwargs)
+        return replication_intervals(self.plot_data(), ax=ax)
 
     def _repr_html_(self) -> str:
         return html_repr(

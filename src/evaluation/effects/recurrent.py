@@ -105,12 +105,35 @@ class RecurrentEffect:
         return hit.iloc[0]
 
     def plot_data(self) -> pd.DataFrame:
-        """The weighted curves of both arms (``RecurrentCurves.plot_data``)."""
+        """The weighted curves of both arms (``RecurrentCurves.plot_data``).
+
+        Returns
+        -------
+        DataFrame
+            ``group, time`` (days), ``estimate, ci_lower, ci_upper, method``.
+        """
         return self.curves.plot_data()
 
-    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Both arms' expected number of relapse offences by time since time zero."""
-        return self.curves.plot(ax=ax, **kwargs)
+    def plot(
+        self,
+        ax: Axes | None = None,
+        *,
+        time_unit: str = "days",
+        ci: bool = True,
+        lang: str | None = None,
+        xticks: Sequence[float] | None = None,
+        ylabel: str | None = None,
+    ) -> Axes:
+        """Both arms' expected number of relapse offences by time since time zero (the
+        keywords as in :meth:`RecurrentCurves.plot`).
+
+        Returns
+        -------
+        Axes
+        """
+        return self.curves.plot(
+            ax=ax, time_unit=time_unit, ci=ci, lang=lang, xticks=xticks, ylabel=ylabel
+        )
 
     def _repr_html_(self) -> str:
         return html_repr(

@@ -58,14 +58,32 @@ class SiteEffects:
         return out[["measure", *[c for c in out.columns if c != "measure"]]]
 
     def plot_data(self, measure: str = "risk_difference_1y") -> pd.DataFrame:
-        """The forest plot's rows for one measure."""
+        """The forest plot's rows for one measure.
+
+        Returns
+        -------
+        DataFrame
+            :meth:`MetaAnalysisResult.plot_data` of ``measure``: ``label, estimate, se,
+            ci_lower, ci_upper, weight, kind`` (``study``, ``pooled``, ``prediction``).
+        """
         return self.meta[measure].plot_data()
 
     def plot(
-        self, ax: Axes | None = None, *, measure: str = "risk_difference_1y", **kwargs: Any
+        self,
+        ax: Axes | None = None,
+        *,
+        measure: str = "risk_difference_1y",
+        lang: str = "sv",
+        hidden: tuple[str, ...] = (),
     ) -> Axes:
-        """Forest plot of one measure with the pooled diamond."""
-        return self.meta[measure].plot(ax=ax, **kwargs)
+        """Forest plot of one measure with the pooled diamond (``lang`` and ``hidden`` as
+        in :meth:`MetaAnalysisResult.plot`).
+
+        Returns
+        -------
+        Axes
+        """
+        return self.meta[measure].plot(ax=ax, lang=lang, hidden=hidden)
 
     def _repr_html_(self) -> str:
         return html_repr(

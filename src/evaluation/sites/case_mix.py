@@ -138,8 +138,14 @@ class CaseMixResult:
         return self.table.copy()
 
     def plot_data(self) -> pd.DataFrame:
-        """Raw and adjusted share per site, long: ``group, kind`` (``raw``,
-        ``adjusted``), ``estimate, ci_lower, ci_upper, n``."""
+        """Raw and adjusted share per site, long form.
+
+        Returns
+        -------
+        DataFrame
+            ``group, kind`` (``raw``, ``adjusted``), ``estimate, ci_lower, ci_upper``
+            (no interval for ``raw``), ``n``.
+        """
         t = self.table
         raw = t.assign(kind="raw", estimate=t["share"], ci_lower=np.nan, ci_upper=np.nan)
         adj = t.assign(
@@ -151,11 +157,17 @@ class CaseMixResult:
         cols = ["group", "kind", "estimate", "ci_lower", "ci_upper", "n"]
         return pd.concat([raw[cols], adj[cols]], ignore_index=True)
 
-    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Raw against case-mix-adjusted share per municipality."""
+    def plot(self, ax: Axes | None = None, *, lang: str = "sv") -> Axes:
+        """Raw against case-mix-adjusted share per municipality; ``lang`` the labels'
+        language.
+
+        Returns
+        -------
+        Axes
+        """
         from evaluation.presentation.graphics.sites import draw_raw_adjusted
 
-        return draw_raw_adjusted(self.plot_data(), ax=ax, overall=self.overall_share, **kwargs)
+        return draw_raw_adjusted(self.plot_data(), ax=ax, overall=self.overall_share, lang=lang)
 
     def funnel(self, **kwargs: Any) -> FunnelResult:
         """:func:`evaluation.sites.funnel` of this result."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -121,20 +121,39 @@ class FunnelResult:
         return self.points.loc[self.points[col], "group"].tolist()
 
     def plot_data(self) -> pd.DataFrame:
-        """Points and limits in one long frame: ``kind`` (``site`` or ``limit``),
-        ``group``, ``precision``, ``estimate``, ``level``, ``side``."""
+        """Points and limits in one long frame.
+
+        Returns
+        -------
+        DataFrame
+            ``kind`` (``site`` or ``limit``), ``group`` (empty for limits),
+            ``precision``, ``estimate``, ``level`` (of a limit) and ``side`` (of a limit).
+        """
         pts = self.points.assign(kind="site", level=np.nan, side="")
         lim = self.limits.assign(kind="limit", group="")
         cols = ["kind", "group", "precision", "estimate", "level", "side"]
         return pd.concat([pts[cols], lim[cols]], ignore_index=True)
 
-    def plot(self, ax: Axes | None = None, *, highlight: str | None = None, **kwargs: Any) -> Axes:
-        """The funnel plot; ``highlight`` names a municipality to mark."""
+    def plot(
+        self,
+        ax: Axes | None = None,
+        *,
+        highlight: str | None = None,
+        lang: str = "sv",
+        hidden: tuple[str, ...] = (),
+    ) -> Axes:
+        """The funnel plot; ``highlight`` names a municipality to mark, ``lang`` the
+        labels' language, ``hidden`` the sites not to draw.
+
+        Returns
+        -------
+        Axes
+        """
         from evaluation.presentation.graphics.sites import draw_funnel
 
         return draw_funnel(
             self.plot_data(), ax=ax, target=self.target, measure=self.measure,
-            highlight=highlight, **kwargs,
+            highlight=highlight, lang=lang, hidden=hidden,
         )  # fmt: skip
 
     def _repr_html_(self) -> str:

@@ -130,8 +130,16 @@ class MetaAnalysisResult:
         )
 
     def plot_data(self) -> pd.DataFrame:
-        """Forest plot rows: ``label, kind`` (``study``, ``pooled``, ``prediction``),
-        ``estimate, ci_lower, ci_upper, weight``."""
+        """Forest plot rows, one per study, then the pooled estimate and the prediction
+        interval.
+
+        Returns
+        -------
+        DataFrame
+            ``label, estimate, se, ci_lower, ci_upper, weight, kind`` (``study``,
+            ``pooled``, ``prediction``; ``se`` and ``weight`` missing for the prediction
+            interval).
+        """
         s = self.studies.assign(kind="study")
         pooled = pd.DataFrame(
             {
@@ -146,12 +154,22 @@ class MetaAnalysisResult:
         )
         return pd.concat([s, pooled], ignore_index=True)
 
-    def plot(self, ax: Axes | None = None, **kwargs: object) -> Axes:
+    def plot(
+        self, ax: Axes | None = None, *, lang: str = "sv", hidden: tuple[str, ...] = ()
+    ) -> Axes:
         """Forest plot: each municipality's estimate and interval, the pooled diamond and
-        the prediction interval."""
+        the prediction interval; ``lang`` the labels' language, ``hidden`` the sites not
+        to draw.
+
+        Returns
+        -------
+        Axes
+        """
         from evaluation.presentation.graphics.sites import draw_meta_forest
 
-        return draw_meta_forest(self.plot_data(), ax=ax, measure=self.measure, **kwargs)  # type: ignore[arg-type]
+        return draw_meta_forest(
+            self.plot_data(), ax=ax, measure=self.measure, lang=lang, hidden=hidden
+        )
 
     def _repr_html_(self) -> str:
         return html_repr(

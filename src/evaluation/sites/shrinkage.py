@@ -17,7 +17,7 @@ model's linear predictor as offset, Laplace approximation) is shown and bounded 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -66,8 +66,14 @@ class ShrinkageResult:
         return self.table.copy()
 
     def plot_data(self) -> pd.DataFrame:
-        """Long: ``group, kind`` (``raw``, ``shrunken``, ``rank``), ``estimate, ci_lower,
-        ci_upper``."""
+        """Raw and shrunken O/E and the ranks, long form.
+
+        Returns
+        -------
+        DataFrame
+            ``group, kind`` (``raw``, ``shrunken``, ``rank``), ``estimate, ci_lower,
+            ci_upper``.
+        """
         t = self.table
         raw = t.assign(
             kind="raw", estimate=t["raw"], ci_lower=t["raw_ci_lower"], ci_upper=t["raw_ci_upper"]
@@ -79,11 +85,17 @@ class ShrinkageResult:
         cols = ["group", "kind", "estimate", "ci_lower", "ci_upper"]
         return pd.concat([raw[cols], shr[cols], rnk[cols]], ignore_index=True)
 
-    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Caterpillar plot: raw and shrunken O/E with intervals, and the rank intervals."""
+    def plot(self, ax: Axes | None = None, *, lang: str = "sv") -> Axes:
+        """Caterpillar plot: raw and shrunken O/E with intervals, and the rank intervals;
+        ``lang`` the labels' language.
+
+        Returns
+        -------
+        Axes
+        """
         from evaluation.presentation.graphics.sites import draw_shrinkage
 
-        return draw_shrinkage(self.plot_data(), ax=ax, **kwargs)
+        return draw_shrinkage(self.plot_data(), ax=ax, lang=lang)
 
     def _repr_html_(self) -> str:
         return html_repr(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -114,7 +114,14 @@ class RecurrentCurves:
         return self.table.copy()
 
     def plot_data(self) -> pd.DataFrame:
-        """The step curves as drawn, from (0, 0): ``group, time, estimate, ci_lower, ci_upper``."""
+        """The step curves as drawn, from (0, 0).
+
+        Returns
+        -------
+        DataFrame
+            ``group, time`` (days), ``estimate, ci_lower, ci_upper`` and ``method``
+            (``mcf``, ``ghosh-lin``).
+        """
         frames = []
         for g in self.groups:
             t = self.table[self.table["group"] == g]
@@ -132,11 +139,44 @@ class RecurrentCurves:
         out["method"] = self.method
         return out
 
-    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
-        """Step curves with bands (see :mod:`evaluation.presentation.graphics.recurrent`)."""
+    def plot(
+        self,
+        ax: Axes | None = None,
+        *,
+        time_unit: str = "days",
+        ci: bool = True,
+        lang: str | None = None,
+        xticks: Sequence[float] | None = None,
+        ylabel: str | None = None,
+    ) -> Axes:
+        """Step curves with bands (see
+        :func:`evaluation.presentation.graphics.recurrent.draw_recurrent`).
+
+        Parameters
+        ----------
+        ax
+            Where to draw; a new figure and Axes when None.
+        time_unit
+            ``"days"``, ``"months"`` or ``"years"``.
+        ci
+            Draw the pointwise confidence bands.
+        lang
+            Label language; the active theme's by default.
+        xticks
+            Tick positions in ``time_unit``; the axis ends at the last.
+        ylabel
+            Override the y-axis label.
+
+        Returns
+        -------
+        Axes
+        """
         from evaluation.presentation.graphics.recurrent import draw_recurrent
 
-        return draw_recurrent(self.plot_data(), ax=ax, **kwargs)
+        return draw_recurrent(
+            self.plot_data(), ax=ax, time_unit=time_unit, ci=ci, lang=lang, xticks=xticks,
+            ylabel=ylabel,
+        )  # fmt: skip
 
     def _repr_html_(self) -> str:
         name = "Mean cumulative function" if self.method == "mcf" else "Ghosh–Lin marginal mean"
