@@ -8,7 +8,7 @@ active ``theme``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -95,7 +95,7 @@ def planning_plot(
     return ax
 
 
-def replication_intervals(data: pd.DataFrame, ax: Axes | None = None, **_: Any) -> Axes:
+def replication_intervals(data: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Each replication's interval (ordered by estimate), dark when it excludes no
     effect; for a design tested by p-value, the p-values in order against ``alpha``.
 
