@@ -9,23 +9,16 @@ working without loading jinja2 and the HTML builder.
 from __future__ import annotations
 
 from evaluation._lazy import lazy_exports
+from evaluation.presentation import _LAZY as _PRESENTATION
 
-#: Public name -> module that defines it.
+#: Public name -> module that defines it: the report's own names, and the presentation
+#: names of the public API re-exported (``evaluation.report.theme`` and the like).
 _LAZY: dict[str, str] = {
     "REPORT_SEED": "evaluation.report._analysis_sections",
     "ReportAudit": "evaluation.report.audit",
     "audit_report": "evaluation.report.audit",
     "build_report": "evaluation.report.build",
-    "SUPPRESSED": "evaluation.presentation.disclosure",
-    "SuppressedTable": "evaluation.presentation.disclosure",
-    "suppress_small_cells": "evaluation.presentation.disclosure",
-    "format_number": "evaluation.presentation.formatting",
-    "format_percent": "evaluation.presentation.formatting",
-    "label": "evaluation.presentation.labels",
-    "Finding": "evaluation.presentation.scan",
-    "find_disclosures": "evaluation.presentation.scan",
-    "ReportTable": "evaluation.presentation.tables",
-    "theme": "evaluation.presentation.theme",
+    **_PRESENTATION,
 }
 
 __all__ = sorted(_LAZY)
