@@ -11,11 +11,13 @@ of small synthetic registers pass the audit, the scanner and the attacks of issu
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -298,3 +300,32 @@ def test_a_withheld_cell_printed_as_a_share_fails(report_copy):
     frame.loc[row, ["n", "estimate"]] = [10.0, 0.2]
     frame.to_csv(path, index=False, encoding="utf-8-sig")
     assert not audit_copy(report_copy).passed
+
+
+def test_the_integer_bound_search_stops_by_nodes_not_by_the_clock(monkeypatch):
+    # A report must not depend on how busy the machine is: a search stopped by a short
+    # time limit returns a worse integer point under load, protection then hides more, and
+    # the same data gave a different report (once, under load, it failed outright). The
+    # search is bounded by nodes; the time limit is only a guard against a runaway search.
+    import scipy.optimize
+    import scipy.sparse as sp
+
+    from evaluation.presentation import ledger as ledger_module  # kernel test: the solver
+
+    seen: list[dict] = []
+    solve = scipy.optimize.milp
+
+    def spy(*args, **kwargs):
+        seen.append(dict(kwargs["options"]))
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "milp", spy)
+    bounds = object.__new__(ledger_module._Bounds)
+    # x0 + x1 = 3, x0 <= 2.5: the smallest x1 over whole numbers is 1 (the LP says 0.5).
+    bounds.n = 2
+    bounds.a_eq, bounds.b_eq = sp.csr_matrix([[1.0, 1.0]]), np.array([3.0])
+    bounds.a_ub, bounds.b_ub = sp.csr_matrix([[1.0, 0.0]]), np.array([2.5])
+    assert bounds._milp(np.array([0.0, 1.0])) == 1.0
+    (options,) = seen
+    assert options["node_limit"] == ledger_module.MILP_NODES
+    assert options.get("time_limit", math.inf) >= 60
