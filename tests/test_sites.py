@@ -138,3 +138,15 @@ def test_plots_of_fully_withheld_data_draw_empty_axes() -> None:
         ax = draw(empty)
         assert ax.get_legend() is None and ax.get_xlabel()
         plt.close(ax.figure)
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"), [("sv", ["95 %", "99,8 %"]), ("en", ["95 %", "99.8 %"])]
+)
+def test_funnel_legend_writes_the_limits_in_the_language(lang: str, expected: list[str]) -> None:
+    # Swedish output has a decimal comma everywhere, legends included.
+    cm = case_mix(_data(seed=5, site_sd=0.6), covariates=("age",))
+    ax = funnel(cm).plot(lang=lang)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == expected
+    plt.close(ax.figure)

@@ -55,17 +55,20 @@ def draw_funnel(
     """Funnel plot from ``FunnelResult.plot_data()``: limits as lines (dashed 95 %, dotted
     99.8 %), sites as points labelled by name; ``highlight`` drawn in colour; sites in
     ``hidden`` (withheld for disclosure control) are not drawn."""
+    from evaluation.presentation.formatting import format_number
     from evaluation.presentation.labels import label
 
     ax = _axes(ax)
     lim = data[data["kind"] == "limit"]
     styles = {0: "--", 1: ":"}
     for i, (level, part) in enumerate(lim.groupby("level", sort=True)):
+        # The language's decimal comma: 99,8 % in Swedish, 99.8 % in English.
+        name = f"{format_number(100 * level, lang, decimals=1 if level > 0.99 else 0)} %"
         for side, s in part.groupby("side"):
             s = s.sort_values("precision")
             ax.plot(
                 s["precision"], s["estimate"], color="0.35", linestyle=styles.get(i, "-."),
-                linewidth=1.0, label=f"{100 * level:g} %" if side == "upper" else None,
+                linewidth=1.0, label=name if side == "upper" else None,
             )  # fmt: skip
     ax.axhline(target, color="0.2", linewidth=0.8)
     pts = data[(data["kind"] == "site") & ~data["group"].isin(hidden)]
