@@ -50,7 +50,7 @@ DATA = Path(__file__).resolve().parents[2] / "data" / "synthetic"
 @pytest.fixture(scope="module")
 def effect_and_truth():
     registers = Registers.read(DATA, validate=False)
-    truth = json.loads((DATA / "truth.json").read_text())["recurrence"]
+    truth = json.loads((DATA / "truth.json").read_text())["recurrence"]["eligible"]
     design = comparison_cohort(registers, rng=20151)
     eff = estimate_recurrent_effect(registers, design, n_boot=200, rng=20151)
     return eff, truth
@@ -68,3 +68,26 @@ def test_expected_offences_difference_and_ratio_cover_the_truth(effect_and_truth
     # The estimate is within three bootstrap standard errors (log scale for the ratio).
     assert abs(d.estimate - true_d) < 3 * d.se
     assert abs(np.log(r.estimate) - np.log(true_r)) < 3 * r.se
+
+
+def test_the_coverage_study_keeps_both_truths_and_both_analyses():
+    # The benchmarks' design (one replication, a small population, few replicates): rows
+    # per analysis, measure and year, the truth of the design's population beside the
+    # truth of every participant, and coverage as the intervals say.
+    from evaluation.effects.coverage import recurrence_mortality_study
+    from evaluation.studies import run_study
+
+    study = recurrence_mortality_study(n_persons=3000, n_boot=20)
+    rows = run_study(study, replications=1, seed=5, progress=False).replications
+    assert sorted(set(zip(rows.analysis, rows.measure, strict=True))) == [
+        ("mortality", "death"),
+        ("mortality", "relapse_or_death"),
+        ("recurrence", "difference"),
+        ("recurrence", "ratio"),
+    ]
+    assert len(rows) == 12 and set(rows.year) == {1, 2, 3}
+    assert (rows.covered == (rows.ci_lower <= rows.truth) & (rows.truth <= rows.ci_upper)).all()
+    assert (rows.bias == rows.estimate - rows.truth).all()
+    # The design follows fewer participants than started: the two truths differ.
+    rec = rows[rows.analysis == "recurrence"]
+    assert (rec.truth != rec.truth_all).any()
