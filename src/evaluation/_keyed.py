@@ -245,3 +245,21 @@ class KeyedIntervals:
             ok &= self.codes[safe] == codes
             return np.where(ok, self.start[safe], NEVER)
         return np.full(len(days), NEVER, dtype=np.int64)
+
+
+def whole_years(birth_days: np.ndarray, at_days: np.ndarray) -> np.ndarray:
+    """Completed years of age at ``at_days`` (birthday counts on the day itself)."""
+    b = (np.datetime64("1800-01-01", "D") + birth_days.astype("timedelta64[D]")).astype(
+        "datetime64[D]"
+    )
+    t = (np.datetime64("1800-01-01", "D") + at_days.astype("timedelta64[D]")).astype(
+        "datetime64[D]"
+    )
+    by = b.astype("datetime64[Y]").astype(np.int64)
+    ty = t.astype("datetime64[Y]").astype(np.int64)
+    # day of year as (month, day) compared lexicographically via month*32 + day
+    bm = b.astype("datetime64[M]")
+    tm = t.astype("datetime64[M]")
+    bmd = (bm.astype(np.int64) % 12) * 32 + (b - bm.astype("datetime64[D]")).astype(np.int64)
+    tmd = (tm.astype(np.int64) % 12) * 32 + (t - tm.astype("datetime64[D]")).astype(np.int64)
+    return ty - by - (tmd < bmd).astype(np.int64)

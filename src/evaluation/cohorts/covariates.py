@@ -20,6 +20,7 @@ from evaluation._keyed import (
     make_keys,
     minus_years,
     to_days,
+    whole_years,  # the one age rule: the synthetic truth's design population uses it too
     year_of,
 )
 
@@ -171,24 +172,6 @@ def table_codes(registers: Registers, table: str) -> np.ndarray:
         frame = registers.table(table)
         cache[table] = person_codes(registers.persons, frame["person_id"], table=table)
     return cache[table]
-
-
-def whole_years(birth_days: np.ndarray, at_days: np.ndarray) -> np.ndarray:
-    """Completed years of age at ``at_days`` (birthday counts on the day itself)."""
-    b = (np.datetime64("1800-01-01", "D") + birth_days.astype("timedelta64[D]")).astype(
-        "datetime64[D]"
-    )
-    t = (np.datetime64("1800-01-01", "D") + at_days.astype("timedelta64[D]")).astype(
-        "datetime64[D]"
-    )
-    by = b.astype("datetime64[Y]").astype(np.int64)
-    ty = t.astype("datetime64[Y]").astype(np.int64)
-    # day of year as (month, day) compared lexicographically via month*32 + day
-    bm = b.astype("datetime64[M]")
-    tm = t.astype("datetime64[M]")
-    bmd = (bm.astype(np.int64) % 12) * 32 + (b - bm.astype("datetime64[D]")).astype(np.int64)
-    tmd = (tm.astype(np.int64) % 12) * 32 + (t - tm.astype("datetime64[D]")).astype(np.int64)
-    return ty - by - (tmd < bmd).astype(np.int64)
 
 
 def covariates_at(registers: Registers, index: pd.DataFrame) -> pd.DataFrame:

@@ -24,7 +24,7 @@ from evaluation.effects.propensity import propensity_weights
 if TYPE_CHECKING:
     from evaluation.registers import Registers
 
-__all__ = ["DEFAULT_PROPENSITY_FORMULA", "comparison_cohort"]
+__all__ = ["DEFAULT_PROPENSITY_FORMULA", "comparison_cohort", "formula_with_affiliation"]
 
 DEFAULT_PROPENSITY_FORMULA = (
     "C(sex) + bs(age, df=4) + np.log1p(prior_decisions_5y) "
@@ -38,6 +38,31 @@ DEFAULT_PROPENSITY_FORMULA = (
 Prior decisions enter as log(1 + count) rather than Brå's bands: a band with few
 participants (10+) separates the groups in some bootstrap replicates. Calendar year is
 centred so that the intercept stays well conditioned."""
+
+
+def formula_with_affiliation(data: pd.DataFrame, formula: str = DEFAULT_PROPENSITY_FORMULA) -> str:
+    """``formula`` plus ``C(affiliation)`` when the cohort knows everyone's affiliation.
+
+    Gang affiliation (the optional ``affiliation`` column of ``persons``, which the
+    comparison cohort's covariates carry) is recorded for the whole study population,
+    participants and non-participants alike, before anyone's time zero: a legitimate
+    covariate. It is added only when the column is there with no missing value and at
+    least two affiliations; otherwise ``formula`` is returned unchanged.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> formula_with_affiliation(pd.DataFrame({"affiliation": ["gang", "network"]}), "age")
+    'age + C(affiliation)'
+    >>> formula_with_affiliation(pd.DataFrame({"affiliation": ["gang", None]}), "age")
+    'age'
+    """
+    if "affiliation" not in data.columns or "C(affiliation)" in formula:
+        return formula
+    aff = data["affiliation"]
+    if aff.isna().any() or aff.nunique() < 2:
+        return formula
+    return f"{formula} + C(affiliation)"
 
 
 def comparison_cohort(

@@ -19,7 +19,15 @@ import pandas as pd
 
 from evaluation.studies import StudyDesign
 
-__all__ = ["MEASURES", "programme_effect_replicate", "programme_effect_study", "summarise_coverage"]
+__all__ = [
+    "MEASURES",
+    "programme_effect_replicate",
+    "programme_effect_study",
+    "recurrence_mortality_replicate",
+    "recurrence_mortality_study",
+    "summarise_coverage",
+    "summarise_recurrence_mortality",
+]
 
 MEASURES: tuple[str, ...] = (
     "risk_difference_1y",
@@ -143,4 +151,167 @@ def programme_effect_study(
         },
         summarise=summarise_coverage,
         description="coverage and bias of the programme effect on simulated registers",
+    )
+
+
+#: The analyses of :func:`recurrence_mortality_replicate`: the effect on the number of
+#: relapse offences (``estimate_recurrent_effect``) and on death and on relapse or death
+#: (``estimate_mortality_effect``).
+RECURRENCE_MORTALITY_ANALYSES: tuple[str, ...] = ("recurrence", "mortality")
+
+
+def recurrence_mortality_replicate(
+    seed: np.random.SeedSequence,
+    *,
+    analyses: tuple[str, ...] = RECURRENCE_MORTALITY_ANALYSES,
+    n_persons: int = 6000,
+    n_boot: int = 200,
+    motivation_strength: float = 1.0,
+    death_rate: float = 0.003,
+    programme_death_hr: float = 1.0,
+    formula: str | None = None,
+) -> list[dict[str, Any]]:
+    """One replication of the recurrence and mortality effects against the truth.
+
+    Simulates registers (``bra_monte_carlo_persons=0``), builds the default comparison
+    cohort and estimates, for ``"recurrence"``, the ATT difference and ratio of the
+    expected number of relapse offences at 1, 2, 3 years, and for ``"mortality"`` the ATT
+    risk differences of death and of relapse or death (intention to treat). ``formula``
+    is the propensity model (None: each estimator's default). Returns one row per
+    analysis, measure and year: ``analysis, measure, year, truth`` (the truth among the
+    participants the design follows, ``truth[...]["eligible"]``), ``truth_all`` (among
+    every participant), ``estimate, ci_lower, ci_upper, bias, covered, covered_all`` and
+    ``events`` (relapse offences, or deaths or relapses or deaths, in the data).
+    """
+    from evaluation.effects.comparison import comparison_cohort
+    from evaluation.effects.mortality import estimate_mortality_effect
+    from evaluation.effects.recurrent import estimate_recurrent_effect
+    from evaluation.synthetic import SimulationConfig, simulate_registers
+
+    unknown = set(analyses) - set(RECURRENCE_MORTALITY_ANALYSES)
+    if unknown:
+        raise ValueError(
+            f"unknown analyses {sorted(unknown)}; choose from {RECURRENCE_MORTALITY_ANALYSES}"
+        )
+    sim_seed, cohort_seed, boot_seed = seed.spawn(3)
+    sim = simulate_registers(
+        SimulationConfig(
+            n_persons=n_persons,
+            motivation_strength=motivation_strength,
+            death_rate=death_rate,
+            programme_death_hr=programme_death_hr,
+            bra_monte_carlo_persons=0,
+        ),
+        rng=np.random.default_rng(sim_seed),
+    )
+    cohort = comparison_cohort(sim.registers, rng=np.random.default_rng(cohort_seed))
+    options: dict[str, Any] = {} if formula is None else {"formula": formula}
+    rows: list[dict[str, Any]] = []
+
+    def keep(
+        analysis: str, measure: str, year: str, truth: float, truth_all: float, m: Any, events: int
+    ) -> None:
+        rows.append(
+            {
+                "analysis": analysis,
+                "measure": measure,
+                "year": int(year),
+                "truth": float(truth),
+                "truth_all": float(truth_all),
+                "estimate": float(m.estimate),
+                "ci_lower": float(m.ci_lower),
+                "ci_upper": float(m.ci_upper),
+                "bias": float(m.estimate - truth),
+                "covered": bool(m.ci_lower <= truth <= m.ci_upper),
+                "covered_all": bool(m.ci_lower <= truth_all <= m.ci_upper),
+                "events": int(events),
+            }
+        )
+
+    years = ("1", "2", "3")
+    if "recurrence" in analyses:
+        every = sim.truth["recurrence"]
+        rec = estimate_recurrent_effect(
+            sim.registers, cohort, n_boot=n_boot, rng=np.random.default_rng(boot_seed), **options
+        )
+        for measure, key in (("difference", "mean_relapses_difference"), ("ratio", "rate_ratio")):
+            for y in years:
+                m = rec.measure(f"expected_offences_{measure}_{y}y")
+                keep("recurrence", measure, y, every["eligible"][key][y], every[key][y], m,
+                     rec.events)  # fmt: skip
+    if "mortality" in analyses:
+        every = sim.truth["mortality"]
+        for outcome in ("death", "relapse_or_death"):
+            eff = estimate_mortality_effect(
+                cohort, sim.registers, outcome=outcome, n_boot=n_boot, per_protocol=False,
+                rng=np.random.default_rng(boot_seed), **options,
+            )  # fmt: skip
+            key = f"risk_{outcome}_difference"
+            for y in years:
+                m = eff.measure(f"risk_difference_{y}y")
+                keep("mortality", outcome, y, every["eligible"][key][y], every[key][y], m,
+                     eff.events)  # fmt: skip
+    return rows
+
+
+def summarise_recurrence_mortality(replications: pd.DataFrame) -> pd.DataFrame:
+    """Coverage, bias and width by analysis, measure and year.
+
+    Returns ``analysis, measure, year, replications, coverage`` (of the truth among the
+    participants the design follows), ``coverage_all`` (of the truth among every
+    participant), ``mean_bias``, ``bias_se`` (the estimates' SD over sqrt(R)),
+    ``mean_width``, ``mean_truth``, ``mean_events``.
+    """
+    r = replications.assign(width=replications["ci_upper"] - replications["ci_lower"])
+    g = r.groupby(["analysis", "measure", "year"], sort=False)
+    out = g.agg(
+        replications=("covered", "size"),
+        coverage=("covered", "mean"),
+        coverage_all=("covered_all", "mean"),
+        mean_bias=("bias", "mean"),
+        sd_estimate=("estimate", "std"),
+        mean_width=("width", "mean"),
+        mean_truth=("truth", "mean"),
+        mean_events=("events", "mean"),
+    ).reset_index()
+    out.insert(7, "bias_se", out.pop("sd_estimate") / np.sqrt(out["replications"]))
+    return out
+
+
+def recurrence_mortality_study(
+    *,
+    analyses: tuple[str, ...] = RECURRENCE_MORTALITY_ANALYSES,
+    n_persons: int = 6000,
+    n_boot: int = 200,
+    motivation_strength: float = 1.0,
+    death_rate: float = 0.003,
+    programme_death_hr: float = 1.0,
+    formula: str | None = None,
+) -> StudyDesign:
+    """The coverage study of the recurrence and mortality effects (issue 13).
+
+    One design for ``benchmarks/bench_recurrent_coverage.py`` (``analyses=("recurrence",)``)
+    and ``benchmarks/bench_mortality.py`` (``("mortality",)``); see
+    :func:`recurrence_mortality_replicate`.
+
+    Examples
+    --------
+    >>> study = recurrence_mortality_study(analyses=("mortality",), n_boot=50)
+    >>> study.name, study.params["analyses"]
+    ('recurrence-mortality', ('mortality',))
+    """
+    return StudyDesign(
+        name="recurrence-mortality",
+        replicate=recurrence_mortality_replicate,
+        params={
+            "analyses": tuple(analyses),
+            "n_persons": n_persons,
+            "n_boot": n_boot,
+            "motivation_strength": motivation_strength,
+            "death_rate": death_rate,
+            "programme_death_hr": programme_death_hr,
+            "formula": formula,
+        },
+        summarise=summarise_recurrence_mortality,
+        description="coverage and bias of the effects on relapse offences and on death",
     )

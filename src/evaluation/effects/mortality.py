@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from evaluation._errors import EstimationError
+from evaluation.effects.comparison import formula_with_affiliation
 from evaluation.effects.effect import ProgrammeEffect, estimate_programme_effect
 
 if TYPE_CHECKING:
@@ -77,7 +78,12 @@ def estimate_mortality_effect(
         competing, on the relapse follow-up.
     **options
         Passed to :func:`~evaluation.effects.estimate_programme_effect` (``n_boot``,
-        ``rng``, ``estimand``, ``method``, ``per_protocol``, ``times_years``, ...).
+        ``rng``, ``estimand``, ``method``, ``per_protocol``, ``times_years``, ...). The
+        propensity ``formula`` defaults to ``DEFAULT_PROPENSITY_FORMULA`` plus
+        ``C(affiliation)`` when the cohort knows every person's gang affiliation
+        (:func:`~evaluation.effects.comparison.formula_with_affiliation`): affiliation
+        doubles the risk of being killed and raises the chance of starting the
+        programme, so leaving it out confounds the effect on death.
 
     Returns
     -------
@@ -114,6 +120,7 @@ def estimate_mortality_effect(
             "effect on it cannot be estimated"
         )
     options.setdefault("design", str(cohort.meta.get("design", "cohort")))
+    options.setdefault("formula", formula_with_affiliation(data))
     effect = estimate_programme_effect(
         data, duration=OUTCOME_DURATION[outcome], event=OUTCOME_EVENT, **options
     )

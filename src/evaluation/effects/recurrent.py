@@ -28,7 +28,7 @@ from evaluation.cohorts.definitions import RelapseDefinition, resolve_definition
 from evaluation.effects._logit import fit_logistic_batch, scores_batch
 from evaluation.effects._measures import DAYS_PER_YEAR, _interval
 from evaluation.effects.bootstrap import BootstrapDraws, draw_clusters
-from evaluation.effects.comparison import DEFAULT_PROPENSITY_FORMULA
+from evaluation.effects.comparison import formula_with_affiliation
 from evaluation.effects.propensity import PropensityResult, ipw, propensity_weights
 from evaluation.survival._recurrent_core import risk_sets
 from evaluation.survival.recurrent import RecurrentCurves, ghosh_lin
@@ -155,7 +155,7 @@ def estimate_recurrent_effect(
     *,
     treatment: str = "treated",
     cluster: str = "person_id",
-    formula: str = DEFAULT_PROPENSITY_FORMULA,
+    formula: str | None = None,
     estimand: Literal["ATT", "ATE", "ATO"] = "ATT",
     definition: str | RelapseDefinition | None = None,
     times_years: Sequence[float] = (1, 2, 3),
@@ -175,8 +175,14 @@ def estimate_recurrent_effect(
         A comparison cohort (:func:`evaluation.effects.comparison_cohort`) or its data:
         one row per person and trial with ``person_id``, ``entry_date`` (time zero), the
         treatment and the propensity model's covariates.
-    treatment, cluster, formula, estimand
+    treatment, cluster, estimand
         As in :func:`estimate_programme_effect`.
+    formula
+        The propensity model; None: ``DEFAULT_PROPENSITY_FORMULA`` plus ``C(affiliation)``
+        when the cohort knows every person's gang affiliation
+        (:func:`~evaluation.effects.comparison.formula_with_affiliation`; affiliation
+        raises both offending and entry: without it the estimates lean towards harm when
+        nothing else confounds, ``benchmarks/README.md``, recurrent coverage).
     definition
         Which offences count (the cohort's definition by default, else ``bra-final``).
     times_years
@@ -249,6 +255,8 @@ def estimate_recurrent_effect(
     eid = rows["entry_id"].to_numpy()
     draws = draw_clusters(data[cluster].to_numpy(), n_boot, gen)
     F = draws.frequencies()
+    if formula is None:
+        formula = formula_with_affiliation(data)
     ps = propensity_weights(data, formula, treatment=treatment, estimand=estimand)
     beta = fit_logistic_batch(ps.design, t, F, start=ps.coefficients["coef"].to_numpy())
     W = F * ipw(t, scores_batch(ps.design, beta), estimand, freq=F)  # (n, 1 + B)

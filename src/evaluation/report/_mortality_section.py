@@ -193,7 +193,9 @@ def mortality_table(
     rows = summary[summary["measure"].isin(keep)].copy()
     rows["order"] = rows["measure"].map({k: i for i, k in enumerate(keep)})
     rows = rows.sort_values("order").reset_index(drop=True)
-    true = (truth or {}).get("mortality", {}).get("risk_death_difference", {})
+    # The truth among the participants the comparison design follows, where the truth has it.
+    mortality = (truth or {}).get("mortality", {})
+    true = mortality.get("eligible", mortality).get("risk_death_difference", {})
     rows["truth"] = [float(true.get(ms[-2], np.nan)) for ms in rows["measure"]]
     rows["measure"] = [label(f"mortality_{ms}", lang) for ms in rows["measure"]]
     return model_table(

@@ -105,11 +105,26 @@ calendar windows, from the same function (`evaluation._counting`).
     730, 1095 days after the start date (stopped at death or emigration: Ghosh and Lin's
     marginal mean); ``mean_relapses_difference``; ``rate_ratio``, the ratio of the
     expected numbers by 1, 2, 3 years.
+    ``eligible``: the same entries among the participants the comparison design follows
+    (see below).
 ``mortality``
     Same population: ``risk_death_*`` (cumulative incidence of death, emigration
-    competing, at 1, 2, 3 years; the programme does not change death times, so the true
-    difference is 0 up to emigration) and ``risk_relapse_or_death_*`` (the first of the
-    two), with their ``_difference``; ``n_deaths_*``, ``n_emigrations_*``.
+    competing, at 1, 2, 3 years; with the default ``programme_death_hr`` = 1 the
+    programme does not change death times, so the true difference is 0 up to emigration)
+    and ``risk_relapse_or_death_*`` (the first of the two), with their ``_difference``;
+    ``n_deaths_*``, ``n_emigrations_*``. ``eligible``: the same among the participants the
+    comparison design follows.
+
+    ``eligible`` (in ``recurrence`` and ``mortality``) is the estimand of
+    `evaluation.effects.estimate_recurrent_effect` and
+    `evaluation.effects.estimate_mortality_effect` on the default comparison cohort: the
+    participants who, on their first start, are in the default entry period (from
+    ``study_start`` plus 5 years to ``study_end`` minus the 3-year buffer of
+    ``bra-final``), 18 or older, alive, in Sweden and not in custody
+    (`evaluation.synthetic._truth.design_eligible`, the rule of
+    `evaluation.cohorts.comparison_cohort`); the top-level entries average over every
+    participant, including those who start in the last 3 years. ``effect`` averages over
+    every participant too.
 ``landmark``
     At 3 and 6 months, in the independent population of ``bra``: the 1-year relapse of
     episodes at risk at the landmark by status then (``dropped_out``,

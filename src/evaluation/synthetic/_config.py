@@ -109,6 +109,14 @@ class SimulationConfig:
         Hazard ratio after a completed episode.
     effect_after_dropout
         Hazard ratio after dropping out (1 = back to baseline; above 1 = worse).
+    programme_death_hr
+        Hazard ratio of death while in the programme and after completing it, with the
+        timing of ``effect_during`` and ``effect_after`` (from the first time step after
+        the start; back to 1 after dropping out or moving, as offending is): the programme
+        takes people out of the milieu where they are killed. The death time keeps its
+        random number (common random numbers: the remaining unit-exponential clock is
+        rescaled when the hazard ratio changes), so the world without the programme has
+        the same deaths as before. 1 (the default) leaves every death time untouched.
     effect_tau
         Standard deviation, on the log-hazard-ratio scale, of the municipalities' own
         programme effects: municipality ``m`` multiplies ``effect_during`` and
@@ -195,6 +203,7 @@ class SimulationConfig:
     effect_during: float = 0.6
     effect_after: float = 0.8
     effect_after_dropout: float = 1.0
+    programme_death_hr: float = 1.0
     effect_tau: float = 0.15
     outlier_municipality: str | None = None
     outlier_log_hr: float = 0.0
@@ -226,6 +235,7 @@ class SimulationConfig:
             "effect_during",
             "effect_after",
             "effect_after_dropout",
+            "programme_death_hr",
             "female_hr",
             "gang_hr",
             "peripheral_hr",

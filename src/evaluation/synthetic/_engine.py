@@ -203,11 +203,16 @@ def simulate_world(
     # The municipality's own effect scales the hazard ratios during and after completion.
     site_hr = np.exp(site_log_hr(c, key))[pop.municipality]
     prog_site = np.array([False, True, True, False, False])
+    # The programme's hazard ratio of death by status (in, after completion: see
+    # SimulationConfig.programme_death_hr); with 1 no death time is touched.
+    death_hr = np.array([1.0, c.programme_death_hr, c.programme_death_hr, 1.0, 1.0])
+    rescale_deaths = programme and c.programme_death_hr != 1.0
     emig_rate = c.emigration_rate / DAYS_PER_YEAR
     ep_probs = _episode_probabilities(drop_logit, c)
 
     birth18 = pop.birth_day + 18 * DAYS_PER_YEAR
-    # State. Death times are fixed in advance; emigration replaces them when it comes first.
+    # State. Death times are fixed in advance (and rescaled when the programme's hazard
+    # ratio of death changes); emigration replaces them when it comes first.
     rem = R.exponential(key, pid, 0, R.OFFENCE_CLOCK)
     emig_rem = R.exponential(key, pid, 0, R.EMIGRATION_CLOCK)
     entry_rem = R.exponential(key, pid, 0, R.ENTRY)
@@ -218,6 +223,7 @@ def simulate_world(
     emigrated = np.zeros(m, dtype=bool)
     status = np.zeros(m, dtype=np.int64)
     pmult = np.ones(m)  # the programme's hazard ratio now in force
+    dmult = np.ones(m)  # the programme's hazard ratio of death now in force
     can_enter = np.full(m, programme)
     ep_count = np.zeros(m, dtype=np.int64)
     ep_end = np.full(m, -np.inf)
@@ -253,6 +259,8 @@ def simulate_world(
         # The programme's effect starts at the first step after the start.
         if activate:
             pmult[activate[0]] = c.effect_during * site_hr[activate[0]]
+            if rescale_deaths:
+                _rescale_death(activate[0], t0, death_hr[S_IN], dmult, exit_time, emigrated)
             activate = ()
         # Episodes whose latent end has passed: the status after the programme.
         ended = np.flatnonzero(status == S_IN)
@@ -263,6 +271,8 @@ def simulate_world(
                 prog_site[status[ended]], site_hr[ended], 1.0
             )
             can_enter[ended] = (status[ended] == S_DROPPED) & (ep_count[ended] < c.max_episodes)
+            if rescale_deaths:
+                _rescale_death(ended, t0, death_hr[status[ended]], dmult, exit_time, emigrated)
         if programme:
             _triggered_dropout(t0, t1, c, ep_probs, status, ep_start, ep_end, ep_reason,
                                ep_count, ep_offended, ep_custody, drop_rem, exit_time,
@@ -395,6 +405,30 @@ def simulate_world(
         ep_latent_reason=ep_latent_reason,
         ep_referral=cat(episodes, 6, np.int64),
     )
+
+
+def _rescale_death(
+    idx: NDArray[np.int64],
+    t: float,
+    hr: float | NDArray[np.float64],
+    dmult: NDArray[np.float64],
+    exit_time: NDArray[np.float64],
+    emigrated: NDArray[np.bool_],
+) -> None:
+    """The hazard ratio of death of persons ``idx`` changes to ``hr`` at time ``t``.
+
+    Death has a constant hazard times the ratio in force, so the cumulative hazard left
+    after ``t`` (the unit-exponential clock of the person's death time) is kept and only
+    the speed changes: the death time ``T > t`` becomes ``t + (T - t) * old / new``. The
+    persons still alive and in Sweden at ``t`` only; no random number is drawn.
+    """
+    hr = np.broadcast_to(np.asarray(hr, dtype=np.float64), idx.shape)
+    live = (exit_time[idx] > t) & ~emigrated[idx]
+    p, new = idx[live], hr[live]
+    change = new != dmult[p]
+    p, new = p[change], new[change]
+    exit_time[p] = t + (exit_time[p] - t) * dmult[p] / new
+    dmult[p] = new
 
 
 def _due_custody(buckets, k, t0, t1, cust_end, exit_time):

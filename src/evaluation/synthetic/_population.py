@@ -36,7 +36,8 @@ def draw_population(config: SimulationConfig, rng: np.random.Generator, n: int) 
 
     Ages are 15–45 on 2015-01-01, skewed young (15 + 30 * Beta(1.3, 2.2)). The death time
     comes from a constant hazard (``death_rate``, doubled for gang affiliation, halved for
-    women) and is the same in every world, since the programme does not change mortality.
+    women); the world's engine rescales it while the programme's hazard ratio of death
+    (``programme_death_hr``, 1 by default: the same death time in every world) is in force.
     """
     muni_w = np.asarray(config.municipality_weights, dtype=float)
     municipality = rng.choice(muni_w.size, size=n, p=muni_w / muni_w.sum())

@@ -15,6 +15,7 @@ from evaluation.synthetic._engine import simulate_world
 from evaluation.synthetic._population import draw_population
 from evaluation.synthetic._truth import (
     bra_entry_relapse,
+    design_eligible,
     effect_truth,
     landmark_truth,
     recurrence_mortality_truth,
@@ -99,6 +100,12 @@ def simulate_registers(
     effect = effect_truth(world, without, who, np.arange(who.size), start, config)
     recurrence, mortality = recurrence_mortality_truth(
         world, without, who, np.arange(who.size), start, config
+    )
+    # The same among the participants the comparison design follows (the estimand of
+    # estimate_recurrent_effect and estimate_mortality_effect on its default cohort).
+    followed = np.flatnonzero(design_eligible(registers, who, start))
+    recurrence["eligible"], mortality["eligible"] = recurrence_mortality_truth(
+        world, without, who[followed], followed, start[followed], config
     )
     effect["by_municipality"] = site_effect_truth(
         world, without, who, np.arange(who.size), start, pop.municipality[who],

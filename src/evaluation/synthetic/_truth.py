@@ -11,7 +11,7 @@ measure and uses the cohorts' calendar windows (:mod:`evaluation._counting`).
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,11 +25,14 @@ from evaluation._counting import (
     window_deadline,
     window_end,
 )
-from evaluation._keyed import NEVER
+from evaluation._keyed import NEVER, KeyedIntervals, plus_years, to_days, whole_years
 from evaluation.synthetic._build import Episodes, day_index, lagforda, started_episodes
 from evaluation.synthetic._config import SimulationConfig
 from evaluation.synthetic._engine import DEATH, EMIGRATION, PRISON, YOUTH_CARE, World
 from evaluation.synthetic._population import DAYS_PER_YEAR
+
+if TYPE_CHECKING:
+    from evaluation.registers import Registers
 
 _NEVER = np.iinfo(np.int64).max // 4
 RETENTION_MONTHS = (3, 6, 12, 24)
@@ -312,6 +315,60 @@ def bra_entry_relapse(world: World, config: SimulationConfig) -> dict[str, Any]:
             "person)."
         ),
     }
+
+
+#: The defaults of the comparison design (`evaluation.cohorts.comparison_cohort` with the
+#: ``bra-final`` definition): the entry period starts 5 years (the look-back) after
+#: ``study_start`` and ends the day before ``study_end`` + 1 day minus 3 years (the buffer);
+#: participants are 18 or older. ``tests/test_synthetic_truth.py`` checks that the rule
+#: below selects exactly the cohort's participants.
+DESIGN_LOOKBACK_YEARS, DESIGN_BUFFER_YEARS, DESIGN_MIN_AGE = 5, 3, 18
+
+
+def design_eligible(
+    registers: Registers, who: NDArray[np.int64], start: NDArray[np.float64]
+) -> NDArray[np.bool_]:
+    """Which participants the comparison design follows, from the registers it reads.
+
+    ``who`` are participants (row positions in ``persons``) and ``start`` their first
+    start (days since ``study_start``). A participant is followed when the first start
+    lies in the default entry period (from the later of ``study_start`` plus the
+    look-back and the first programme start of anyone, to the day before the last usable
+    date) and the person is, on that day, at least ``DESIGN_MIN_AGE`` in completed years,
+    alive and in Sweden and not in custody (a register custody period [start, end) holds
+    the day; an open one never ends): the rule of `evaluation.cohorts.comparison_cohort`,
+    with the same calendar arithmetic (`evaluation._keyed`).
+    """
+    s_day, e_day = to_days(
+        np.array([registers.study_start, registers.study_end], dtype="datetime64[ns]")
+    )
+    day = int(s_day) + day_index(start)
+    prog = registers.programme
+    first_any = int(to_days(prog["start_date"]).min()) if len(prog) else int(NEVER)
+    lo = max(int(plus_years(np.array([s_day]), DESIGN_LOOKBACK_YEARS)[0]), first_any)
+    hi = int(plus_years(np.array([e_day + 1]), -DESIGN_BUFFER_YEARS)[0]) - 1
+    persons = registers.persons
+    birth = to_days(persons["birth_date"])[who]
+    ids = pd.Index(persons["person_id"])
+    ex = registers.exits
+    gone = np.full(len(persons), int(NEVER), dtype=np.int64)
+    if len(ex):
+        np.minimum.at(gone, ids.get_indexer(ex["person_id"]), to_days(ex["date"]))
+    cus = registers.custody
+    custody = KeyedIntervals(
+        ids.get_indexer(cus["person_id"]).astype(np.int64),
+        to_days(cus["start_date"]),
+        to_days(cus["end_date"], nat=int(NEVER)),
+    )
+    in_custody, _ = custody.containing(who.astype(np.int64), day)
+    return np.asarray(
+        (day >= lo)
+        & (day <= hi)
+        & (whole_years(birth, day) >= DESIGN_MIN_AGE)
+        & (day < gone[who])
+        & ~in_custody,
+        dtype=bool,
+    )
 
 
 def _lagforda_days(world: World, who: NDArray[np.int64], start: NDArray[np.float64]):
