@@ -3,7 +3,11 @@ adjusted curves with bootstrap intervals and sensitivity to unobserved confoundi
 
 from evaluation.effects.balance import BalanceResult, balance
 from evaluation.effects.bootstrap import BootstrapDraws
-from evaluation.effects.comparison import DEFAULT_PROPENSITY_FORMULA, comparison_cohort
+from evaluation.effects.comparison import (
+    DEFAULT_PROPENSITY_FORMULA,
+    comparison_cohort,
+    formula_with_affiliation,
+)
 from evaluation.effects.effect import ProgrammeEffect, estimate_programme_effect
 from evaluation.effects.matching import MatchResult, match
 from evaluation.effects.mortality import estimate_mortality_effect
@@ -27,6 +31,7 @@ __all__ = [
     "estimate_mortality_effect",
     "estimate_programme_effect",
     "estimate_recurrent_effect",
+    "formula_with_affiliation",
     "match",
     "propensity_weights",
 ]

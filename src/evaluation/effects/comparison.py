@@ -73,7 +73,7 @@ def comparison_cohort(
     comparisons_per_participant: float = 10.0,
     k: int = 5,
     caliper: float = 0.2,
-    propensity_formula: str = DEFAULT_PROPENSITY_FORMULA,
+    propensity_formula: str | None = None,
     censor_at_programme_start: bool = True,
     min_age: int = 18,
     entry_from: str | pd.Timestamp | None = None,
@@ -99,7 +99,8 @@ def comparison_cohort(
     definition, comparisons_per_participant, censor_at_programme_start, min_age
         As in :func:`evaluation.cohorts.comparison_cohort`.
     k, caliper, propensity_formula
-        Risk-set matching only.
+        Risk-set matching only. ``propensity_formula`` None: the default model of
+        :func:`estimate_programme_effect` (:func:`formula_with_affiliation`).
     entry_from, entry_to
         Entry period, as in :func:`evaluation.cohorts.comparison_cohort`.
     rng
@@ -132,7 +133,8 @@ def comparison_cohort(
     unmatched: list[int] = []
 
     def matched(data: pd.DataFrame) -> pd.DataFrame:
-        ps = propensity_weights(data, propensity_formula, treatment="treated")
+        formula = propensity_formula or formula_with_affiliation(data)
+        ps = propensity_weights(data, formula, treatment="treated")
         mres = match(
             data,
             treatment="treated",

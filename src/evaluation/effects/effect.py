@@ -29,7 +29,7 @@ from evaluation.effects._measures import (
 )
 from evaluation.effects.balance import BalanceResult, balance
 from evaluation.effects.bootstrap import BootstrapDraws, draw_clusters, weighted_curves
-from evaluation.effects.comparison import DEFAULT_PROPENSITY_FORMULA
+from evaluation.effects.comparison import formula_with_affiliation
 from evaluation.effects.matching import MatchResult, match
 from evaluation.effects.propensity import PropensityResult, propensity_weights
 
@@ -254,8 +254,8 @@ def estimate_programme_effect(
     design: str | None = None,
     estimand: Literal["ATT", "ATE", "ATO"] = "ATT",
     method: Literal["weighting", "matching"] = "weighting",
-    formula: str = DEFAULT_PROPENSITY_FORMULA,
-    covariates: tuple[str, ...] = BALANCE_COVARIATES,
+    formula: str | None = None,
+    covariates: tuple[str, ...] | None = None,
     n_boot: int = 500,
     times_years: tuple[int, ...] = (1, 2, 3),
     tau_years: float = 3.0,
@@ -297,9 +297,13 @@ def estimate_programme_effect(
         ``"matching"`` (1:k nearest-neighbour matching within ``caliper`` SD of the logit
         score; comparisons reused across trials are fine, within a trial not).
     formula
-        Propensity model (patsy); by default register covariates at time zero.
+        Propensity model (patsy). None: register covariates at time zero
+        (``DEFAULT_PROPENSITY_FORMULA``) plus gang affiliation when the cohort knows
+        everyone's (:func:`~evaluation.effects.comparison.formula_with_affiliation`), the
+        same model as the effects on death and on the number of relapse offences.
     covariates
-        Covariates whose balance is reported.
+        Covariates whose balance is reported. None: ``BALANCE_COVARIATES``, plus
+        ``affiliation`` when the default model adjusts for it.
     n_boot
         Bootstrap replicates. Each resamples persons with replacement (all their trials
         together) and, for weighting, refits the propensity model, so the intervals
@@ -359,6 +363,12 @@ def estimate_programme_effect(
     """
     data, design_label = _as_data(cohort_or_data)
     design = design or design_label
+    if formula is None:
+        formula = formula_with_affiliation(data)
+    if covariates is None:
+        covariates = BALANCE_COVARIATES
+        if "C(affiliation)" in formula:
+            covariates = (*covariates, "affiliation")
     if method not in ("weighting", "matching"):
         raise EstimationError(f"method must be 'weighting' or 'matching', not {method!r}")
     if n_boot < 20:

@@ -55,13 +55,13 @@ def _weighting(data: pd.DataFrame) -> tuple[Any, ...]:
     """The Kish design effect of the comparisons' ATT weights (none when the propensity
     model cannot be fitted on these data, or separates the groups)."""
     from evaluation.design import weighting_design_effect
-    from evaluation.effects import DEFAULT_PROPENSITY_FORMULA, propensity_weights
+    from evaluation.effects import formula_with_affiliation, propensity_weights
 
     try:
         with warnings.catch_warnings():
             # A model that separates the groups gives weights that say nothing.
             warnings.simplefilter("error", ConvergenceWarning)
-            ps = propensity_weights(data, DEFAULT_PROPENSITY_FORMULA, treatment="treated")
+            ps = propensity_weights(data, formula_with_affiliation(data), treatment="treated")
     except (EvaluationError, ConvergenceWarning):
         return ()
     w = ps.weights.to_numpy()[data["treated"].to_numpy() == 0]
