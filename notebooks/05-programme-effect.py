@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -43,7 +45,10 @@ N_BOOT = 100 if SMOKE else 500
 pd.set_option("display.max_columns", 30, "display.width", 160)
 
 registers = evaluation.load_synthetic()
-truth = load_truth()["effect"]  # data/synthetic/truth.json
+# data/synthetic/truth.json: the ATT among the participants the comparison design follows
+# (those who start in the entry period, adult and not in custody); "effect" itself averages
+# over every participant, including those who start too late to be followed for 3 years.
+truth = load_truth()["effect"]["eligible"]
 
 # %% [markdown]
 # ## What trial are we emulating?

@@ -3,7 +3,8 @@
 One replication simulates registers from the generator (default 6,000 persons), builds the
 comparison cohort, estimates the programme effect with its bootstrap intervals and keeps,
 per analysis (``adjusted``: ATT weighting; ``naive``) and measure, the truth (the ATT among
-participants from their potential outcomes, ``truth["effect"]``), the estimate, its
+participants the design follows from their potential outcomes,
+``truth["effect"]["eligible"]``; also the truth among every participant), the estimate, its
 interval and whether the interval covers the truth. The truth's Brå Monte Carlo population
 is not simulated (``bra_monte_carlo_persons=0``): the study does not use it. Run it with
 :func:`evaluation.studies.run_study` (``evaluation study programme-effect`` on the command
@@ -59,8 +60,10 @@ def programme_effect_replicate(
 ) -> list[dict[str, Any]]:
     """One replication: simulated registers, comparison cohort, effect, truth.
 
-    Returns one row per analysis and measure: ``analysis, measure, truth, estimate,
-    ci_lower, ci_upper, bias, covered``.
+    Returns one row per analysis and measure: ``analysis, measure, truth`` (among the
+    participants the design follows, ``truth["effect"]["eligible"]``), ``truth_all``
+    (among every participant), ``estimate, ci_lower, ci_upper, bias, covered,
+    covered_all``.
     """
     from evaluation.effects.comparison import comparison_cohort
     from evaluation.effects.effect import estimate_programme_effect
@@ -86,18 +89,21 @@ def programme_effect_replicate(
     rows = []
     for analysis, name in _ANALYSES:
         for measure in measures:
-            truth = _truth(sim.truth["effect"], measure)
+            truth = _truth(sim.truth["effect"]["eligible"], measure)
+            truth_all = _truth(sim.truth["effect"], measure)
             m = eff.measure(measure, analysis=analysis)
             rows.append(
                 {
                     "analysis": name,
                     "measure": measure,
                     "truth": truth,
+                    "truth_all": truth_all,
                     "estimate": float(m.estimate),
                     "ci_lower": float(m.ci_lower),
                     "ci_upper": float(m.ci_upper),
                     "bias": float(m.estimate - truth),
                     "covered": bool(m.ci_lower <= truth <= m.ci_upper),
+                    "covered_all": bool(m.ci_lower <= truth_all <= m.ci_upper),
                 }
             )
     return rows
@@ -106,20 +112,34 @@ def programme_effect_replicate(
 def summarise_coverage(replications: pd.DataFrame) -> pd.DataFrame:
     """Coverage and bias by analysis and measure.
 
-    Returns ``analysis, measure, replications, coverage, mean_bias, bias_se`` (the Monte
-    Carlo standard error of the mean bias: the estimates' SD over sqrt(R)), ``mean_truth``.
+    Returns ``analysis, measure, replications, coverage``, ``coverage_all`` (of the truth
+    among every participant, when the replications hold it), ``mean_bias, bias_se`` (the
+    Monte Carlo standard error of the mean bias: the estimates' SD over sqrt(R)),
+    ``mean_truth``.
     """
+    if "covered_all" not in replications:  # studies written before the eligible truth
+        replications = replications.assign(covered_all=np.nan)
     g = replications.groupby(["analysis", "measure"], sort=False)
     out = g.agg(
         replications=("covered", "size"),
         coverage=("covered", "mean"),
+        coverage_all=("covered_all", "mean"),
         mean_bias=("bias", "mean"),
         sd_estimate=("estimate", "std"),
         mean_truth=("truth", "mean"),
     ).reset_index()
     out["bias_se"] = out.pop("sd_estimate") / np.sqrt(out["replications"])
     return out[
-        ["analysis", "measure", "replications", "coverage", "mean_bias", "bias_se", "mean_truth"]
+        [
+            "analysis",
+            "measure",
+            "replications",
+            "coverage",
+            "coverage_all",
+            "mean_bias",
+            "bias_se",
+            "mean_truth",
+        ]
     ]
 
 

@@ -659,6 +659,9 @@ def _effect_table(
     rows["a"] = rows["analysis"].map(analyses)
     rows = rows.sort_values(["a", "order"]).reset_index(drop=True)
     effect_truth = (truth or {}).get("effect", {})
+    # The estimand: the participants the comparison design follows (truth.json's eligible
+    # block; older truth files have only the block over every participant).
+    effect_truth = effect_truth.get("eligible", effect_truth)
 
     def true_value(measure: str, analysis: str) -> float:
         if analysis != "itt" or not effect_truth:

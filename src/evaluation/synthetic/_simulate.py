@@ -102,9 +102,13 @@ def simulate_registers(
         world, without, who, np.arange(who.size), start, config
     )
     # The same among the participants the comparison design follows (the estimand of
-    # estimate_recurrent_effect and estimate_mortality_effect on its default cohort).
+    # estimate_programme_effect, estimate_recurrent_effect and estimate_mortality_effect on
+    # the default comparison cohort).
     followed = np.flatnonzero(design_eligible(registers, who, start))
     recurrence["eligible"], mortality["eligible"] = recurrence_mortality_truth(
+        world, without, who[followed], followed, start[followed], config
+    )
+    effect["eligible"] = effect_truth(
         world, without, who[followed], followed, start[followed], config
     )
     effect["by_municipality"] = site_effect_truth(
