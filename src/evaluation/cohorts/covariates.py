@@ -20,6 +20,7 @@ from evaluation._keyed import (
     make_keys,
     minus_years,
     to_days,
+    year_and_day_of_year,
     year_of,
 )
 
@@ -175,19 +176,11 @@ def table_codes(registers: Registers, table: str) -> np.ndarray:
 
 def whole_years(birth_days: np.ndarray, at_days: np.ndarray) -> np.ndarray:
     """Completed years of age at ``at_days`` (birthday counts on the day itself)."""
-    b = (np.datetime64("1800-01-01", "D") + birth_days.astype("timedelta64[D]")).astype(
-        "datetime64[D]"
-    )
-    t = (np.datetime64("1800-01-01", "D") + at_days.astype("timedelta64[D]")).astype(
-        "datetime64[D]"
-    )
-    by = b.astype("datetime64[Y]").astype(np.int64)
-    ty = t.astype("datetime64[Y]").astype(np.int64)
+    # Day numbers count from 1800-01-01; the calendar from 1970-01-01.
+    shift = (np.datetime64("1800-01-01", "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)
+    by, bmd = year_and_day_of_year(np.asarray(birth_days, dtype=np.int64) + shift)
+    ty, tmd = year_and_day_of_year(np.asarray(at_days, dtype=np.int64) + shift)
     # day of year as (month, day) compared lexicographically via month*32 + day
-    bm = b.astype("datetime64[M]")
-    tm = t.astype("datetime64[M]")
-    bmd = (bm.astype(np.int64) % 12) * 32 + (b - bm.astype("datetime64[D]")).astype(np.int64)
-    tmd = (tm.astype(np.int64) % 12) * 32 + (t - tm.astype("datetime64[D]")).astype(np.int64)
     return ty - by - (tmd < bmd).astype(np.int64)
 
 

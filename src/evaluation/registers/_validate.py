@@ -16,6 +16,7 @@ from pandas.api.types import infer_dtype, is_string_dtype
 
 from evaluation.registers._messages import describe_rows, rows_word, show_values
 from evaluation.registers._rules import MIN_AGE, check_rules
+from evaluation.registers._text import TextColumns, arrow_all_in, arrow_is_unique
 from evaluation.registers._schema import (
     DATE_DTYPE,
     ROW_LABEL,
@@ -50,6 +51,7 @@ def collect_problems(
     window = _check_window(study_start, study_end, problems)
     frames: dict[str, pd.DataFrame] = {}
     usable: dict[str, set[str]] = {}
+    text = TextColumns(frames)  # each text column converted to Arrow once, for every check
     for name in TABLES:
         if name not in tables:
             continue
@@ -62,8 +64,8 @@ def collect_problems(
         frame.index = pd.RangeIndex(len(table))
         frames[name] = frame
         usable[name] = _check_columns(name, frame, problems)
-        _check_values(name, frame, usable[name], problems, reported)
-    problems.extend(check_rules(frames, usable, window, min_age=min_age))
+        _check_values(name, frame, usable[name], problems, reported, text)
+    problems.extend(check_rules(frames, usable, window, min_age=min_age, text=text))
     return problems
 
 
@@ -171,9 +173,19 @@ def _check_values(
     usable: set[str],
     problems: list[str],
     reported: Reported,
+    text: TextColumns,
 ) -> None:
-    """Emptiness, categories and unique keys of the usable columns, via pandera."""
+    """Emptiness, categories and unique keys of the usable columns, via pandera.
+
+    The pandera schema is the rule; the columns that pass a quick screen of its checks
+    (:func:`_passes`, Arrow over the bytes of text columns) cannot fail them and are left
+    out, so pandera runs only on the columns that fail somewhere and says where.
+    """
     schema = value_schema(name, frozenset(usable))
+    failing = [c for c in schema.columns if not _passes(schema.columns[c], frame, name, text)]
+    if not failing:
+        return
+    schema = value_schema(name, frozenset(failing))
     try:
         # inplace: nothing is coerced, so pandera need not copy the table first.
         schema.validate(frame, lazy=True, inplace=True)
@@ -216,3 +228,30 @@ def _check_values(
             )
         else:  # a pandera check this module does not declare; say what pandera said
             problems.append(f"{where} fails the check {check} in {rows_word(int(mask.sum()))}")
+
+
+def _passes(column: pa.Column, frame: pd.DataFrame, name: str, text: TextColumns) -> bool:
+    """True when the column passes every check pandera's ``column`` would run on it.
+
+    Exact for the checks the schema declares (emptiness, unique key, categories); a check
+    this screen does not know counts as failed, so pandera runs it. Text columns are
+    tested in Arrow (:mod:`evaluation.registers._text`), others with pandas.
+    """
+    series = frame[column.name]
+    values = text.get(name, column.name)
+    if not column.nullable:
+        if series.hasnans if values is None else values.null_count > 0:
+            return False
+    if column.unique:
+        if not (series.is_unique if values is None else arrow_is_unique(values)):
+            return False
+    for check in column.checks:
+        if check.name != "isin":
+            return False
+        allowed = check.statistics["allowed_values"]
+        if values is not None:
+            if not arrow_all_in(values, allowed):
+                return False
+        elif not (series.isin(allowed) | series.isna()).all():
+            return False
+    return True
