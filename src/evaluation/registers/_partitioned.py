@@ -37,6 +37,7 @@ from evaluation._errors import RegisterError
 from evaluation.registers._io import ReadResult, _read_arrow, _read_meta, _to_arrow, _to_frame
 from evaluation.registers._messages import show_values
 from evaluation.registers._schema import TABLES
+from evaluation.registers._validate import collect_problems, resolve_min_age
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -215,11 +216,14 @@ class PartitionedRegisters:
 
     def partition(self, index: int, *, validate: bool = False) -> Registers:
         """Read part ``index`` as :class:`Registers` (validated when asked)."""
-        from evaluation.registers._model import Registers
+        regs = self._registers(self._read_part(index))
+        return regs.validate() if validate else regs
 
+    def _read_part(self, index: int, *, keep_text: bool = False) -> ReadResult:
+        """Part ``index`` as read (tables, problems of reading raised; see ``read_folder``)."""
         if not 0 <= index < self.partitions:
             raise IndexError(f"part {index} of {self.partitions}")
-        result = ReadResult()
+        result = ReadResult(keep_text=keep_text)
         for name in TABLES:
             files = _part_files(self.path, name, index)
             pieces = [_read_arrow(file, result.problems) for file in files]
@@ -232,13 +236,17 @@ class PartitionedRegisters:
             raise RegisterError(
                 _summary(f"part {index} of the registers in {self.path}", result.problems)
             )
-        regs = Registers(
+        return result
+
+    def _registers(self, result: ReadResult) -> Registers:
+        from evaluation.registers._model import Registers
+
+        return Registers(
             **result.tables,
             study_start=self.study_start,
             study_end=self.study_end,
             meta=dict(self.meta),
         )
-        return regs.validate() if validate else regs
 
     def map(
         self,
@@ -314,8 +322,18 @@ def _part_problems(
     regs: PartitionedRegisters, index: int, min_age: int | None
 ) -> tuple[list[str], list[np.ndarray]]:
     """One part's problems and the hashes of its keys (for the checks across parts)."""
-    part = regs.partition(index)
-    problems = part.problems(min_age=min_age)
+    read = regs._read_part(index, keep_text=True)
+    part = regs._registers(read)
+    # As part.problems(min_age), with the Arrow strings reading made the text columns from.
+    age, problems = resolve_min_age(min_age, part.meta)
+    problems += collect_problems(
+        {name: part.table(name) for name in TABLES},
+        part.study_start,
+        part.study_end,
+        min_age=age,
+        text=read.text,
+    )
+    del read
     ids = part.persons["person_id"]
     if len(ids) and ids.notna().all():
         wrong = partition_of(ids.to_numpy(), regs.partitions) != index

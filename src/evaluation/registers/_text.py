@@ -38,8 +38,17 @@ def as_arrow_text(series: pd.Series) -> pa.Array | None:
 class TextColumns:
     """Arrow strings of the text columns of some tables, converted on first use."""
 
-    def __init__(self, frames: Mapping[str, pd.DataFrame]) -> None:
+    def __init__(
+        self,
+        frames: Mapping[str, pd.DataFrame],
+        given: Mapping[tuple[str, str], pa.Array] | None = None,
+    ) -> None:
+        """``given``: Arrow strings the columns were made from (by reading), by (table, column).
+
+        A given array must hold the column's values exactly (``None`` as null).
+        """
         self._frames = frames
+        self._given = given or {}
         self._arrays: dict[tuple[str, str], pa.Array | None] = {}
 
     def get(self, table: str, column: str) -> pa.Array | None:
@@ -49,7 +58,8 @@ class TextColumns:
             frame = self._frames.get(table)
             found = None
             if frame is not None and list(frame.columns).count(column) == 1:
-                found = as_arrow_text(frame[column])
+                given = self._given.get(key)
+                found = given if given is not None else as_arrow_text(frame[column])
             self._arrays[key] = found
         return self._arrays[key]
 
@@ -58,13 +68,15 @@ def arrow_is_unique(values: pa.Array) -> bool:
     """Whether no value occurs twice, as pandas counts it (two missing values are equal)."""
     if values.null_count > 1:
         return False
-    present = len(values) - values.null_count
-    if present < 2:
+    present = values.drop_null() if values.null_count else values
+    n = len(present)
+    if n < 2:
         return True
-    # Sorting puts the nulls last; a repeat then stands next to its twin.
-    ordered = values.take(pc.sort_indices(values)).slice(0, present)
-    same = pc.equal(ordered.slice(1), ordered.slice(0, present - 1))
-    return not pc.any(same).as_py()
+    # Keys are often written in order: strictly increasing values are unique, and checking
+    # that is a comparison of neighbours; otherwise count the distinct values by hashing.
+    if pc.all(pc.less(present.slice(0, n - 1), present.slice(1))).as_py():
+        return True
+    return len(pc.unique(present)) == n
 
 
 def arrow_all_in(values: pa.Array, allowed: object) -> bool:

@@ -12,11 +12,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
 from pandas.api.types import infer_dtype, is_string_dtype
 
 from evaluation.registers._messages import describe_rows, rows_word, show_values
 from evaluation.registers._rules import MIN_AGE, check_rules
-from evaluation.registers._text import TextColumns, arrow_all_in, arrow_is_unique
 from evaluation.registers._schema import (
     DATE_DTYPE,
     ROW_LABEL,
@@ -26,6 +26,7 @@ from evaluation.registers._schema import (
     is_date_dtype,
     value_schema,
 )
+from evaluation.registers._text import TextColumns, arrow_all_in, arrow_is_unique
 
 #: Rows of a column that reading already reported (unparseable values), by (table, column).
 Reported = Mapping[tuple[str, str], np.ndarray]
@@ -38,20 +39,24 @@ def collect_problems(
     *,
     reported: Reported | None = None,
     min_age: int = MIN_AGE,
+    text: Mapping[tuple[str, str], pa_arrow.Array] | None = None,
 ) -> list[str]:
     """Every problem of the given tables and study window, as messages in the domain's words.
 
     ``tables`` maps table names to DataFrames; a table that is absent (reading already
     reported why) is skipped, with the checks that need it. ``reported`` holds rows whose
     values reading could not parse, so that they are not reported a second time as empty.
-    ``min_age`` is the age of criminal responsibility (:func:`resolve_min_age`).
+    ``min_age`` is the age of criminal responsibility (:func:`resolve_min_age`). ``text``
+    holds the Arrow strings that reading made the text columns from (by table and column),
+    so that they are not converted back.
     """
     reported = reported or {}
     problems: list[str] = []
     window = _check_window(study_start, study_end, problems)
     frames: dict[str, pd.DataFrame] = {}
     usable: dict[str, set[str]] = {}
-    text = TextColumns(frames)  # each text column converted to Arrow once, for every check
+    # each text column converted to Arrow once (or as read), for every check
+    texts = TextColumns(frames, text)
     for name in TABLES:
         if name not in tables:
             continue
@@ -64,8 +69,8 @@ def collect_problems(
         frame.index = pd.RangeIndex(len(table))
         frames[name] = frame
         usable[name] = _check_columns(name, frame, problems)
-        _check_values(name, frame, usable[name], problems, reported, text)
-    problems.extend(check_rules(frames, usable, window, min_age=min_age, text=text))
+        _check_values(name, frame, usable[name], problems, reported, texts)
+    problems.extend(check_rules(frames, usable, window, min_age=min_age, text=texts))
     return problems
 
 
