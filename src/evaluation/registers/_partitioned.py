@@ -333,6 +333,10 @@ def _part_problems(
         min_age=age,
         text=read.text,
     )
+    # Sorted and distinct here, on the worker: the calling process only merges them.
+    hashes = [
+        _sorted_distinct(_key_hash(part.table(t)[c], read.text.get((t, c)))) for t, c in _UNIQUE
+    ]
     del read
     ids = part.persons["person_id"]
     if len(ids) and ids.notna().all():
@@ -343,13 +347,33 @@ def _part_problems(
                 f"({show_values(ids[wrong])}): the registers were not partitioned by "
                 f"{_INFO}'s key; write them again with Registers.write(partitions=K)"
             )
-    hashes = [_key_hash(part.table(t)[c]) for t, c in _UNIQUE]
     return problems, hashes
 
 
-def _key_hash(values: pd.Series) -> np.ndarray:
-    present = values.dropna().to_numpy(dtype=object)
+def _key_hash(values: pd.Series, text: pa.Array | None = None) -> np.ndarray:
+    """SipHash of each id that is not missing (``text``: the ids as read, if known)."""
+    whole = text is not None and text.null_count == 0  # nothing to drop: no scan for it
+    present = values.to_numpy(dtype=object) if whole else values.dropna().to_numpy(dtype=object)
     return pd.util.hash_array(present, hash_key=PARTITION_KEY, categorize=False)
+
+
+def _sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """Distinct values in ascending order, by a sort and a look at the neighbours.
+
+    ``np.unique`` of numpy 2 hashes 64-bit values first, several times slower on the
+    millions of key hashes of a register.
+    """
+    ordered = np.sort(values, kind="stable")  # timsort: sorted runs (parts) merge in O(n)
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+
+
+def _repeated(values: np.ndarray) -> np.ndarray:
+    """The values that occur more than once, distinct and in ascending order."""
+    ordered = np.sort(values, kind="stable")  # timsort: sorted runs (parts) merge in O(n)
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    return _sorted_distinct(twice)
 
 
 def _ids_with_hash(
@@ -367,10 +391,10 @@ def _cross_duplicates(
     hashes: list[np.ndarray],
 ) -> list[str]:
     """Ids of ``table.column`` that occur in more than one part (by hash, then by value)."""
-    # Duplicates within a part are reported by the part itself; here one hash per part.
-    per_part = [np.unique(h) for h in hashes]
-    allh, counts = np.unique(np.concatenate(per_part), return_counts=True)
-    shared = allh[counts > 1]
+    # Duplicates within a part are reported by the part itself; here one hash per part
+    # (each part's hashes come sorted and distinct: _part_problems).
+    per_part = hashes
+    shared = _repeated(np.concatenate(per_part))
     if not shared.size:
         return []
     parts = [i for i, h in enumerate(per_part) if np.isin(h, shared).any()]
