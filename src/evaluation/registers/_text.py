@@ -51,6 +51,10 @@ class TextColumns:
         self._given = given or {}
         self._arrays: dict[tuple[str, str], pa.Array | None] = {}
 
+    def as_read(self, table: str, column: str) -> bool:
+        """True when reading made the column from Arrow strings (so it holds text only)."""
+        return (table, column) in self._given
+
     def get(self, table: str, column: str) -> pa.Array | None:
         """The column as Arrow strings, or None (absent, doubled, or not all text)."""
         key = (table, column)

@@ -68,7 +68,7 @@ def collect_problems(
         frame = table.copy(deep=False)  # a new index, the same data: no copy of 10M rows
         frame.index = pd.RangeIndex(len(table))
         frames[name] = frame
-        usable[name] = _check_columns(name, frame, problems)
+        usable[name] = _check_columns(name, frame, problems, texts)
         _check_values(name, frame, usable[name], problems, reported, texts)
     problems.extend(check_rules(frames, usable, window, min_age=min_age, text=texts))
     return problems
@@ -113,7 +113,9 @@ def _check_window(
     return start, end
 
 
-def _check_columns(name: str, frame: pd.DataFrame, problems: list[str]) -> set[str]:
+def _check_columns(
+    name: str, frame: pd.DataFrame, problems: list[str], text: TextColumns
+) -> set[str]:
     """Report missing, doubled and mistyped known columns; return the usable ones."""
     usable: set[str] = set()
     doubled = frame.columns[frame.columns.duplicated()]
@@ -126,7 +128,7 @@ def _check_columns(name: str, frame: pd.DataFrame, problems: list[str]) -> set[s
             continue
         if col.name in doubled:
             continue
-        if _check_type(name, frame, col, problems):
+        if text.as_read(name, col.name) or _check_type(name, frame, col, problems):
             usable.add(col.name)
     return usable
 
