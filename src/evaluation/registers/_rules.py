@@ -269,10 +269,10 @@ def check_rules(
         born = frames["persons"]["birth_date"]
         report("persons", (born < _EARLIEST_BIRTH).to_numpy(), _EARLIEST_BIRTH_TEXT)
 
-    for name, later, earlier, text in _ORDER:
+    for name, later, earlier, message in _ORDER:
         if has(name, later, earlier):
             table = frames[name]
-            report(name, (table[later] < table[earlier]).to_numpy(), text)
+            report(name, (table[later] < table[earlier]).to_numpy(), message)
 
     if has("programme", "end_date", "exit_reason"):
         programme = frames["programme"]
