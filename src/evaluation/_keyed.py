@@ -32,6 +32,50 @@ def to_days(
     return out
 
 
+def civil_from_days(epoch_days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month (1-12) and day of month of days counted from 1970-01-01 (int64).
+
+    The proleptic Gregorian calendar of ``datetime64`` by integer arithmetic (H. Hinnant's
+    ``civil_from_days``): the same dates as ``astype("datetime64[Y]")`` and ``[M]``,
+    several times faster on millions of rows, since numpy converts those one by one.
+
+    Examples
+    --------
+    >>> days = np.array(["1969-12-31", "2000-02-29", "2100-03-01"], dtype="datetime64[D]")
+    >>> [a.tolist() for a in civil_from_days(days.astype(np.int64))]
+    [[1969, 2000, 2100], [12, 2, 3], [31, 29, 1]]
+    """
+    z = np.asarray(epoch_days, dtype=np.int64) + 719_468  # days from 0000-03-01
+    era = np.floor_divide(z, 146_097)
+    doe = z - era * 146_097  # day of the 400-year era, 0 .. 146096
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)  # day of the year from 1 March
+    mp = (5 * doy + 2) // 153  # month from March, 0 .. 11
+    day = doy - (153 * mp + 2) // 5 + 1
+    month = np.where(mp < 10, mp + 3, mp - 9)
+    year = yoe + era * 400 + (month <= 2)
+    return year, month, day
+
+
+def year_and_day_of_year(epoch_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Calendar year and ``month * 32 + day`` of days counted from 1970-01-01.
+
+    The second number orders the days of a year as (month, day) does, so that a birthday
+    is reached when ``month * 32 + day`` of the date is at least the birth's; 29 February
+    counts as a day of its own (reached on 1 March in other years). Many rows share few
+    distinct days, so both are computed once per day in the range and gathered.
+    """
+    days = np.asarray(epoch_days, dtype=np.int64)
+    if days.size > 64:
+        lo, hi = int(days.min()), int(days.max())
+        if hi - lo < days.size:
+            year, month, day = civil_from_days(np.arange(lo, hi + 1, dtype=np.int64))
+            at = days - lo
+            return year[at], (month * 32 + day)[at]
+    year, month, day = civil_from_days(days)
+    return year, month * 32 + day
+
+
 def from_days(days: np.ndarray) -> np.ndarray:
     """Inverse of :func:`to_days` (day numbers to ``datetime64[ns]``)."""
     return (_ORIGIN + days.astype("timedelta64[D]")).astype("datetime64[ns]")
@@ -249,17 +293,9 @@ class KeyedIntervals:
 
 def whole_years(birth_days: np.ndarray, at_days: np.ndarray) -> np.ndarray:
     """Completed years of age at ``at_days`` (birthday counts on the day itself)."""
-    b = (np.datetime64("1800-01-01", "D") + birth_days.astype("timedelta64[D]")).astype(
-        "datetime64[D]"
-    )
-    t = (np.datetime64("1800-01-01", "D") + at_days.astype("timedelta64[D]")).astype(
-        "datetime64[D]"
-    )
-    by = b.astype("datetime64[Y]").astype(np.int64)
-    ty = t.astype("datetime64[Y]").astype(np.int64)
+    # Day numbers count from 1800-01-01; the calendar from 1970-01-01.
+    shift = (np.datetime64("1800-01-01", "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)
+    by, bmd = year_and_day_of_year(np.asarray(birth_days, dtype=np.int64) + shift)
+    ty, tmd = year_and_day_of_year(np.asarray(at_days, dtype=np.int64) + shift)
     # day of year as (month, day) compared lexicographically via month*32 + day
-    bm = b.astype("datetime64[M]")
-    tm = t.astype("datetime64[M]")
-    bmd = (bm.astype(np.int64) % 12) * 32 + (b - bm.astype("datetime64[D]")).astype(np.int64)
-    tmd = (tm.astype(np.int64) % 12) * 32 + (t - tm.astype("datetime64[D]")).astype(np.int64)
     return ty - by - (tmd < bmd).astype(np.int64)

@@ -186,7 +186,9 @@ def follow_up(
         "event",
     ]
     rest = [c for c in cols if c not in front]
-    return pd.DataFrame({c: cols[c] for c in front + rest})
+    # copy=False: each column stays its own block instead of being copied into one 2-D
+    # block per dtype (a tenth of the cohort's time on a million persons).
+    return pd.DataFrame({c: cols[c] for c in front + rest}, copy=False)
 
 
 def _extend_by_custody(

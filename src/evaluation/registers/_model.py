@@ -165,7 +165,7 @@ class Registers:
 
             parts = PartitionedRegisters.open(folder)
             return parts.validate(min_age=min_age) if validate else parts
-        result = read_folder(folder)
+        result = read_folder(folder, keep_text=validate)
         problems = list(result.problems)
         complete = len(result.tables) == len(TABLES) and result.study_start is not None
         if validate or not complete:
@@ -177,6 +177,7 @@ class Registers:
                 result.study_end,
                 reported=result.reported,
                 min_age=age,
+                text=result.text,
             )
         if problems:
             raise RegisterError(_summary(f"the registers in {folder}", problems), problems)

@@ -37,6 +37,7 @@ from evaluation._errors import RegisterError
 from evaluation.registers._io import ReadResult, _read_arrow, _read_meta, _to_arrow, _to_frame
 from evaluation.registers._messages import show_values
 from evaluation.registers._schema import TABLES
+from evaluation.registers._validate import collect_problems, resolve_min_age
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -215,11 +216,14 @@ class PartitionedRegisters:
 
     def partition(self, index: int, *, validate: bool = False) -> Registers:
         """Read part ``index`` as :class:`Registers` (validated when asked)."""
-        from evaluation.registers._model import Registers
+        regs = self._registers(self._read_part(index))
+        return regs.validate() if validate else regs
 
+    def _read_part(self, index: int, *, keep_text: bool = False) -> ReadResult:
+        """Part ``index`` as read (tables, problems of reading raised; see ``read_folder``)."""
         if not 0 <= index < self.partitions:
             raise IndexError(f"part {index} of {self.partitions}")
-        result = ReadResult()
+        result = ReadResult(keep_text=keep_text)
         for name in TABLES:
             files = _part_files(self.path, name, index)
             pieces = [_read_arrow(file, result.problems) for file in files]
@@ -232,13 +236,17 @@ class PartitionedRegisters:
             raise RegisterError(
                 _summary(f"part {index} of the registers in {self.path}", result.problems)
             )
-        regs = Registers(
+        return result
+
+    def _registers(self, result: ReadResult) -> Registers:
+        from evaluation.registers._model import Registers
+
+        return Registers(
             **result.tables,
             study_start=self.study_start,
             study_end=self.study_end,
             meta=dict(self.meta),
         )
-        return regs.validate() if validate else regs
 
     def map(
         self,
@@ -314,8 +322,22 @@ def _part_problems(
     regs: PartitionedRegisters, index: int, min_age: int | None
 ) -> tuple[list[str], list[np.ndarray]]:
     """One part's problems and the hashes of its keys (for the checks across parts)."""
-    part = regs.partition(index)
-    problems = part.problems(min_age=min_age)
+    read = regs._read_part(index, keep_text=True)
+    part = regs._registers(read)
+    # As part.problems(min_age), with the Arrow strings reading made the text columns from.
+    age, problems = resolve_min_age(min_age, part.meta)
+    problems += collect_problems(
+        {name: part.table(name) for name in TABLES},
+        part.study_start,
+        part.study_end,
+        min_age=age,
+        text=read.text,
+    )
+    # Sorted and distinct here, on the worker: the calling process only merges them.
+    hashes = [
+        _sorted_distinct(_key_hash(part.table(t)[c], read.text.get((t, c)))) for t, c in _UNIQUE
+    ]
+    del read
     ids = part.persons["person_id"]
     if len(ids) and ids.notna().all():
         wrong = partition_of(ids.to_numpy(), regs.partitions) != index
@@ -325,13 +347,33 @@ def _part_problems(
                 f"({show_values(ids[wrong])}): the registers were not partitioned by "
                 f"{_INFO}'s key; write them again with Registers.write(partitions=K)"
             )
-    hashes = [_key_hash(part.table(t)[c]) for t, c in _UNIQUE]
     return problems, hashes
 
 
-def _key_hash(values: pd.Series) -> np.ndarray:
-    present = values.dropna().to_numpy(dtype=object)
+def _key_hash(values: pd.Series, text: pa.Array | None = None) -> np.ndarray:
+    """SipHash of each id that is not missing (``text``: the ids as read, if known)."""
+    whole = text is not None and text.null_count == 0  # nothing to drop: no scan for it
+    present = values.to_numpy(dtype=object) if whole else values.dropna().to_numpy(dtype=object)
     return pd.util.hash_array(present, hash_key=PARTITION_KEY, categorize=False)
+
+
+def _sorted_distinct(values: np.ndarray) -> np.ndarray:
+    """Distinct values in ascending order, by a sort and a look at the neighbours.
+
+    ``np.unique`` of numpy 2 hashes 64-bit values first, several times slower on the
+    millions of key hashes of a register.
+    """
+    ordered = np.sort(values, kind="stable")  # timsort: sorted runs (parts) merge in O(n)
+    if len(ordered) < 2:
+        return ordered
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]]
+
+
+def _repeated(values: np.ndarray) -> np.ndarray:
+    """The values that occur more than once, distinct and in ascending order."""
+    ordered = np.sort(values, kind="stable")  # timsort: sorted runs (parts) merge in O(n)
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    return _sorted_distinct(twice)
 
 
 def _ids_with_hash(
@@ -349,10 +391,10 @@ def _cross_duplicates(
     hashes: list[np.ndarray],
 ) -> list[str]:
     """Ids of ``table.column`` that occur in more than one part (by hash, then by value)."""
-    # Duplicates within a part are reported by the part itself; here one hash per part.
-    per_part = [np.unique(h) for h in hashes]
-    allh, counts = np.unique(np.concatenate(per_part), return_counts=True)
-    shared = allh[counts > 1]
+    # Duplicates within a part are reported by the part itself; here one hash per part
+    # (each part's hashes come sorted and distinct: _part_problems).
+    per_part = hashes
+    shared = _repeated(np.concatenate(per_part))
     if not shared.size:
         return []
     parts = [i for i, h in enumerate(per_part) if np.isin(h, shared).any()]

@@ -168,7 +168,9 @@ def _valid(digits: str) -> bool:
     return personnummer_problem(digits) is None
 
 
-def looks_like_personnummer(values: pd.Series, *, few: bool = False) -> np.ndarray:
+def looks_like_personnummer(
+    values: pd.Series, *, few: bool = False, arrow: pa.Array | None = None
+) -> np.ndarray:
     """Boolean mask of values that look like real Swedish personal identity numbers.
 
     A value looks like one when, written in any of the forms of this module's description
@@ -180,7 +182,8 @@ def looks_like_personnummer(values: pd.Series, *, few: bool = False) -> np.ndarr
     Arrow's regex engine first keeps the values with at least ten digits (a 10-million-row
     id column in about a second); only those are normalised and tested in Python. With
     ``few`` (categories), the distinct values are found first, which is faster when there
-    are few of them.
+    are few of them. ``arrow``, when given, is the same column already converted to Arrow
+    strings (validation converts each text column once for all its checks).
 
     Examples
     --------
@@ -202,11 +205,15 @@ def looks_like_personnummer(values: pd.Series, *, few: bool = False) -> np.ndarr
         hits = [int(v) for v in pd.unique(big) if _is_personnummer(str(v))]
         return np.asarray(values.isin(hits), dtype=bool) if hits else none
     if few:
-        distinct = pd.Series(pd.unique(values.dropna()), dtype=object)
+        if arrow is not None:
+            distinct = pd.Series(pc.unique(arrow).drop_null().to_pylist(), dtype=object)
+        else:
+            distinct = pd.Series(pd.unique(values.dropna()), dtype=object)
         flagged = looks_like_personnummer(distinct)
         hits = distinct[flagged].tolist()
         return np.asarray(values.isin(hits), dtype=bool) if hits else none
-    many = pc.fill_null(pc.match_substring_regex(_arrow_text(values), _TEN_DIGITS), False)
+    text = _arrow_text(values) if arrow is None else arrow
+    many = pc.fill_null(pc.match_substring_regex(text, _TEN_DIGITS), False)
     candidates = np.asarray(many.to_numpy(zero_copy_only=False), dtype=bool)
     if not candidates.any():
         return none

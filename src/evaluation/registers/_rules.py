@@ -17,8 +17,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import is_integer_dtype, is_object_dtype, is_string_dtype
 
+from evaluation._keyed import year_and_day_of_year
 from evaluation.registers._messages import describe_rows, looks_like_personnummer, rows_word
 from evaluation.registers._schema import ROW_LABEL, TABLES, spec
+from evaluation.registers._text import TextColumns, arrow_is_unique
 
 # (table, column, earlier column, message): the column must not be before the earlier one.
 _ORDER: tuple[tuple[str, str, str, str], ...] = (
@@ -77,18 +79,28 @@ class _People:
     dates and overlaps; ``code`` is -1 where the person is not in ``persons``.
     """
 
-    def __init__(self, persons: pd.DataFrame, birth_ok: bool) -> None:
+    def __init__(
+        self, persons: pd.DataFrame, birth_ok: bool, arrow: pa.Array | None = None
+    ) -> None:
         ids = persons["person_id"]
+        if arrow is not None and arrow.null_count == 0 and arrow_is_unique(arrow):
+            # The usual case, ids present and unique: every row is its person's first.
+            first = np.ones(len(ids), dtype=bool)
+            self.index = arrow
+            self.pnr_rows = looks_like_personnummer(ids, arrow=arrow)
+            self.pnr = self.pnr_rows
+            self.birth = persons["birth_date"].to_numpy() if birth_ok else None
+            return
         first = (ids.notna() & ~ids.duplicated()).to_numpy()
         self.index = _arrow_text(ids[first])
-        self.pnr_rows = looks_like_personnummer(ids)
+        self.pnr_rows = looks_like_personnummer(ids, arrow=arrow)
         self.pnr = self.pnr_rows[first]
         self.birth = persons["birth_date"].to_numpy()[first] if birth_ok else None
 
-    def codes(self, ids: pd.Series) -> np.ndarray:
+    def codes(self, ids: pd.Series, arrow: pa.Array | None = None) -> np.ndarray:
         # Arrow hashes the id bytes in C++, about three times faster than a pandas Index of
         # Python strings on 10 million offence rows.
-        found = pc.index_in(_arrow_text(ids), value_set=self.index)
+        found = pc.index_in(_arrow_text(ids) if arrow is None else arrow, value_set=self.index)
         return np.asarray(pc.fill_null(found, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
 
     def lookup(self, values: np.ndarray | None, codes: np.ndarray) -> np.ndarray | None:
@@ -127,20 +139,24 @@ def before_birthday(birth: np.ndarray, at: np.ndarray, years: int) -> np.ndarray
     >>> before_birthday(b, t, 15).tolist()
     [True, False, False]
     """
-    b = np.asarray(birth, dtype="datetime64[D]")
-    t = np.asarray(at, dtype="datetime64[D]")
-    known = ~(np.isnat(b) | np.isnat(t))
-    b, t = np.where(known, b, np.datetime64(0, "D")), np.where(known, t, np.datetime64(0, "D"))
-    bm, tm = b.astype("datetime64[M]"), t.astype("datetime64[M]")
+    b, b_nat = _epoch_days(birth)
+    t, t_nat = _epoch_days(at)
+    known = ~(b_nat | t_nat)
+    by, bmd = year_and_day_of_year(np.where(known, b, 0))
+    ty, tmd = year_and_day_of_year(np.where(known, t, 0))
     # (month, day) compared lexicographically as month * 32 + day.
-    bmd = (bm.astype(np.int64) % 12) * 32 + (b - bm.astype("datetime64[D]")).astype(np.int64)
-    tmd = (tm.astype(np.int64) % 12) * 32 + (t - tm.astype("datetime64[D]")).astype(np.int64)
-    age = (
-        t.astype("datetime64[Y]").astype(np.int64)
-        - b.astype("datetime64[Y]").astype(np.int64)
-        - (tmd < bmd)
-    )
+    age = ty - by - (tmd < bmd)
     return known & (age < years)
+
+
+def _epoch_days(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Days from 1970-01-01 (rounded down, as ``astype("datetime64[D]")``) and the NaT mask."""
+    values = np.asarray(dates)
+    if values.dtype == np.dtype("datetime64[ns]"):  # integer division: no calendar needed
+        ns = values.view(np.int64)
+        return np.floor_divide(ns, 86_400 * 10**9), ns == np.iinfo(np.int64).min
+    days = np.asarray(values, dtype="datetime64[D]")
+    return days.view(np.int64), np.isnat(days)
 
 
 def offences_before_age(offences: pd.DataFrame, birth: np.ndarray, min_age: int) -> np.ndarray:
@@ -182,13 +198,16 @@ def check_rules(
     window: tuple[pd.Timestamp, pd.Timestamp] | None,
     *,
     min_age: int = MIN_AGE,
+    text: TextColumns | None = None,
 ) -> list[str]:
     """Every row-rule problem of the tables, given which columns are usable.
 
     ``min_age`` is the age of criminal responsibility: offences committed before it are
-    refused (0 turns the check off).
+    refused (0 turns the check off). ``text`` holds the text columns as Arrow strings,
+    converted once for all checks (converted here when not given).
     """
     problems: list[str] = []
+    text = text if text is not None else TextColumns(frames)
 
     def has(name: str, *columns: str) -> bool:
         return name in frames and all(c in usable[name] for c in columns)
@@ -201,7 +220,7 @@ def check_rules(
             )
 
     people = (
-        _People(frames["persons"], has("persons", "birth_date"))
+        _People(frames["persons"], has("persons", "birth_date"), text.get("persons", "person_id"))
         if has("persons", "person_id")
         else None
     )
@@ -210,12 +229,13 @@ def check_rules(
         if not has(name, "person_id"):
             continue
         ids = frames[name]["person_id"]
+        arrow = text.get(name, "person_id")
         if people is None:
-            pnr = looks_like_personnummer(ids)
+            pnr = looks_like_personnummer(ids, arrow=arrow)
         elif name == "persons":
             pnr = people.pnr_rows
         else:
-            code = codes[name] = people.codes(ids)
+            code = codes[name] = people.codes(ids, arrow)
             unknown = code < 0
             unknown[unknown] = ids[unknown].notna().to_numpy()  # an empty id is reported as such
             # Known ids were tested in persons; only the unknown ones need the pattern.
@@ -238,7 +258,9 @@ def check_rules(
                 continue
             known = spec(name, str(column))
             pnr = looks_like_personnummer(
-                series, few=known is not None and known.kind == "category"
+                series,
+                few=known is not None and known.kind == "category",
+                arrow=text.get(name, column) if isinstance(column, str) else None,
             )
             if pnr.any():
                 problems.append(_pnr_problem(frame, name, str(column), pnr))
@@ -247,10 +269,10 @@ def check_rules(
         born = frames["persons"]["birth_date"]
         report("persons", (born < _EARLIEST_BIRTH).to_numpy(), _EARLIEST_BIRTH_TEXT)
 
-    for name, later, earlier, text in _ORDER:
+    for name, later, earlier, message in _ORDER:
         if has(name, later, earlier):
             table = frames[name]
-            report(name, (table[later] < table[earlier]).to_numpy(), text)
+            report(name, (table[later] < table[earlier]).to_numpy(), message)
 
     if has("programme", "end_date", "exit_reason"):
         programme = frames["programme"]

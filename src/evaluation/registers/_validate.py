@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_arrow
 from pandas.api.types import infer_dtype, is_string_dtype
 
 from evaluation.registers._messages import describe_rows, rows_word, show_values
@@ -25,6 +26,7 @@ from evaluation.registers._schema import (
     is_date_dtype,
     value_schema,
 )
+from evaluation.registers._text import TextColumns, arrow_all_in, arrow_is_unique
 
 #: Rows of a column that reading already reported (unparseable values), by (table, column).
 Reported = Mapping[tuple[str, str], np.ndarray]
@@ -37,19 +39,24 @@ def collect_problems(
     *,
     reported: Reported | None = None,
     min_age: int = MIN_AGE,
+    text: Mapping[tuple[str, str], pa_arrow.Array] | None = None,
 ) -> list[str]:
     """Every problem of the given tables and study window, as messages in the domain's words.
 
     ``tables`` maps table names to DataFrames; a table that is absent (reading already
     reported why) is skipped, with the checks that need it. ``reported`` holds rows whose
     values reading could not parse, so that they are not reported a second time as empty.
-    ``min_age`` is the age of criminal responsibility (:func:`resolve_min_age`).
+    ``min_age`` is the age of criminal responsibility (:func:`resolve_min_age`). ``text``
+    holds the Arrow strings that reading made the text columns from (by table and column),
+    so that they are not converted back.
     """
     reported = reported or {}
     problems: list[str] = []
     window = _check_window(study_start, study_end, problems)
     frames: dict[str, pd.DataFrame] = {}
     usable: dict[str, set[str]] = {}
+    # each text column converted to Arrow once (or as read), for every check
+    texts = TextColumns(frames, text)
     for name in TABLES:
         if name not in tables:
             continue
@@ -61,9 +68,9 @@ def collect_problems(
         frame = table.copy(deep=False)  # a new index, the same data: no copy of 10M rows
         frame.index = pd.RangeIndex(len(table))
         frames[name] = frame
-        usable[name] = _check_columns(name, frame, problems)
-        _check_values(name, frame, usable[name], problems, reported)
-    problems.extend(check_rules(frames, usable, window, min_age=min_age))
+        usable[name] = _check_columns(name, frame, problems, texts)
+        _check_values(name, frame, usable[name], problems, reported, texts)
+    problems.extend(check_rules(frames, usable, window, min_age=min_age, text=texts))
     return problems
 
 
@@ -106,7 +113,9 @@ def _check_window(
     return start, end
 
 
-def _check_columns(name: str, frame: pd.DataFrame, problems: list[str]) -> set[str]:
+def _check_columns(
+    name: str, frame: pd.DataFrame, problems: list[str], text: TextColumns
+) -> set[str]:
     """Report missing, doubled and mistyped known columns; return the usable ones."""
     usable: set[str] = set()
     doubled = frame.columns[frame.columns.duplicated()]
@@ -119,7 +128,7 @@ def _check_columns(name: str, frame: pd.DataFrame, problems: list[str]) -> set[s
             continue
         if col.name in doubled:
             continue
-        if _check_type(name, frame, col, problems):
+        if text.as_read(name, col.name) or _check_type(name, frame, col, problems):
             usable.add(col.name)
     return usable
 
@@ -171,9 +180,19 @@ def _check_values(
     usable: set[str],
     problems: list[str],
     reported: Reported,
+    text: TextColumns,
 ) -> None:
-    """Emptiness, categories and unique keys of the usable columns, via pandera."""
+    """Emptiness, categories and unique keys of the usable columns, via pandera.
+
+    The pandera schema is the rule; the columns that pass a quick screen of its checks
+    (:func:`_passes`, Arrow over the bytes of text columns) cannot fail them and are left
+    out, so pandera runs only on the columns that fail somewhere and says where.
+    """
     schema = value_schema(name, frozenset(usable))
+    failing = [c for c in schema.columns if not _passes(schema.columns[c], frame, name, text)]
+    if not failing:
+        return
+    schema = value_schema(name, frozenset(failing))
     try:
         # inplace: nothing is coerced, so pandera need not copy the table first.
         schema.validate(frame, lazy=True, inplace=True)
@@ -216,3 +235,30 @@ def _check_values(
             )
         else:  # a pandera check this module does not declare; say what pandera said
             problems.append(f"{where} fails the check {check} in {rows_word(int(mask.sum()))}")
+
+
+def _passes(column: pa.Column, frame: pd.DataFrame, name: str, text: TextColumns) -> bool:
+    """True when the column passes every check pandera's ``column`` would run on it.
+
+    Exact for the checks the schema declares (emptiness, unique key, categories); a check
+    this screen does not know counts as failed, so pandera runs it. Text columns are
+    tested in Arrow (:mod:`evaluation.registers._text`), others with pandas.
+    """
+    series = frame[column.name]
+    values = text.get(name, column.name)
+    if not column.nullable:
+        if series.hasnans if values is None else values.null_count > 0:
+            return False
+    if column.unique:
+        if not (series.is_unique if values is None else arrow_is_unique(values)):
+            return False
+    for check in column.checks:
+        if check.name != "isin":
+            return False
+        allowed = check.statistics["allowed_values"]
+        if values is not None:
+            if not arrow_all_in(values, allowed):
+                return False
+        elif not (series.isin(allowed) | series.isna()).all():
+            return False
+    return True
