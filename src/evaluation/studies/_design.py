@@ -30,6 +30,7 @@ Rows: TypeAlias = Mapping[str, Any] | Sequence[Mapping[str, Any]] | pd.DataFrame
 DESIGNS: dict[str, str] = {
     "programme-effect": "evaluation.effects.coverage:programme_effect_study",
     "power": "evaluation.design.simulation:power_study",
+    "site-coverage": "evaluation.sites.coverage:site_coverage_study",
 }
 
 
