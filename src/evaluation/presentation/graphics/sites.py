@@ -88,8 +88,9 @@ def draw_funnel(
     hidden: tuple[str, ...] = (),
 ) -> Any:
     """Funnel plot from ``FunnelResult.plot_data()``: limits as lines (dashed 95 %, dotted
-    99.8 %), sites as points labelled by name; ``highlight`` drawn in colour; sites in
-    ``hidden`` (withheld for disclosure control) are not drawn."""
+    99.8 %), sites as points labelled by name; ``highlight`` drawn in colour (a diamond,
+    or, where its O/E is in ``hidden``, a vertical line at its expected count, which is
+    published); sites in ``hidden`` (withheld for disclosure control) are not drawn."""
     from evaluation.presentation.formatting import format_number
     from evaluation.presentation.labels import label
 
@@ -116,6 +117,16 @@ def draw_funnel(
         ax.annotate(
             str(r["group"]), (r["precision"], r["estimate"]), xytext=(4, 3),
             textcoords="offset points", fontsize=7, fontweight="bold" if hi else "normal",
+        )  # fmt: skip
+    mine = data[(data["kind"] == "site") & (data["group"] == highlight)]
+    if highlight is not None and highlight in hidden and len(mine):
+        # Its O/E is withheld, its expected count is not: mark where it would lie.
+        x = float(mine["precision"].iloc[0])
+        ax.axvline(x, color=_HIGHLIGHT, linestyle="-", linewidth=1.0, zorder=2)
+        ax.annotate(
+            f"{highlight} (O/E ..)", (x, 0.98), xycoords=("data", "axes fraction"),
+            xytext=(3, 0), textcoords="offset points", fontsize=7, fontweight="bold",
+            color=_HIGHLIGHT, va="top",
         )  # fmt: skip
     ax.set_xscale("log")
     _plain_log_axis(ax, lang=lang)
