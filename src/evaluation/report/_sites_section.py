@@ -28,8 +28,8 @@ cell of X. ARCHITECTURE.md, "Disclosure control".
 Totals: a logistic model with an intercept makes the expected counts add up to the
 observed ones, so the sum of the printed E gives the relapses of all compared
 municipalities, and O/E with the adjusted share gives the overall share. Both are
-registered as published (the total exactly, the overall share to three decimals), so that
-a single withheld O cannot be recovered as the total minus the others.
+registered as published (both totals exactly), so that a single withheld O or n cannot be
+recovered as the total minus the others.
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def sites_section(report: ReportBuilder, cohorts: Any, truth: Mapping[str, Any] 
                          "lower_95", "upper_95", "lower_998", "upper_998", "z"]]  # fmt: skip
     report.figure(
         section,
-        lambda axes: fun.plot(ax=axes[0], lang=lang, hidden=hidden, highlight=highlight),
+        lambda axes: _draw_funnel(fun, table, axes[0], lang, hidden, highlight),
         key="sites_funnel",
         caption=_caption(
             "report_fig_sites_funnel",
@@ -198,7 +198,8 @@ def _caption(key: str, lang: str, note: str, **fields: Any) -> str:
 
 def _protect_totals(report: ReportBuilder, entries: str, places: list[str]) -> bool:
     """The relapses of all compared municipalities (the sum of the printed E) and the
-    overall share (O/E and the adjusted share give it back), registered as published.
+    entries followed (the overall share, which O/E and the adjusted share give back, with
+    the relapses), registered as published.
 
     Returns False when the ledger withholds them; the expected counts and the overall share
     are then withheld too.
@@ -207,11 +208,11 @@ def _protect_totals(report: ReportBuilder, entries: str, places: list[str]) -> b
     tag = f"{entries}/{WINDOW}/municipality=compared"
     n, r, _ = window_cells(ledger, entries, tag, [("municipality", "in", tuple(places))], WINDOW)
     file = "tables/sites_case_mix.csv"
+    # The overall share (three decimals) and the total relapses give the total followed
+    # to within one or two: registered as exact, so that a single withheld n is protected
+    # by subtraction (the ledger then withholds a second n, not every O).
     decided = ledger.protect(
-        [
-            Publication(r.key, "exact", file=file),
-            Publication(r.key, "share", file=file, denominator=n.key, decimals=3),
-        ]
+        [Publication(n.key, "exact", file=file), Publication(r.key, "exact", file=file)]
     )
     return all(decided)
 
@@ -323,6 +324,30 @@ def _case_mix_table(
         footnotes=tuple(notes),
         lang=lang,
     )
+
+
+def _draw_funnel(
+    fun: Any,
+    table: pd.DataFrame,
+    ax: Any,
+    lang: str,
+    hidden: tuple[str, ...],
+    highlight: str | None,
+) -> None:
+    """The funnel drawn from the published numbers: each site at its printed E and O/E
+    (rounded as the figure data, withheld where they are), the limits as fitted."""
+    from evaluation.presentation.graphics.sites import draw_funnel
+
+    d = fun.plot_data()
+    if fun.measure == "ratio":  # precision is E, the estimate O/E
+        site = d["kind"] == "site"
+        t = table.set_index("group")
+        d.loc[site, "precision"] = d.loc[site, "group"].map(t["expected"]).to_numpy(float)
+        d.loc[site, "estimate"] = d.loc[site, "group"].map(t["estimate"]).to_numpy(float)
+    draw_funnel(
+        d, ax=ax, target=fun.target, measure=fun.measure, highlight=highlight, lang=lang,
+        hidden=hidden,
+    )  # fmt: skip
 
 
 def _draw_shares(

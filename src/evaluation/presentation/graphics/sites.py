@@ -119,9 +119,9 @@ def draw_funnel(
             textcoords="offset points", fontsize=7, fontweight="bold" if hi else "normal",
         )  # fmt: skip
     mine = data[(data["kind"] == "site") & (data["group"] == highlight)]
-    if highlight is not None and highlight in hidden and len(mine):
+    x = float(mine["precision"].iloc[0]) if len(mine) else np.nan
+    if highlight is not None and highlight in hidden and np.isfinite(x):
         # Its O/E is withheld, its expected count is not: mark where it would lie.
-        x = float(mine["precision"].iloc[0])
         ax.axvline(x, color=_HIGHLIGHT, linestyle="-", linewidth=1.0, zorder=2)
         ax.annotate(
             f"{highlight} (O/E ..)", (x, 0.98), xycoords=("data", "axes fraction"),
