@@ -12,7 +12,9 @@ municipalities' true ATTs (see the module's docstring). The results are recorded
 
 Usage::
 
-    nice -n 10 .venv/bin/python benchmarks/bench_sites_coverage.py --replications 100
+    nice -n 10 .venv/bin/python benchmarks/bench_sites_coverage.py --replications 200
+    nice -n 10 .venv/bin/python benchmarks/bench_sites_coverage.py --motivation 0 \
+        --out /tmp/sites_coverage_m0 --replications 100
 """
 
 from __future__ import annotations
@@ -29,14 +31,18 @@ def main() -> None:
     p.add_argument("--replications", type=int, default=100)
     p.add_argument("--n-boot", type=int, default=100)
     p.add_argument("--effect-tau", type=float, default=0.15)
+    p.add_argument("--motivation", type=float, default=1.0)
     p.add_argument("--out", type=Path, default=Path("/tmp/sites_coverage"))
     a = p.parse_args()
-    design = site_coverage_study(n_boot=a.n_boot, effect_tau=a.effect_tau)
+    design = site_coverage_study(
+        n_boot=a.n_boot, effect_tau=a.effect_tau, motivation_strength=a.motivation
+    )
     result = run_study(design, replications=a.replications, seed=12_012, out=a.out)
     print(result.summary().round(4).to_string(index=False))
     print(
         f"total {result.seconds:.0f} s for {result.n_run} replications run now "
-        f"({a.replications} in {a.out}), {a.n_boot} replicates, effect_tau {a.effect_tau}"
+        f"({a.replications} in {a.out}), {a.n_boot} replicates, effect_tau {a.effect_tau}, "
+        f"motivation_strength {a.motivation}"
     )
 
 

@@ -17,6 +17,9 @@ The target
     (``truth["effect"]["risk_difference"]["1"]``) is kept beside it, as ``truth_att``, to
     show how far the two targets lie apart.
 
+``motivation_strength`` is the generator's unobserved confounding (1 by default; 0 leaves
+only what the registers hold), which biases every municipality's weighted estimate alike.
+
 Run it with :func:`evaluation.studies.run_study` (``benchmarks/bench_sites_coverage.py``);
 ``benchmarks/README.md`` ("sites") holds the recorded runs.
 """
@@ -42,6 +45,7 @@ def site_coverage_replicate(
     n_persons: int = 6000,
     n_boot: int = 100,
     effect_tau: float = 0.15,
+    motivation_strength: float = 1.0,
     method: str = "REML",
     test: str = "knha",
 ) -> dict[str, Any]:
@@ -58,7 +62,12 @@ def site_coverage_replicate(
 
     sim_seed, cohort_seed, site_seed = seed.spawn(3)
     sim = simulate_registers(
-        SimulationConfig(n_persons=n_persons, effect_tau=effect_tau, bra_monte_carlo_persons=0),
+        SimulationConfig(
+            n_persons=n_persons,
+            effect_tau=effect_tau,
+            motivation_strength=motivation_strength,
+            bra_monte_carlo_persons=0,
+        ),
         rng=np.random.default_rng(sim_seed),
     )
     design = comparison_cohort(sim.registers, rng=np.random.default_rng(cohort_seed))
@@ -128,6 +137,7 @@ def site_coverage_study(
     n_persons: int = 6000,
     n_boot: int = 100,
     effect_tau: float = 0.15,
+    motivation_strength: float = 1.0,
     method: str = "REML",
     test: str = "knha",
 ) -> StudyDesign:
@@ -146,6 +156,7 @@ def site_coverage_study(
             "n_persons": n_persons,
             "n_boot": n_boot,
             "effect_tau": effect_tau,
+            "motivation_strength": motivation_strength,
             "method": method,
             "test": test,
         },
