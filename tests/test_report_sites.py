@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from evaluation import load_synthetic
-from evaluation.presentation.ledger import audit
+from evaluation.presentation.ledger import Ledger, Publication, audit
 from evaluation.registers._examples import tiny_registers
 from evaluation.report import _sections
 from evaluation.report._sites_section import sites_section
@@ -206,3 +206,37 @@ def test_the_compared_total_keeps_a_single_withheld_relapse_count_hidden(tmp_pat
     left = round(funnel["expected"].sum()) - funnel["observed"].sum()
     assert left == sum(relapses[g] for g in hidden) >= 5
     assert audit(report.ledger).passed
+
+
+def test_mirrored_publications_link_the_same_units_in_two_universes() -> None:
+    # Three women and forty men in the report's own universe, published by sex and in
+    # total: both sexes are hidden (43 - 40 = 3). The comparison counts the same people
+    # among others; its count of the report's men is the hidden 40 and stays hidden.
+    ledger = Ledger(min_cell=5)
+    ledger.add_universe("own", pd.DataFrame({"sex": ["F"] * 3 + ["M"] * 40}))
+    everyone = pd.DataFrame(
+        {
+            "sex": ["F"] * 3 + ["M"] * 40 + ["F"] * 10 + ["M"] * 10,
+            "mine": [True] * 43 + [False] * 20,
+        }
+    )
+    ledger.add_universe("all", everyone)
+    own = [("all_", []), ("women", [("sex", "==", "F")]), ("men", [("sex", "==", "M")])]
+    for key, where in own:
+        ledger.cell(key, "own", where)
+    assert ledger.protect([Publication(k, "exact", file="t.csv") for k, _ in own]) == [
+        True, False, False,
+    ]  # fmt: skip
+    assert ledger.mirror("own", "all", [("mine", "==", True)], prefix="all|") == 3
+    ledger.cell("men_here", "all", [("sex", "==", "M"), ("mine", "==", True)])
+    ledger.cell("others", "all", [("mine", "==", False)])
+    shown = ledger.protect(
+        [
+            Publication("men_here", "exact", file="c.csv"),
+            Publication("others", "exact", file="c.csv"),
+        ]
+    )
+    assert shown == [False, True]
+    assert audit(ledger).passed
+    with pytest.raises(ValueError, match="cannot be linked"):
+        ledger.mirror("own", "all", [("sex", "==", "M")], prefix="bad|")

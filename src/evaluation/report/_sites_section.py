@@ -436,7 +436,9 @@ def _effects(
     meta = eff.meta["risk_difference_1y"]
     studies = meta.plot_data()
     treated = data.loc[data["treated"].astype(int) == 1, "municipality"].astype(str)
-    batch, keys, wrong = [], [], []
+    batch: list[Publication] = []
+    keys: list[tuple[str, str]] = []
+    wrong: list[int] = []
     for g in studies.loc[studies["kind"] == "study", "label"]:
         where = [("municipality", "==", g), ("treated", "==", 1)]
         if "design" in ledger.universes and (everyone is None or g == highlight):
