@@ -765,6 +765,19 @@ def published_by_meaning(folder: Path) -> dict[str, list[tuple[str, float | None
                 put(f"{pop}/All=All/{k.split('/')[0]}/n", f"flow_{pop}", v)
             elif k == "included":
                 put(f"{pop}/included", f"flow_{pop}", v)
+    # The municipal comparison (issue 12): its followed and relapses per municipality. In
+    # a municipality's report only that municipality's row counts the same entries as the
+    # report's Brå table (the others are other persons): the highlighted row.
+    sites = folder / "figures" / "sites_funnel.data.csv"
+    if sites.exists():
+        f = read(sites)
+        own = f["highlight"] == "True" if "highlight" in f.columns else f["group"] == ""
+        for _, r in f.iterrows():
+            for meas, col in (("n", "n"), ("r", "observed")):
+                put(f"comparison/Municipality={r['group']}/1y/{meas}", "sites", number(r[col]))
+        for _, r in f[own].iterrows():
+            for meas, col in (("n", "n"), ("r", "observed")):
+                put(f"programme/Municipality={r['group']}/1y/{meas}", "sites", number(r[col]))
     curve = folder / "figures" / "relapse_curves_by_group.data.csv"
     if curve.exists():
         f = read(curve)
@@ -832,6 +845,37 @@ def attack_same_count(folder: Path, truth: Truth) -> list[Claim]:
                         int(v),
                     )
                 )
+    return claims
+
+
+# -- attack 9: the municipal comparison's expected counts ---------------------------------------
+
+
+def attack_expected_sum(folder: Path, truth: Truth) -> list[Claim]:
+    """Attack 9: a logistic model with an intercept makes the expected counts add up to the
+    observed ones, so the sum of the printed E (two decimals) is the relapses of all
+    compared municipalities; minus the printed O it is the sum of the withheld ones. Each
+    withheld O then lies between that sum minus the others' followed (where printed) and
+    the smaller of the sum and its own followed."""
+    path = folder / "figures" / "sites_funnel.data.csv"
+    if not path.exists():
+        return []
+    f = read(path)
+    expected = [number(v) for v in f["expected"]]
+    if any(e is None for e in expected):
+        return []
+    observed = [number(v) for v in f["observed"]]
+    n = [number(v) for v in f["n"]]
+    rest = round(sum(e for e in expected if e is not None)) - sum(
+        o for o in observed if o is not None
+    )
+    hidden = [i for i, o in enumerate(observed) if o is None]
+    claims = []
+    for i in hidden:
+        top = [min(rest, n[j]) if n[j] is not None else rest for j in hidden if j != i]
+        hi = int(min(rest, n[i])) if n[i] is not None else int(rest)
+        lo = int(max(0, rest - sum(top)))
+        claims.append(Claim(9, f"relapses of {f['group'].iloc[i]} (sum of E minus O)", lo, hi))
     return claims
 
 
@@ -903,6 +947,7 @@ ATTACKS = {
     6: attack_bra_relations,
     7: attack_hidden_sums,
     8: attack_same_count,
+    9: attack_expected_sum,
 }
 
 

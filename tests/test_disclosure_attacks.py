@@ -163,6 +163,33 @@ def test_attack_8_the_same_count_in_two_outputs():
     assert_nothing_recovered(attack(8, ("sim800", lambda: simulated(800, 1), "Uppsala")))
 
 
+@pytest.mark.parametrize("municipality", ["Göteborg", "Uppsala"])
+def test_attack_9_the_comparison_s_expected_counts_give_no_withheld_relapses(municipality):
+    """Attack 9 (issue 12): the municipal comparison's expected counts add up to its
+    relapses (logistic model with an intercept), so their sum minus the printed O is the
+    sum of the withheld O. Without the total registered in the ledger, a single withheld
+    O was that difference. A municipality's report compares every municipality. (The
+    report of all 800 persons withholds the expected counts: their total is withheld.)"""
+    assert_nothing_recovered(attack(9, ("sim800", lambda: simulated(800, 1), municipality)))
+
+
+def test_attack_8_a_municipality_s_counts_in_the_comparison_are_its_brå_counts():
+    """Attack 8 on a municipality's report whose comparison shows every municipality: the
+    municipality's followed and relapses in the comparison (its highlighted row) are the
+    Brå table's counts of it, hidden or shown alike, and the other municipalities' rows
+    are no rows of its Brå table."""
+    from disclosure_attacker import attack_same_count, published_by_meaning
+
+    regs = simulated(800, 1)
+    folder = written_report("sim800", regs, "Göteborg")
+    meanings = published_by_meaning(folder)
+    both = meanings["programme/Municipality=Göteborg/1y/n"]
+    assert {f for f, _ in both} == {"bra_programme", "sites"}
+    assert not any(k.startswith("programme/Municipality=Malmö") for k in meanings)
+    assert "comparison/Municipality=Malmö/1y/n" in meanings
+    assert_nothing_recovered(attack_same_count(folder, Truth(regs, "Göteborg")))
+
+
 @pytest.mark.parametrize("case", [SMALL, PLANTED], ids=["sim800", "planted"])
 def test_offences_shown_beside_withheld_recidivists_leave_them_min_cell_values(case):
     """Every recidivist has at least one relapse offence (o >= r, and r >= 1 when o >= 1):

@@ -8,7 +8,9 @@ them with the figure's data table (``figures/<key>.data.csv``, the published, pr
 numbers): a value the table withholds must not be drawn. The results' own ``plot()`` are
 compared with their ``plot_data()`` at the end, among them the municipal comparison's
 (funnel, raw against adjusted shares, shrinkage, meta-analysis forest), whose section
-this two-municipality report does not draw.
+this two-municipality report does not draw; that section is drawn in a municipality's
+report of the default data (every municipality compared, that one highlighted), built with
+its Brå section only.
 """
 
 from __future__ import annotations
@@ -552,3 +554,80 @@ def test_meta_forest_draws_its_plot_data_and_not_the_hidden_site():
     (segment,) = ax.collections[2].get_segments()
     np.testing.assert_allclose(segment[:, 0], [pred["ci_lower"], pred["ci_upper"]])
     assert "b" not in [t.get_text() for t in ax.get_yticklabels()]
+
+
+# -- the municipal comparison of a municipality's report (issue 12) ------------------------
+
+#: Malmö's report: its 1-year relapses are withheld (its Brå table withholds them), so the
+#: funnel marks it at its expected count; it has an effect of its own in the forest.
+HIGHLIGHT = "Malmö"
+
+
+@pytest.fixture(scope="module")
+def drawn_sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, pd.DataFrame]]:
+    from evaluation.report import _sections
+
+    figures: dict[str, Any] = {}
+    original = ReportBuilder.figure
+
+    def capture(self: ReportBuilder, section: Any, draw: Any, *, key: str, **kw: Any) -> Any:
+        def keep(axes: list[Any]) -> None:
+            draw(axes)
+            figures[key] = axes[0].figure
+
+        return original(self, section, keep, key=key, **kw)
+
+    out = tmp_path_factory.mktemp("figures_match_sites")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ReportBuilder, "figure", capture)
+        patch.setattr(_sections, "SECTIONS", (_sections.bra_section, _sections.sites_section))
+        patch.setattr("evaluation.report._sites_section.SITE_BOOTSTRAP", 20)
+        page = build_report(
+            load_synthetic(), out, lang="en", municipality=HIGHLIGHT, formats=("png",)
+        )
+    return {
+        key: (fig, pd.read_csv(page.parent / "figures" / f"{key}.data.csv", encoding="utf-8-sig"))
+        for key, fig in figures.items()
+        if key.startswith("sites_")
+    }
+
+
+@pytest.mark.slow  # builds two sections of a municipality's report (about 20 s)
+def test_the_funnel_of_a_municipality_report_draws_its_data_and_marks_the_municipality(
+    drawn_sites,
+):
+    from matplotlib.colors import to_hex
+
+    fig, data = drawn_sites["sites_funnel"]
+    (ax,) = fig.axes
+    assert data.loc[data["highlight"], "group"].tolist() == [HIGHLIGHT]
+    shown = data[data["estimate"].notna()]
+    points = np.concatenate([c.get_offsets() for c in ax.collections])
+    np.testing.assert_allclose(points, shown[["expected", "estimate"]].to_numpy(float))
+    colours = [to_hex(c.get_facecolor()[0]) for c in ax.collections]
+    mine = data[data["highlight"]].iloc[0]
+    vertical = [line for line in ax.lines if len(set(np.asarray(line.get_xdata(), float))) == 1]
+    if np.isfinite(mine["estimate"]):  # shown: the one diamond in the highlight colour
+        assert colours.count("#d55e00") == 1 and not vertical
+    else:  # withheld: no point of it, a line at its (published) expected count
+        assert "#d55e00" not in colours
+        (line,) = vertical
+        assert np.asarray(line.get_xdata(), float)[0] == pytest.approx(mine["expected"])
+        assert to_hex(line.get_color()) == "#d55e00"
+        assert [t.get_text() for t in ax.texts if t.get_text().startswith(HIGHLIGHT)] == [
+            f"{HIGHLIGHT} (O/E ..)"
+        ]
+
+
+@pytest.mark.slow
+def test_the_forest_and_ranks_of_a_municipality_report_mark_its_row(drawn_sites):
+    fig, data = drawn_sites["sites_effect_forest"]
+    (ax,) = fig.axes
+    assert data.loc[data["highlight"], "label"].tolist() == [HIGHLIGHT]
+    bold = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
+    assert bold == [HIGHLIGHT]
+    fig, data = drawn_sites["sites_ranks"]
+    (ax,) = fig.axes
+    bold = [t.get_text() for t in ax.get_yticklabels() if t.get_fontweight() == "bold"]
+    shown = data[data["highlight"] & data["shrunken"].notna()]
+    assert [b.split("  (")[0] for b in bold] == shown["group"].tolist()

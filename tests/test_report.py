@@ -276,3 +276,24 @@ def test_notebook_06_for_another_municipality_writes_the_same_report(
     }
     html = (out / "report.html").read_text(encoding="utf-8")
     assert f": {MUNICIPALITY}</h1>" in html and '<html lang="sv">' in html
+
+
+def test_swedish_sites_and_design_sections_print_decimal_commas(small_report: Path):
+    # Issue 12: "0.95" or "99.8 %" in a Swedish table or caption is a bug. The report of
+    # one municipality has both sections (the comparison of every municipality included).
+    point, comma = re.compile(r"\d\.\d"), re.compile(r"\d,\d")
+    folder = small_report.parent
+    tables = [folder / "tables" / "sites_case_mix.csv", *folder.glob("tables/design*.csv")]
+    assert len(tables) >= 2
+    for path in tables:
+        text = path.read_text(encoding="utf-8-sig")
+        assert not point.search(text), (path.name, point.findall(text)[:5])
+    assert comma.search(tables[0].read_text(encoding="utf-8-sig"))
+    page = small_report.read_text(encoding="utf-8")
+    for section in ("sites", "design"):
+        part = page[page.index(f'<section id="{section}">') :]
+        part = part[: part.index("</section>")]
+        # Captions and texts only: the embedded images' base64 holds points by chance.
+        words = re.sub(r'src="data:[^"]*"|<[^>]+>', " ", part)
+        assert comma.search(words), section
+        assert not point.search(words), (section, point.findall(words)[:5])

@@ -68,6 +68,7 @@ with linked tables. *Data & Knowledge Engineering* 68, 1160–1174.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -518,6 +519,81 @@ class Ledger:
     def record(self, publications: Iterable[Publication]) -> None:
         """Record publications decided elsewhere (for example re-publication of shown cells)."""
         self.publications.extend(publications)
+
+    def mirror(
+        self,
+        source: str,
+        target: str,
+        where: Sequence[tuple[str, str, Any]],
+        *,
+        prefix: str,
+    ) -> int:
+        """Repeat every publication of ``source``'s cells on the same units inside ``target``.
+
+        A report may count the same units in two universes: a municipality's entries in its
+        own report (``source``) and, for the municipal comparison, among the entries of
+        every municipality (``target``, where ``where`` picks the municipality's units).
+        The attack works within one universe, so without this the attacker could subtract
+        a count printed in the comparison from the same units' count printed elsewhere.
+        Each cell ``c`` of ``source`` becomes ``prefix + c.key`` on ``target`` with the
+        condition ``c.where + where``, and each of its publications is recorded again on
+        it (values, files and places unchanged; a hidden one stays hidden, so that the same
+        set of units is hidden in the comparison too).
+
+        Parameters
+        ----------
+        source, target : str
+            Registered universes; ``target`` has every column of ``source``.
+        where : sequence of (column, op, value)
+            The units of ``target`` that are ``source``'s units.
+        prefix : str
+            Prepended to the mirrored cells' keys.
+
+        Returns
+        -------
+        int
+            The number of publications mirrored.
+
+        Raises
+        ------
+        ValueError
+            If the units of ``target`` meeting ``where`` are not ``source``'s units (the
+            same rows, column by column, in any order): the mirror would be a false
+            statement to the attack.
+        """
+        src, tgt = self.universes[source], self.universes[target]
+        missing = sorted(set(src.columns) - set(tgt.columns))
+        if missing:
+            raise ValueError(f"universe {target!r} lacks the columns {missing} of {source!r}")
+        cols = list(src.columns)
+        inside = tgt.loc[_mask(tgt, tuple((c, o, _freeze(v)) for c, o, v in where)), cols]
+
+        def rows(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame.astype(str).sort_values(cols).reset_index(drop=True)
+
+        if len(inside) != len(src) or (len(cols) and not rows(inside).equals(rows(src))):
+            raise ValueError(
+                f"the units of {target!r} where {list(where)} are not the units of {source!r} "
+                f"({len(inside)} against {len(src)} rows): they cannot be linked"
+            )
+        keys = {}
+        for key, c in list(self.cells.items()):
+            if c.universe == source:
+                keys[key] = self.cell(prefix + key, target, [*c.where, *where]).key
+        mirrored = [
+            dataclasses.replace(
+                p,
+                cell=keys[p.cell],
+                denominator=keys.get(p.denominator or "", p.denominator),
+            )
+            for p in self.publications
+            if p.cell in keys
+        ]
+        for p in mirrored:
+            if p.kind == "hidden":
+                self._hidden_sets.add(self._set_key(p.cell))
+        self.publications.extend(mirrored)
+        return len(mirrored)
 
     def _with(self, batch: Sequence[Publication], shown: Sequence[bool]) -> list[Publication]:
         out = list(self.publications)

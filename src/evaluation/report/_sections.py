@@ -48,11 +48,23 @@ class Cohorts:
     registers: Registers
     everyone: Cohort  # every Brå entry event (decisions and releases), bra-final
     programme: Cohort  # programme starts, bra-final
+    # A municipality's report: its name, and the registers of every municipality, which
+    # only the municipal comparison reads (every other section reads ``registers``).
+    municipality: str | None = None
+    comparison: Registers | None = None
 
     @classmethod
-    def build(cls, registers: Registers) -> Cohorts:
+    def build(
+        cls,
+        registers: Registers,
+        *,
+        municipality: str | None = None,
+        comparison: Registers | None = None,
+    ) -> Cohorts:
         return cls(
             registers=registers,
+            municipality=municipality,
+            comparison=comparison,
             # Brå follows one random entry event per person and year: a fixed seed makes
             # the same registers give the same report.
             everyone=relapse_cohort(

@@ -65,6 +65,7 @@ def rebuild_universes(
     from evaluation.report import _sections as sections
     from evaluation.report.build import restrict_to_municipality
 
+    everyone = registers  # the municipal comparison's: every municipality
     if municipality is not None:
         registers = restrict_to_municipality(registers, municipality)
     cohorts = sections.Cohorts.build(registers)
@@ -100,7 +101,15 @@ def rebuild_universes(
         from evaluation.effects import comparison_cohort
         from evaluation.report._sites_section import sites_universes
 
-        frames.update(sites_universes(comparison_cohort(registers, rng=analysis.REPORT_SEED)))
+        # A municipality's report compares every municipality (its sites section read
+        # the whole registers); the report of all read the same registers anyway.
+        frames.update(sites_universes(comparison_cohort(everyone, rng=analysis.REPORT_SEED)))
+    if "sites_entries" in needed:
+        from evaluation.report._sites_section import comparison_cohort_of, sites_entries_universe
+
+        frames["sites_entries"] = sites_entries_universe(
+            comparison_cohort_of(everyone), registers.persons["person_id"]
+        )
     if "design" in needed:
         from evaluation.effects import comparison_cohort
         from evaluation.report._design_section import design_universes

@@ -208,7 +208,8 @@ def build_report(
     lang : {"sv", "en"}
         Language of every word in the report.
     municipality : str, optional
-        Restrict the report to the persons of one municipality.
+        Restrict the report to the persons of one municipality. The municipal comparison
+        still compares every municipality of ``registers``, with this one highlighted.
     min_cell : int, default 5
         Disclosure threshold: counts from 1 to ``min_cell - 1`` are never shown. At least
         3 unless ``unsafe_min_cell``.
@@ -253,6 +254,8 @@ def build_report(
         truth = truth if truth is not None else registers.truth
         registers = registers.registers
     registers.validate()
+    # A municipality's report compares it with every municipality (the sites section).
+    comparison = registers if municipality is not None else None
     if municipality is not None:
         registers = restrict_to_municipality(registers, municipality)
     stamp = _output.unsafe_stamp(lang, min_cell) if unsafe_min_cell else None
@@ -263,6 +266,7 @@ def build_report(
             staging,
             lang=lang,
             municipality=municipality,
+            comparison=comparison,
             min_cell=min_cell,
             truth=truth,
             width=width,
@@ -279,6 +283,7 @@ def _write_report(
     *,
     lang: str,
     municipality: str | None,
+    comparison: Registers | None = None,
     min_cell: int,
     truth: Mapping[str, Any] | None,
     width: str,
@@ -302,7 +307,7 @@ def _write_report(
         formats=formats,
         stamp=stamp,
     )
-    cohorts = _sections.Cohorts.build(registers)
+    cohorts = _sections.Cohorts.build(registers, municipality=municipality, comparison=comparison)
     _sections.register_universes(report, cohorts)
     for build_section in _sections.SECTIONS:
         with warnings.catch_warnings(record=True) as caught:

@@ -155,11 +155,16 @@ class MetaAnalysisResult:
         return pd.concat([s, pooled], ignore_index=True)
 
     def plot(
-        self, ax: Axes | None = None, *, lang: str = "sv", hidden: tuple[str, ...] = ()
+        self,
+        ax: Axes | None = None,
+        *,
+        lang: str = "sv",
+        hidden: tuple[str, ...] = (),
+        highlight: str | None = None,
     ) -> Axes:
         """Forest plot: each municipality's estimate and interval, the pooled diamond and
         the prediction interval; ``lang`` the labels' language, ``hidden`` the sites not
-        to draw.
+        to draw, ``highlight`` a municipality to mark.
 
         Returns
         -------
@@ -168,7 +173,12 @@ class MetaAnalysisResult:
         from evaluation.presentation.graphics.sites import draw_meta_forest
 
         return draw_meta_forest(
-            self.plot_data(), ax=ax, measure=self.measure, lang=lang, hidden=hidden
+            self.plot_data(),
+            ax=ax,
+            measure=self.measure,
+            lang=lang,
+            hidden=hidden,
+            highlight=highlight,
         )
 
     def _repr_html_(self) -> str:

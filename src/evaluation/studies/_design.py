@@ -31,6 +31,7 @@ DESIGNS: dict[str, str] = {
     "programme-effect": "evaluation.effects.coverage:programme_effect_study",
     "power": "evaluation.design.simulation:power_study",
     "recurrence-mortality": "evaluation.effects.coverage:recurrence_mortality_study",
+    "site-coverage": "evaluation.sites.coverage:site_coverage_study",
 }
 
 

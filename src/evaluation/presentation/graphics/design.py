@@ -90,6 +90,11 @@ def planning_plot(
     hr_text = ratio_tick_text(hr, lang) if hr else ""
     ax.set_ylabel(label(_Y[what], lang, hr=hr_text, power=pct))
     ax.set_xlabel(label("design_years_of_intake", lang))
+    from matplotlib.ticker import MaxNLocator
+
+    # Whole years, in the language's numbers (matplotlib's own ticks wrote 1.5 in Swedish).
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(decimal_formatter(lang))
     ax.yaxis.set_major_formatter(decimal_formatter(lang))
     ax.legend(title=label("design_intake", lang), fontsize="small")
     return ax

@@ -32,14 +32,49 @@ def _legend(ax: Any, **kwargs: Any) -> None:
         ax.legend(**kwargs)
 
 
-def _plain_log_axis(ax: Any, which: str = "x") -> None:
+def _plain(v: float, lang: str) -> str:
+    """A tick value as short as ``:g`` writes it, with the language's decimal mark.
+
+    Examples
+    --------
+    >>> _plain(0.25, "sv"), _plain(2.0, "sv"), _plain(1.5, "en"), _plain(2000.0, "sv")
+    ('0,25', '2', '1.5', '2\xa0000')
+    """
+    from evaluation.presentation.formatting import format_number
+
+    text = f"{v:g}"
+    decimals = len(text.partition(".")[2]) if "e" not in text else 0
+    return format_number(v, lang, decimals=decimals)
+
+
+def _plain_log_axis(ax: Any, which: str = "x", lang: str = "sv") -> None:
     """A log axis with plain-number ticks at 1, 2, 5 × 10^k (no 10^0 notation)."""
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     axis = ax.xaxis if which == "x" else ax.yaxis
     axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_major_formatter(FuncFormatter(lambda v, _: _plain(v, lang)))
     axis.set_minor_formatter(NullFormatter())
+
+
+def _decimal_axis(ax: Any, lang: str, which: str = "x") -> None:
+    """A linear axis whose ticks carry the language's decimal mark (0,25 in Swedish)."""
+    from evaluation.presentation.graphics.survival import decimal_formatter
+
+    (ax.xaxis if which == "x" else ax.yaxis).set_major_formatter(decimal_formatter(lang))
+
+
+def _mark(ax: Any, highlight: str | None, which: str = "y") -> None:
+    """Bold, coloured tick label(s) of the highlighted municipality (its name, or its name
+    followed by its rank interval)."""
+    if highlight is None:
+        return
+    ticks = ax.get_yticklabels() if which == "y" else ax.get_xticklabels()
+    for t in ticks:
+        text = t.get_text()
+        if text == highlight or text.startswith(f"{highlight}  ("):
+            t.set_fontweight("bold")
+            t.set_color(_HIGHLIGHT)
 
 
 def draw_funnel(
@@ -53,8 +88,9 @@ def draw_funnel(
     hidden: tuple[str, ...] = (),
 ) -> Any:
     """Funnel plot from ``FunnelResult.plot_data()``: limits as lines (dashed 95 %, dotted
-    99.8 %), sites as points labelled by name; ``highlight`` drawn in colour; sites in
-    ``hidden`` (withheld for disclosure control) are not drawn."""
+    99.8 %), sites as points labelled by name; ``highlight`` drawn in colour (a diamond,
+    or, where its O/E is in ``hidden``, a vertical line at its expected count, which is
+    published); sites in ``hidden`` (withheld for disclosure control) are not drawn."""
     from evaluation.presentation.formatting import format_number
     from evaluation.presentation.labels import label
 
@@ -82,8 +118,19 @@ def draw_funnel(
             str(r["group"]), (r["precision"], r["estimate"]), xytext=(4, 3),
             textcoords="offset points", fontsize=7, fontweight="bold" if hi else "normal",
         )  # fmt: skip
+    mine = data[(data["kind"] == "site") & (data["group"] == highlight)]
+    x = float(mine["precision"].iloc[0]) if len(mine) else np.nan
+    if highlight is not None and highlight in hidden and np.isfinite(x):
+        # Its O/E is withheld, its expected count is not: mark where it would lie.
+        ax.axvline(x, color=_HIGHLIGHT, linestyle="-", linewidth=1.0, zorder=2)
+        ax.annotate(
+            f"{highlight} (O/E ..)", (x, 0.98), xycoords=("data", "axes fraction"),
+            xytext=(3, 0), textcoords="offset points", fontsize=7, fontweight="bold",
+            color=_HIGHLIGHT, va="top",
+        )  # fmt: skip
     ax.set_xscale("log")
-    _plain_log_axis(ax)
+    _plain_log_axis(ax, lang=lang)
+    _decimal_axis(ax, lang, "y")
     key = "sites_expected" if measure == "ratio" else "sites_entries"
     ax.set_xlabel(label(key, lang))
     ax.set_ylabel(label("sites_oe" if measure == "ratio" else "sites_share", lang))
@@ -95,9 +142,15 @@ def draw_funnel(
 
 
 def draw_raw_adjusted(
-    data: pd.DataFrame, ax: Any = None, *, overall: float | None = None, lang: str = "sv"
+    data: pd.DataFrame,
+    ax: Any = None,
+    *,
+    overall: float | None = None,
+    lang: str = "sv",
+    highlight: str | None = None,
 ) -> Any:
-    """Raw and case-mix-adjusted share per site (``CaseMixResult.plot_data()``)."""
+    """Raw and case-mix-adjusted share per site (``CaseMixResult.plot_data()``);
+    ``highlight``'s name in bold colour."""
     import seaborn as sns
 
     from evaluation.presentation.labels import label
@@ -124,13 +177,18 @@ def draw_raw_adjusted(
         ax.axvline(overall, color="0.4", linestyle="--", linewidth=0.8)
     ax.set_xlabel(label("sites_share", lang))
     ax.set_ylabel("")
+    _decimal_axis(ax, lang)
+    _mark(ax, highlight)
     _legend(ax, title="", frameon=False, fontsize=8)
     return ax
 
 
-def draw_shrinkage(data: pd.DataFrame, ax: Any = None, *, lang: str = "sv") -> Any:
+def draw_shrinkage(
+    data: pd.DataFrame, ax: Any = None, *, lang: str = "sv", highlight: str | None = None
+) -> Any:
     """Caterpillar plot of raw and shrunken O/E (``ShrinkageResult.plot_data()``), sorted
-    by the shrunken estimate, with each site's rank interval written at the right."""
+    by the shrunken estimate, with each site's rank interval beside its name;
+    ``highlight``'s row in bold colour."""
     from evaluation.presentation.labels import label
 
     ax = _axes(ax, (6.4, 4.8))
@@ -142,14 +200,21 @@ def draw_shrinkage(data: pd.DataFrame, ax: Any = None, *, lang: str = "sv") -> A
     raw = data[data["kind"] == "raw"].set_index("group").reindex(order)
     rank = data[data["kind"] == "rank"].set_index("group").reindex(order)
     y = np.arange(len(order))
+
+    def arr(frame: pd.DataFrame, col: str) -> np.ndarray:
+        # Arrays, not Series: matplotlib calls float() on a one-site Series (deprecated).
+        return frame[col].to_numpy(dtype=float)
+
     ax.errorbar(
-        raw["estimate"], y + 0.18,
-        xerr=[raw["estimate"] - raw["ci_lower"], raw["ci_upper"] - raw["estimate"]],
+        arr(raw, "estimate"), y + 0.18,
+        xerr=np.vstack([arr(raw, "estimate") - arr(raw, "ci_lower"),
+                        arr(raw, "ci_upper") - arr(raw, "estimate")]),
         fmt="o", color="0.55", markersize=4, linewidth=1, label=label("sites_raw", lang),
     )  # fmt: skip
     ax.errorbar(
-        shr["estimate"], y - 0.18,
-        xerr=[shr["estimate"] - shr["ci_lower"], shr["ci_upper"] - shr["estimate"]],
+        arr(shr, "estimate"), y - 0.18,
+        xerr=np.vstack([arr(shr, "estimate") - arr(shr, "ci_lower"),
+                        arr(shr, "ci_upper") - arr(shr, "estimate")]),
         fmt="D", color=_POINT, markersize=4, linewidth=1.4, label=label("sites_shrunken", lang),
     )  # fmt: skip
     ax.axvline(1.0, color="0.3", linewidth=0.8)
@@ -158,11 +223,12 @@ def draw_shrinkage(data: pd.DataFrame, ax: Any = None, *, lang: str = "sv") -> A
 
     ticks = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0]
     ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _plain(v, lang)))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_yticks(
         y, [f"{g}  ({rank.loc[g, 'ci_lower']:.0f}–{rank.loc[g, 'ci_upper']:.0f})" for g in order]
     )
+    _mark(ax, highlight)
     ax.set_xlabel(label("sites_oe", lang))
     ax.set_title(label("sites_rank_note", lang), fontsize=8, loc="left")
     _legend(ax, frameon=False, fontsize=8)
@@ -171,10 +237,11 @@ def draw_shrinkage(data: pd.DataFrame, ax: Any = None, *, lang: str = "sv") -> A
 
 def draw_meta_forest(
     data: pd.DataFrame, ax: Any = None, *, measure: str = "estimate", lang: str = "sv",
-    hidden: tuple[str, ...] = (),
+    hidden: tuple[str, ...] = (), highlight: str | None = None,
 ) -> Any:  # fmt: skip
     """Forest plot from ``MetaAnalysisResult.plot_data()``: each site's estimate and
-    interval (marker size by weight), the pooled diamond and the prediction interval."""
+    interval (marker size by weight), the pooled diamond and the prediction interval;
+    ``highlight``'s row in bold colour."""
     from matplotlib.patches import Polygon
 
     from evaluation.presentation.labels import label
@@ -205,6 +272,8 @@ def draw_meta_forest(
         [*st["label"].astype(str), label("sites_pooled", lang), label("sites_prediction", lang)],
     )
     ax.set_ylim(0.0, n + 1.8)
+    _decimal_axis(ax, lang)
+    _mark(ax, highlight)
     key = f"sites_measure_{measure}"
     from evaluation.presentation.labels import label_table
 
