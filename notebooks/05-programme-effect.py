@@ -81,7 +81,9 @@ n_part, len(d), cohort.meta["sampling_fraction"]
 # %% [markdown]
 # ## How different are participants, and does weighting make them comparable?
 #
-# The propensity model uses register covariates at time zero only. After ATT weighting
+# The propensity model uses register covariates at time zero only, plus gang affiliation
+# because the registers know it for everyone (`formula_with_affiliation`: affiliation raises
+# both the chance of starting and the risks of offending and dying). After ATT weighting
 # every standardised mean difference should be below 0.1.
 
 # %%
