@@ -28,7 +28,7 @@ def test_naive_is_biased_and_adjusted_recovers_without_unobserved_confounding():
         n_persons=40_000, motivation_strength=0.0, bra_monte_carlo_persons=1000
     )
     sim = simulate_registers(config, rng=SEED)
-    truth = sim.truth["effect"]["risk_difference"]["1"]
+    truth = sim.truth["effect"]["eligible"]["risk_difference"]["1"]  # the design's estimand
     cohort = evaluation.comparison_cohort(sim.registers, rng=SEED)
     # 50 replicates: the bootstrap SE is then within about 10 % of its limit (relative
     # error 1 / sqrt(2 * 50)), enough for tolerances of 2-2.5 SE.

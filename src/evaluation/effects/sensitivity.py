@@ -190,7 +190,11 @@ def confounding_check(
         result = run_study(
             study, replications=1, seed=seed, client=client, workers=workers, progress=False
         )
-        frame = result.replications.drop(columns=["replication", "measure"])
+        # The truth is that of the participants the design follows (the estimand); the
+        # study's truth over every participant is not part of this summary.
+        frame = result.replications.drop(
+            columns=["replication", "measure", "truth_all", "covered_all"], errors="ignore"
+        )
         frame.insert(0, "strength", float(s))
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
