@@ -129,7 +129,7 @@ def peak():
         return next(int(l.split()[1]) for l in f if l.startswith("VmHWM")) / 1024
 
 with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                  dashboard_address=None, memory_limit=0) as cluster, Client(cluster) as client:
+                  dashboard_address=":0", memory_limit=0) as cluster, Client(cluster) as client:
     client.run(warm)
     t = time.perf_counter()
     parts = Registers.read(folder, lazy=True, validate=False)

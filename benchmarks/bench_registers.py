@@ -176,7 +176,7 @@ def _partitioned_read(folder: Path, workers: int, timed: Callable[..., object]) 
 
     with (
         LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):

@@ -73,7 +73,7 @@ def main() -> None:
         out = Path(tempfile.mkdtemp(prefix=f"bench_studies_{n_workers}_"))
         with (
             LocalCluster(
-                n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+                n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0"
             ) as cluster,
             Client(cluster) as client,
         ):

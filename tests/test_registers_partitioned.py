@@ -173,7 +173,7 @@ def test_two_workers_build_the_cohort_of_one_process(small, tmp_path):
     parts = Registers.read(tmp_path, lazy=True, validate=False)
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):

@@ -81,7 +81,7 @@ def test_two_worker_processes_give_the_numbers_of_one_process():
     here = run_study(design, replications=16, seed=SEED, progress=False)
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):
@@ -146,3 +146,15 @@ def test_every_registered_design_resolves():
 
     for name in DESIGNS:
         assert resolve_design(name).name == name
+
+
+@pytest.mark.slow
+def test_two_local_clusters_can_run_at_once():
+    # Private import (kernel test): the local cluster the package starts. Two at once (two
+    # pytest-xdist workers, or a study beside a partitioned cohort) must not fight over the
+    # dashboard's default port 8787: a warning there stops the second cluster.
+    from evaluation._dask import dask_client
+
+    with dask_client(None, 1) as first, dask_client(None, 1) as second:
+        assert first.scheduler.address != second.scheduler.address
+        assert first.submit(sum, [1, 2]).result() == second.submit(sum, [1, 2]).result() == 3

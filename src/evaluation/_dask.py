@@ -45,7 +45,7 @@ def dask_client(client: Client | str | None, workers: int | None) -> Iterator[Cl
                 n_workers=workers or 2,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",
             ) as cluster,
             Client(cluster) as local,
         ):

@@ -109,6 +109,29 @@ def programme_effect_replicate(
     return rows
 
 
+def _coverage_summary(replications: pd.DataFrame, by: list[str], **extra: Any) -> pd.DataFrame:
+    """Coverage (of ``truth`` and of ``truth_all``), mean bias, its Monte Carlo SE (the
+    estimates' SD over sqrt(R)) and mean truth by ``by``; ``extra`` adds named
+    aggregations."""
+    if "covered_all" not in replications:  # studies written before the eligible truth
+        replications = replications.assign(covered_all=np.nan)
+    out = (
+        replications.groupby(by, sort=False)
+        .agg(
+            replications=("covered", "size"),
+            coverage=("covered", "mean"),
+            coverage_all=("covered_all", "mean"),
+            mean_bias=("bias", "mean"),
+            sd_estimate=("estimate", "std"),
+            **extra,
+            mean_truth=("truth", "mean"),
+        )
+        .reset_index()
+    )
+    out.insert(len(by) + 4, "bias_se", out.pop("sd_estimate") / np.sqrt(out["replications"]))
+    return out
+
+
 def summarise_coverage(replications: pd.DataFrame) -> pd.DataFrame:
     """Coverage and bias by analysis and measure.
 
@@ -117,30 +140,7 @@ def summarise_coverage(replications: pd.DataFrame) -> pd.DataFrame:
     Monte Carlo standard error of the mean bias: the estimates' SD over sqrt(R)),
     ``mean_truth``.
     """
-    if "covered_all" not in replications:  # studies written before the eligible truth
-        replications = replications.assign(covered_all=np.nan)
-    g = replications.groupby(["analysis", "measure"], sort=False)
-    out = g.agg(
-        replications=("covered", "size"),
-        coverage=("covered", "mean"),
-        coverage_all=("covered_all", "mean"),
-        mean_bias=("bias", "mean"),
-        sd_estimate=("estimate", "std"),
-        mean_truth=("truth", "mean"),
-    ).reset_index()
-    out["bias_se"] = out.pop("sd_estimate") / np.sqrt(out["replications"])
-    return out[
-        [
-            "analysis",
-            "measure",
-            "replications",
-            "coverage",
-            "coverage_all",
-            "mean_bias",
-            "bias_se",
-            "mean_truth",
-        ]
-    ]
+    return _coverage_summary(replications, ["analysis", "measure"])
 
 
 def programme_effect_study(
@@ -280,22 +280,15 @@ def summarise_recurrence_mortality(replications: pd.DataFrame) -> pd.DataFrame:
     Returns ``analysis, measure, year, replications, coverage`` (of the truth among the
     participants the design follows), ``coverage_all`` (of the truth among every
     participant), ``mean_bias``, ``bias_se`` (the estimates' SD over sqrt(R)),
-    ``mean_width``, ``mean_truth``, ``mean_events``.
+    ``mean_width``, ``mean_events``, ``mean_truth``.
     """
     r = replications.assign(width=replications["ci_upper"] - replications["ci_lower"])
-    g = r.groupby(["analysis", "measure", "year"], sort=False)
-    out = g.agg(
-        replications=("covered", "size"),
-        coverage=("covered", "mean"),
-        coverage_all=("covered_all", "mean"),
-        mean_bias=("bias", "mean"),
-        sd_estimate=("estimate", "std"),
+    return _coverage_summary(
+        r,
+        ["analysis", "measure", "year"],
         mean_width=("width", "mean"),
-        mean_truth=("truth", "mean"),
         mean_events=("events", "mean"),
-    ).reset_index()
-    out.insert(7, "bias_se", out.pop("sd_estimate") / np.sqrt(out["replications"]))
-    return out
+    )
 
 
 def recurrence_mortality_study(
