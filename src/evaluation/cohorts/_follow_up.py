@@ -164,7 +164,11 @@ def follow_up(
         last_pos = started.position(code, t0, side="right") - 1
         safe = np.where(last_pos >= 0, last_pos, 0)
         has = (last_pos >= 0) & (started.codes[safe] == code) if len(pday) else np.zeros(n, bool)
-        cols["group"] = np.where(has, "participant", "non-participant").astype(object)
+        # Two string objects shared by all rows (astype(object) of a NumPy string array
+        # made one per row: 316k strings per part to pickle, send and take).
+        cols["group"] = np.array(["non-participant", "participant"], dtype=object)[
+            has.astype(np.intp)
+        ]
         ref = (
             prog["referral"].astype(str).to_numpy()[started.order] if len(pday) else np.array([""])
         )

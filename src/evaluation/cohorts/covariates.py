@@ -87,9 +87,20 @@ def prior_group(n_prior: np.ndarray | pd.Series) -> pd.Categorical:
     return pd.Categorical.from_codes(idx, categories=list(PRIOR_GROUPS))
 
 
-def person_codes(persons: pd.DataFrame, ids: pd.Series | np.ndarray, *, table: str) -> np.ndarray:
-    """Integer codes of ``ids`` in the order of ``persons.person_id``; unknown ids are an error."""
-    index = pd.Index(persons["person_id"])
+def person_codes(
+    persons: pd.DataFrame,
+    ids: pd.Series | np.ndarray,
+    *,
+    table: str,
+    index: pd.Index | None = None,
+) -> np.ndarray:
+    """Integer codes of ``ids`` in the order of ``persons.person_id``; unknown ids are an error.
+
+    ``index`` is ``pd.Index(persons["person_id"])`` when the caller keeps one: its hash
+    table is then built once for all the tables looked up.
+    """
+    if index is None:
+        index = pd.Index(persons["person_id"])
     if not index.is_unique:
         raise EstimationError("persons.person_id has duplicate ids")
     # Ids are strings in the registers; an object-to-str copy of millions of ids costs more
@@ -121,7 +132,8 @@ def person_codes(persons: pd.DataFrame, ids: pd.Series | np.ndarray, *, table: s
 # millions of id strings is the slowest step of cohort building, and every step needs the
 # same codes. The cache holds the registers themselves, so an id() cannot be reused while
 # its entry lives; registers are immutable (frozen, and their tables are not to be edited).
-_CODES: dict[int, tuple[Registers, dict[str, np.ndarray]]] = {}
+# The entry also keeps the persons' index, whose hash table all the tables' look-ups share.
+_CODES: dict[int, tuple[Registers, dict[str, np.ndarray], pd.Index]] = {}
 _CODES_KEEP = 2
 
 
@@ -165,12 +177,14 @@ def table_codes(registers: Registers, table: str) -> np.ndarray:
     if entry is None or entry[0] is not registers:
         while len(_CODES) >= _CODES_KEEP:
             _CODES.pop(next(iter(_CODES)))
-        entry = (registers, {})
+        entry = (registers, {}, pd.Index(registers.persons["person_id"]))
         _CODES[id(registers)] = entry
     cache = entry[1]
     if table not in cache:
         frame = registers.table(table)
-        cache[table] = person_codes(registers.persons, frame["person_id"], table=table)
+        cache[table] = person_codes(
+            registers.persons, frame["person_id"], table=table, index=entry[2]
+        )
     return cache[table]
 
 

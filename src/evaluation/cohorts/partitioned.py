@@ -144,17 +144,37 @@ def write_relapse_cohort(
 
 
 def _person_order(ids: pd.Index | pd.Series) -> np.ndarray:
-    """Positions that put the ids in order, keeping the order of equal ids (stable)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    """Positions that put the ids in order, keeping the order of equal ids (stable).
 
-    # Arrow's sort of strings is stable and several times faster than a sorted factorize.
-    return np.asarray(pc.sort_indices(pa.array(np.asarray(ids, dtype=object))))
+    The ids are the parts' ids one part after the other, each part in order: NumPy's stable
+    sort (a timsort) finds those runs and merges them, faster than Arrow's sort, which does
+    not look for runs.
+    """
+    return np.argsort(np.asarray(ids, dtype=object), kind="stable")
 
 
 def _take(frame: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
-    out = frame.take(order)
-    out.index = pd.RangeIndex(len(out))  # no copy, unlike reset_index
+    """``frame.take(order)`` with a fresh RangeIndex, column by column.
+
+    A frame's ``take`` gathers its 2-D blocks whole and was 2.5x slower on the combined
+    cohort (34 columns, 2.5M rows) than taking each column's array.
+    """
+    index = pd.RangeIndex(len(order))
+    columns = {
+        # NumPy's take for NumPy columns (pandas' looks for missing values in object
+        # columns first); the dtype given, so object columns are not inspected for dates.
+        name: pd.Series(
+            column.to_numpy().take(order)
+            if isinstance(column.dtype, np.dtype)
+            else column.array.take(order),
+            index=index,
+            dtype=column.dtype,
+            copy=False,
+        )
+        for name, column in frame.items()
+    }
+    out = pd.DataFrame(columns, copy=False)
+    out.columns = frame.columns
     return out
 
 
