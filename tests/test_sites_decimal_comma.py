@@ -89,3 +89,13 @@ def test_sites_and_design_graphics_write_decimals_in_the_language(cm: Any, lang:
     assert not any(found.values()), found
     # The check has decimals to check: the log axes and O/E ticks, the forest's differences.
     assert {"funnel", "ranks", "forest", "shares", "planning_mdhr"} <= decimals
+
+
+@pytest.mark.parametrize(("lang", "ratio"), [("sv", "O/F"), ("en", "O/E")])
+def test_a_withheld_highlight_is_named_in_the_language(cm: Any, lang: str, ratio: str) -> None:
+    # Swedish says observerat/förväntat (O/F), as the axis does; English O/E.
+    with theme(lang):
+        ax = funnel(cm).plot(lang=lang, highlight="K3", hidden=("K3",))
+    texts = [t.get_text() for t in ax.texts if t.get_text().startswith("K3")]
+    plt.close(ax.figure)
+    assert texts == [f"K3 ({ratio} ..)"]

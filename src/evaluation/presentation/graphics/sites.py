@@ -124,9 +124,9 @@ def draw_funnel(
         # Its O/E is withheld, its expected count is not: mark where it would lie.
         ax.axvline(x, color=_HIGHLIGHT, linestyle="-", linewidth=1.0, zorder=2)
         ax.annotate(
-            f"{highlight} (O/E ..)", (x, 0.98), xycoords=("data", "axes fraction"),
-            xytext=(3, 0), textcoords="offset points", fontsize=7, fontweight="bold",
-            color=_HIGHLIGHT, va="top",
+            label("sites_oe_withheld", lang, municipality=highlight), (x, 0.98),
+            xycoords=("data", "axes fraction"), xytext=(3, 0), textcoords="offset points",
+            fontsize=7, fontweight="bold", color=_HIGHLIGHT, va="top",
         )  # fmt: skip
     ax.set_xscale("log")
     _plain_log_axis(ax, lang=lang)
