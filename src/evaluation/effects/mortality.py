@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from evaluation._errors import EstimationError
-from evaluation.effects.comparison import formula_with_affiliation
 from evaluation.effects.effect import ProgrammeEffect, estimate_programme_effect
 
 if TYPE_CHECKING:
@@ -120,7 +119,6 @@ def estimate_mortality_effect(
             "effect on it cannot be estimated"
         )
     options.setdefault("design", str(cohort.meta.get("design", "cohort")))
-    options.setdefault("formula", formula_with_affiliation(data))
     effect = estimate_programme_effect(
         data, duration=OUTCOME_DURATION[outcome], event=OUTCOME_EVENT, **options
     )
