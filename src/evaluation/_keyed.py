@@ -291,11 +291,22 @@ class KeyedIntervals:
         return np.full(len(days), NEVER, dtype=np.int64)
 
 
-def whole_years(birth_days: np.ndarray, at_days: np.ndarray) -> np.ndarray:
-    """Completed years of age at ``at_days`` (birthday counts on the day itself)."""
-    # Day numbers count from 1800-01-01; the calendar from 1970-01-01.
-    shift = (np.datetime64("1800-01-01", "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)
-    by, bmd = year_and_day_of_year(np.asarray(birth_days, dtype=np.int64) + shift)
-    ty, tmd = year_and_day_of_year(np.asarray(at_days, dtype=np.int64) + shift)
-    # day of year as (month, day) compared lexicographically via month*32 + day
+def completed_years(birth_epoch_days: np.ndarray, at_epoch_days: np.ndarray) -> np.ndarray:
+    """Completed years of age at ``at_epoch_days``, both counted from 1970-01-01 (the
+    birthday counts on the day itself; 29 February is reached on 1 March in other years).
+
+    The one age rule: the registers' age checks, the cohorts' age at entry and the
+    synthetic truth's design population all count with it.
+    """
+    by, bmd = year_and_day_of_year(np.asarray(birth_epoch_days, dtype=np.int64))
+    ty, tmd = year_and_day_of_year(np.asarray(at_epoch_days, dtype=np.int64))
+    # (month, day) compared lexicographically as month * 32 + day.
     return ty - by - (tmd < bmd).astype(np.int64)
+
+
+def whole_years(birth_days: np.ndarray, at_days: np.ndarray) -> np.ndarray:
+    """Completed years of age at ``at_days`` (day numbers from 1800-01-01)."""
+    shift = (np.datetime64("1800-01-01", "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)
+    return completed_years(
+        np.asarray(birth_days, dtype=np.int64) + shift, np.asarray(at_days, dtype=np.int64) + shift
+    )

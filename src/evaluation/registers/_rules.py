@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.types import is_integer_dtype, is_object_dtype, is_string_dtype
 
-from evaluation._keyed import year_and_day_of_year
+from evaluation._keyed import completed_years
 from evaluation.registers._messages import describe_rows, looks_like_personnummer, rows_word
 from evaluation.registers._schema import ROW_LABEL, TABLES, spec
 from evaluation.registers._text import TextColumns, arrow_is_unique
@@ -142,10 +142,7 @@ def before_birthday(birth: np.ndarray, at: np.ndarray, years: int) -> np.ndarray
     b, b_nat = _epoch_days(birth)
     t, t_nat = _epoch_days(at)
     known = ~(b_nat | t_nat)
-    by, bmd = year_and_day_of_year(np.where(known, b, 0))
-    ty, tmd = year_and_day_of_year(np.where(known, t, 0))
-    # (month, day) compared lexicographically as month * 32 + day.
-    age = ty - by - (tmd < bmd)
+    age = completed_years(np.where(known, b, 0), np.where(known, t, 0))
     return known & (age < years)
 
 
