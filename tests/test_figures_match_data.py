@@ -62,9 +62,8 @@ def _two_municipalities() -> Registers:
     return Registers(**tables, study_start=regs.study_start, study_end=regs.study_end)
 
 
-@pytest.fixture(scope="module")
-def drawn(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, pd.DataFrame]]:
-    """key -> (the figure as drawn, its data table as written)."""
+def _capture_figures(patch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Keep every figure the report draws (key -> matplotlib figure) while ``patch`` lasts."""
     figures: dict[str, Any] = {}
     original = ReportBuilder.figure
 
@@ -75,9 +74,16 @@ def drawn(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, pd.D
 
         return original(self, section, keep, key=key, **kw)
 
+    patch.setattr(ReportBuilder, "figure", capture)
+    return figures
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, pd.DataFrame]]:
+    """key -> (the figure as drawn, its data table as written)."""
     out = tmp_path_factory.mktemp("figures_match")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ReportBuilder, "figure", capture)
+        figures = _capture_figures(patch)
         # The figures do not depend on the number of bootstrap replicates.
         patch.setattr("evaluation.report._analysis_sections.REPORT_BOOTSTRAP", 20)
         page = build_report(_two_municipalities(), out, lang="en", min_cell=5, formats=("png",))
@@ -567,19 +573,9 @@ HIGHLIGHT = "Malmö"
 def drawn_sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Any, pd.DataFrame]]:
     from evaluation.report import _sections
 
-    figures: dict[str, Any] = {}
-    original = ReportBuilder.figure
-
-    def capture(self: ReportBuilder, section: Any, draw: Any, *, key: str, **kw: Any) -> Any:
-        def keep(axes: list[Any]) -> None:
-            draw(axes)
-            figures[key] = axes[0].figure
-
-        return original(self, section, keep, key=key, **kw)
-
     out = tmp_path_factory.mktemp("figures_match_sites")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ReportBuilder, "figure", capture)
+        figures = _capture_figures(patch)
         patch.setattr(_sections, "SECTIONS", (_sections.bra_section, _sections.sites_section))
         patch.setattr("evaluation.report._sites_section.SITE_BOOTSTRAP", 20)
         page = build_report(
