@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -180,6 +181,69 @@ def test_two_workers_build_the_cohort_of_one_process(small, tmp_path):
         assert parts.problems(client=client) == []
         built = relapse_cohort_partitioned(parts, rng=SEED, client=client)
     _assert_same_cohort(relapse_cohort(small, rng=SEED), built)
+
+
+@pytest.mark.slow
+def test_workers_on_this_machine_send_their_parts_through_shared_memory(
+    small, tmp_path, monkeypatch
+):
+    # About 5 s. The caller's side of the transfer is watched: every part's cohort must
+    # arrive as a stored result (written by the worker into the caller's folder), not over
+    # TCP, and the folder must be gone afterwards.
+    from evaluation import _dask
+    from evaluation.registers import _partitioned
+
+    arrived, folders = [], []
+    load, folder = _partitioned.load_result, _partitioned.result_folder
+
+    def watched_load(result):
+        arrived.append(type(result).__name__)
+        return load(result)
+
+    @contextmanager
+    def watched_folder():
+        with folder() as name:
+            folders.append(name)
+            yield name
+
+    monkeypatch.setattr(_partitioned, "load_result", watched_load)
+    monkeypatch.setattr(_partitioned, "result_folder", watched_folder)
+    small.write(tmp_path, format="parquet", partitions=3)
+    parts = Registers.read(tmp_path, lazy=True, validate=False)
+    with _dask.dask_client(None, 2) as client:
+        built = relapse_cohort_partitioned(parts, rng=SEED, client=client)
+    assert arrived == ["Stored"] * 3
+    assert len(folders) == 1 and not os.path.exists(folders[0])
+    _assert_same_cohort(relapse_cohort(small, rng=SEED), built)
+
+
+def test_the_tables_person_ids_are_the_persons_id_objects(small, tmp_path):
+    # Reading shares the persons' id strings with the other tables (one object per person,
+    # not one per row); an id unknown to persons keeps its value for validation to report.
+    small.write(tmp_path / "p", format="parquet")
+    read = Registers.read(tmp_path / "p", validate=False)
+    first = {id(x) for x in read.persons["person_id"]}
+    for name in ("programme", "offences", "custody", "exits"):
+        ids = read.table(name)["person_id"]
+        assert ids.tolist() == small.table(name)["person_id"].tolist()
+        assert {id(x) for x in ids} <= first, name
+    offences = small.offences.copy()
+    offences.loc[3, "person_id"] = "NOT-A-PERSON"
+    broken = Registers(
+        persons=small.persons,
+        programme=small.programme,
+        offences=offences,
+        custody=small.custody,
+        exits=small.exits,
+        study_start=small.study_start,
+        study_end=small.study_end,
+    )
+    broken.write(tmp_path / "b", format="parquet")
+    back = Registers.read(tmp_path / "b", validate=False)
+    assert back.offences["person_id"].tolist() == offences["person_id"].tolist()
+    row = rf"offences.person_id is not in persons in 1 row \(offence_id {offences.offence_id[3]}\)"
+    with pytest.raises(RegisterError, match=row):
+        Registers.read(tmp_path / "b")
 
 
 def test_a_cohort_written_part_by_part_holds_the_rows_and_flow(small, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -158,3 +159,43 @@ def test_two_local_clusters_can_run_at_once():
     with dask_client(None, 1) as first, dask_client(None, 1) as second:
         assert first.scheduler.address != second.scheduler.address
         assert first.submit(sum, [1, 2]).result() == second.submit(sum, [1, 2]).result() == 3
+
+
+def test_a_result_stored_by_a_worker_loads_as_it_was_and_leaves_no_file(tmp_path):
+    # Private import (kernel test): how workers on the caller's machine send results back.
+    from evaluation._dask import Stored, load_result, store_result
+
+    frame = pd.DataFrame(
+        {
+            "x": np.arange(100_001, dtype=np.int64),
+            "y": np.linspace(0, 1, 100_001),
+            "s": np.array(["a", "b"], dtype=object)[np.arange(100_001) % 2],
+            "b": pd.array([True, None] * 50_000 + [False], dtype="boolean"),
+        }
+    )
+    stored = store_result(str(tmp_path), lambda f: f, frame)
+    assert isinstance(stored, Stored)
+    assert len(stored.header) < frame["x"].nbytes  # the arrays travel in the file
+    assert all(a % 64 == 0 for a, _ in stored.spans)  # each buffer aligned
+    loaded = load_result(stored)
+    pd.testing.assert_frame_equal(loaded, frame)
+    assert list(tmp_path.iterdir()) == []  # unlinked at once; the mapping keeps the pages
+    loaded.loc[0, "x"] = -1  # writable: the mapping is private (copy-on-write)
+    assert loaded.loc[0, "x"] == -1 and frame.loc[0, "x"] == 0
+
+
+def test_a_worker_that_cannot_store_a_result_returns_it(tmp_path, monkeypatch):
+    from evaluation import _dask
+
+    # The caller's folder is not there (a worker on another machine): returned as it is.
+    assert _dask.store_result(str(tmp_path / "elsewhere"), lambda: 7) == 7
+    assert _dask.store_result(None, lambda: 7) == 7
+
+    # Writing fails (a full /dev/shm): the partial file is removed, the result returned.
+    def full(fd, mode):
+        os.close(fd)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_dask.os, "fdopen", full)
+    assert _dask.store_result(str(tmp_path), lambda: np.arange(10)).tolist() == list(range(10))
+    assert list(tmp_path.iterdir()) == []

@@ -32,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from evaluation._dask import dask_client, runs_here
+from evaluation._dask import dask_client, load_result, result_folder, runs_here, store_result
 from evaluation._errors import RegisterError
 from evaluation.registers._io import ReadResult, _read_arrow, _read_meta, _to_arrow, _to_frame
 from evaluation.registers._messages import show_values
@@ -269,9 +269,21 @@ class PartitionedRegisters:
         from distributed import as_completed
 
         run = uuid4().hex[:8]
-        with dask_client(client, workers) as c:
+        with dask_client(client, workers) as c, result_folder() as folder:
+            # Workers on this machine write their results into `folder` (shared memory)
+            # rather than sending them over TCP (evaluation._dask, "Results through
+            # shared memory"); others send them as usual.
             futures = {
-                c.submit(fn, self, i, *args, pure=False, key=f"{fn.__name__}-{i}-{run}"): i
+                c.submit(
+                    store_result,
+                    folder,
+                    fn,
+                    self,
+                    i,
+                    *args,
+                    pure=False,
+                    key=f"{fn.__name__}-{i}-{run}",
+                ): i
                 for i in range(self.partitions)
             }
             results: dict[int, T] = {}
@@ -279,7 +291,7 @@ class PartitionedRegisters:
                 # Each result is fetched as it is ready and released on the worker, which
                 # then holds only the part it works on.
                 for future in as_completed(futures):
-                    results[futures[future]] = future.result()
+                    results[futures[future]] = load_result(future.result())
                     future.release()
             finally:
                 c.cancel(list(futures))
