@@ -15,7 +15,7 @@ import pandas as pd
 
 from evaluation._errors import EstimationError, RegisterError
 from evaluation._keyed import (
-    KeyedDates,
+    SPAN,
     KeyedIntervals,
     make_keys,
     minus_years,
@@ -23,6 +23,7 @@ from evaluation._keyed import (
     whole_years,  # the one age rule: the synthetic truth's design population uses it too
     year_of,
 )
+from evaluation.registers import codes_read
 
 if TYPE_CHECKING:
     from evaluation.registers import Registers
@@ -132,8 +133,9 @@ def person_codes(
 # millions of id strings is the slowest step of cohort building, and every step needs the
 # same codes. The cache holds the registers themselves, so an id() cannot be reused while
 # its entry lives; registers are immutable (frozen, and their tables are not to be edited).
-# The entry also keeps the persons' index, whose hash table all the tables' look-ups share.
-_CODES: dict[int, tuple[Registers, dict[str, np.ndarray], pd.Index]] = {}
+# The entry also keeps the persons' index (made when first needed), whose hash table all
+# the tables' look-ups share. Registers just read come with their codes (registers._codes).
+_CODES: dict[int, tuple[Registers, dict[str, np.ndarray], list[pd.Index]]] = {}
 _CODES_KEEP = 2
 
 
@@ -177,14 +179,17 @@ def table_codes(registers: Registers, table: str) -> np.ndarray:
     if entry is None or entry[0] is not registers:
         while len(_CODES) >= _CODES_KEEP:
             _CODES.pop(next(iter(_CODES)))
-        entry = (registers, {}, pd.Index(registers.persons["person_id"]))
+        entry = (registers, {}, [])
         _CODES[id(registers)] = entry
-    cache = entry[1]
+    cache, index = entry[1], entry[2]
     if table not in cache:
-        frame = registers.table(table)
-        cache[table] = person_codes(
-            registers.persons, frame["person_id"], table=table, index=entry[2]
-        )
+        found = codes_read(registers, table)
+        if found is None:
+            if not index:
+                index.append(pd.Index(registers.persons["person_id"]))
+            frame = registers.table(table)
+            found = person_codes(registers.persons, frame["person_id"], table=table, index=index[0])
+        cache[table] = found
     return cache[table]
 
 
@@ -282,16 +287,26 @@ def covariate_columns(
     off = registers.offences
     off_codes = table_codes(registers, "offences")
     off_days = to_days(off["decision_date"])
-    # One sort of the offences by person and decision date serves every count below:
-    # subsets of a sorted key array stay sorted.
+    # One sort of the offences by person and decision date, and two binary searches of the
+    # look-back's ends, serve every count below: the offences with keys in [lo, t) are the
+    # sorted positions [a, b), so a count of those with some mark is a difference of the
+    # mark's cumulative sum (a subset of sorted keys stays sorted: the same counts as
+    # searching each subset, with 2 searches instead of 13).
     dkey = make_keys(off_codes, off_days)
     order = np.argsort(dkey, kind="stable")
     sorted_keys = dkey[order]
-    # One lagföring per person and decision date.
+    a = np.searchsorted(sorted_keys, make_keys(codes, lo))
+    b = np.searchsorted(sorted_keys, make_keys(codes, t))
+
+    def marked_in_window(mark: np.ndarray) -> np.ndarray:
+        cum = np.zeros(len(mark) + 1, dtype=np.int64)
+        np.cumsum(mark, out=cum[1:])
+        return cum[b] - cum[a]
+
+    # One lagföring per person and decision date: the first offence of each run of keys.
     first = np.ones(len(sorted_keys), dtype=bool)
     first[1:] = sorted_keys[1:] != sorted_keys[:-1]
-    decisions = KeyedDates.from_sorted_keys(sorted_keys[first])
-    n_prior = decisions.count_in(codes, lo, t)
+    n_prior = marked_in_window(first)
     out["prior_decisions_5y"] = n_prior
     out["prior_group"] = prior_group(n_prior)
 
@@ -309,10 +324,17 @@ def covariate_columns(
     cat_codes = pd.Categorical(off["category"], categories=list(OFFENCE_CATEGORIES)).codes
     sorted_cats = cat_codes[order]
     for i, cat in enumerate(OFFENCE_CATEGORIES):
-        by_cat = KeyedDates.from_sorted_keys(sorted_keys[sorted_cats == i])
-        out[f"prior_{cat}_5y"] = by_cat.count_in(codes, lo, t)
+        out[f"prior_{cat}_5y"] = marked_in_window(sorted_cats == i)
 
-    last = decisions.last_before(codes, t)
+    # The last decision before t: the offence just before position b, if it is the person's.
+    before = b - 1
+    has = before >= 0
+    safe = np.where(has, before, 0)
+    if len(sorted_keys):
+        has &= sorted_keys[safe] // SPAN == codes
+        last = np.where(has, sorted_keys[safe] % SPAN, -1)
+    else:
+        last = np.full(len(codes), -1, dtype=np.int64)
     out["days_since_last_decision"] = np.where(last >= 0, t - last, np.nan)
     out["municipality"] = persons["municipality"].to_numpy()[codes]
     out["entry_year"] = year_of(t)
