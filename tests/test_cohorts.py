@@ -200,6 +200,26 @@ def test_offence_on_the_entry_day_decided_later_is_a_relapse():
     assert r["event"] == 1 and r["duration_days"] == 0 and bool(r["relapse_1y"])
 
 
+def test_a_decision_in_remand_followed_by_prison_waits_for_the_prison_release():
+    # Adjacent periods: the remand's end is the first day of a prison term, so the clock of
+    # a fine decided on remand moves twice (remand end, then prison release), and the
+    # release and the moved fine are one entry event.
+    reg = tiny(
+        offences=[
+            fine("P1", "2015-12-01", "2016-02-01"),
+            fine("P1", "2015-12-01", "2016-03-01", "prison"),
+        ],
+        custody=[
+            ("P1", "2016-01-01", "2016-03-01", "remand"),
+            ("P1", "2016-03-01", "2016-09-01", "prison"),
+        ],
+    )
+    c = relapse_cohort(reg, definition=ALL)
+    days = c.data["entry_date"].dt.strftime("%Y-%m-%d").tolist()
+    assert days == ["2016-09-01"]
+    assert c.data["entry_kind"].tolist() == ["release"]
+
+
 def test_custody_at_entry_moves_the_clock_to_release():
     # A fine decided while on remand: the clock starts when the remand ends.
     reg = tiny(

@@ -180,14 +180,18 @@ def entry_events(
 
     shift = (kind != _KIND_ORDER["programme_start"]) & move_to_release
     intervals = custody_intervals(registers)
-    inside0, _ = intervals.containing(codes, day)
-    # Adjacent periods (remand then prison) need more than one step to reach liberty.
+    inside0, end = intervals.containing(codes, day)
+    # Adjacent periods (remand then prison) need more than one step to reach liberty; only
+    # the events just moved can be inside another period.
+    moving = np.flatnonzero(inside0 & shift)
+    end = end[moving]
     for _ in range(20):
-        inside, end = intervals.containing(codes, day)
-        move = inside & shift
-        if not move.any():
+        if not len(moving):
             break
-        day = np.where(move, end, day)
+        day[moving] = end
+        inside, end = intervals.containing(codes[moving], day[moving])
+        moving = moving[inside]
+        end = end[inside]
     order = np.argsort(make_keys(codes, day) * 4 + kind, kind="stable")
     codes, day, kind, src = codes[order], day[order], kind[order], src[order]
     inside0, shift = inside0[order], shift[order]
