@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation import RegisterError, Registers
+from evaluation import EstimationError, RegisterError, Registers
 from evaluation.cohorts import relapse_cohort
 from evaluation.cohorts.partitioned import relapse_cohort_partitioned
 from evaluation.registers import PartitionedRegisters, partition_of
@@ -280,3 +280,33 @@ def test_a_population_written_chunk_by_chunk_reads_as_one(small, tmp_path):
     parts = Registers.read(tmp_path, lazy=True)  # validated part by part
     assert parts.rows() == {name: len(small.table(name)) for name in _KEYS}
     _assert_same_cohort(relapse_cohort(small, rng=SEED), relapse_cohort(parts, rng=SEED))
+
+
+def test_reading_finds_the_person_codes_the_cohorts_would_hash(small, tmp_path):
+    # The codes reading found (one Arrow look-up per table) are the codes the cohorts
+    # compute by hashing the ids; a table with an id unknown to persons, or persons with a
+    # duplicate id, gets none, so the cohorts' own look-up reports the problem as before.
+    from evaluation.cohorts.covariates import person_codes, table_codes
+    from evaluation.registers import codes_read
+
+    small.write(tmp_path / "p", format="parquet", partitions=2)
+    parts = Registers.read(tmp_path / "p", lazy=True, validate=False)
+    for regs in (parts.partition(0), Registers.read(tmp_path / "p", validate=False)):
+        for name in ("programme", "offences", "custody", "exits"):
+            hashed = person_codes(regs.persons, regs.table(name)["person_id"], table=name)
+            assert np.array_equal(codes_read(regs, name), hashed), name
+            assert table_codes(regs, name) is codes_read(regs, name)
+    assert codes_read(small, "offences") is None  # built in memory: nothing read
+
+    offences = small.offences.copy()
+    offences.loc[3, "person_id"] = "NOT-A-PERSON"
+    persons = small.persons.copy()
+    persons.loc[1, "person_id"] = persons.loc[0, "person_id"]
+    for changed, table in (({"offences": offences}, "offences"), ({"persons": persons}, "exits")):
+        tables = {name: small.table(name) for name in _KEYS} | changed
+        bad = Registers(**tables, study_start=small.study_start, study_end=small.study_end)
+        bad.write(tmp_path / table, format="parquet")
+        back = Registers.read(tmp_path / table, validate=False)
+        assert codes_read(back, table) is None
+        with pytest.raises(EstimationError, match="unknown to persons|duplicate ids"):
+            table_codes(back, table)

@@ -7,6 +7,7 @@ problem at once as a :class:`RegisterError` whose ``.problems`` lists them.
 """
 
 from evaluation._errors import RegisterError
+from evaluation.registers._codes import codes_read
 from evaluation.registers._default import load_synthetic, synthetic_dir
 from evaluation.registers._model import TABLES, Registers
 from evaluation.registers._partitioned import PartitionedRegisters, partition_of
@@ -20,7 +21,8 @@ from evaluation.registers._schema import (
 )
 
 # The schema's categories and the age rule are public for the layers above (synthetic
-# registers are drawn from the same categories; cohorts apply the same age rule).
+# registers are drawn from the same categories; cohorts apply the same age rule), and so
+# are the person codes reading found (cohorts look ids up with them).
 __all__ = [
     "AFFILIATIONS",
     "MIN_AGE",
@@ -30,6 +32,7 @@ __all__ = [
     "REFERRALS",
     "SANCTIONS",
     "TABLES",
+    "codes_read",
     "RegisterError",
     "Registers",
     "load_synthetic",

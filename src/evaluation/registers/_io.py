@@ -60,6 +60,9 @@ class ReadResult:
     #: ``persons.person_id`` as read (Arrow strings) and as converted (``str`` objects):
     #: the other tables' ids share these objects (:func:`_shared_objects`)
     person_ids: tuple[pa.Array, np.ndarray] | None = None
+    #: person codes (positions in ``persons``) of the other tables' ``person_id``, where
+    #: every id was found and the persons' ids are unique (see ``registers._codes``)
+    codes: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def folder_problem(folder: Path) -> str | None:
@@ -193,11 +196,15 @@ def _to_frame(name: str, file: Path, table: pa.Table, result: ReadResult) -> pd.
         elif pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
             text = _keep(result, name, column, _text(array) if from_csv else array)
             if column == "person_id" and name != "persons" and result.person_ids is not None:
-                columns[column] = _shared_objects(text, *result.person_ids)
+                columns[column], codes = _shared_objects(text, *result.person_ids)
+                if codes is not None:
+                    result.codes[name] = codes
             else:
                 columns[column] = _objects(text, few=col.kind == "category")
-            if column == "person_id" and name == "persons":
-                result.person_ids = (text, columns[column].to_numpy())
+            if column == "person_id" and name == "persons" and not text.null_count:
+                objects = columns[column].to_numpy()
+                if pc.count_distinct(text).as_py() == len(text):
+                    result.person_ids = (text, objects)
         elif pa.types.is_dictionary(array.type) and pa.types.is_string(array.type.value_type):
             text = _keep(result, name, column, pc.cast(array, pa.string()))
             columns[column] = _objects(text, few=col.kind == "category")
@@ -250,24 +257,29 @@ def _objects(array: pa.Array, *, few: bool = False) -> pd.Series:
     return pd.Series(values[codes], dtype=object)
 
 
-def _shared_objects(array: pa.Array, known: pa.Array, objects: np.ndarray) -> pd.Series:
+def _shared_objects(
+    array: pa.Array, known: pa.Array, objects: np.ndarray
+) -> tuple[pd.Series, np.ndarray | None]:
     """Text as ``_objects`` gives it, sharing the ``str`` objects of ``known`` where equal.
 
-    The tables' person ids are the persons' ids again (870,000 offences of 125,000 persons
-    in a part of the 1M registers): one look-up in Arrow's hash table and a gather of the
-    persons' objects replace making a new string per row, use a seventh of the memory, and
-    the ids' hashes, cached in the shared objects, are computed once per person when the
-    cohorts look the ids up. Values not among ``known`` (errors validation reports) are
-    converted one by one.
+    ``known`` are the persons' ids (unique, none missing) and ``objects`` their ``str``
+    objects. The tables' person ids are the persons' ids again (870,000 offences of 125,000
+    persons in a part of the 1M registers): one look-up in Arrow's hash table and a gather
+    of the persons' objects replace making a new string per row and use a seventh of the
+    memory. Values not among ``known`` (errors validation reports) are converted one by
+    one. Also returns the positions found (the person codes), or None when some value was
+    not found.
     """
-    if len(known) != len(objects) or known.null_count or known.type != array.type:
-        return _objects(array)
+    if known.type != array.type:
+        return _objects(array), None
     at = pc.fill_null(pc.index_in(array, value_set=known), -1).to_numpy(zero_copy_only=False)
+    at = at.astype(np.int64)
     values = objects[np.maximum(at, 0)] if len(objects) else np.full(len(at), None, dtype=object)
     unknown = np.flatnonzero(at < 0)
     if len(unknown):
         values[unknown] = array.take(pa.array(unknown)).to_numpy(zero_copy_only=False)
-    return pd.Series(values, dtype=object)
+        return pd.Series(values, dtype=object), None
+    return pd.Series(values, dtype=object), at
 
 
 def _dates(array: pa.Array) -> tuple[pd.Series, np.ndarray | None, str]:

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 
 from evaluation._errors import RegisterError
+from evaluation.registers._codes import remember_codes
 from evaluation.registers._io import FORMATS, folder_problem, read_folder, write_folder
 from evaluation.registers._schema import TABLES
 from evaluation.registers._validate import collect_problems, resolve_min_age
@@ -182,12 +183,13 @@ class Registers:
         if problems:
             raise RegisterError(_summary(f"the registers in {folder}", problems), problems)
         assert result.study_start is not None and result.study_end is not None
-        return cls(
+        registers = cls(
             **result.tables,
             study_start=result.study_start,
             study_end=result.study_end,
             meta=result.meta,
         )
+        return remember_codes(registers, result.codes)
 
     def write(
         self,

@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 
 from evaluation._dask import dask_client, load_result, result_folder, runs_here, store_result
 from evaluation._errors import RegisterError
+from evaluation.registers._codes import remember_codes
 from evaluation.registers._io import ReadResult, _read_arrow, _read_meta, _to_arrow, _to_frame
 from evaluation.registers._messages import show_values
 from evaluation.registers._schema import TABLES
@@ -241,12 +242,13 @@ class PartitionedRegisters:
     def _registers(self, result: ReadResult) -> Registers:
         from evaluation.registers._model import Registers
 
-        return Registers(
+        registers = Registers(
             **result.tables,
             study_start=self.study_start,
             study_end=self.study_end,
             meta=dict(self.meta),
         )
+        return remember_codes(registers, result.codes)
 
     def map(
         self,
