@@ -141,9 +141,12 @@ def before_birthday(birth: np.ndarray, at: np.ndarray, years: int) -> np.ndarray
     """
     b, b_nat = _epoch_days(birth)
     t, t_nat = _epoch_days(at)
-    known = ~(b_nat | t_nat)
-    age = completed_years(np.where(known, b, 0), np.where(known, t, 0))
-    return known & (age < years)
+    # ``years`` calendar years last at most 366 days each, so a date that many days after
+    # the birth is past the birthday: only the dates nearer the birth need the calendar.
+    near = np.flatnonzero(~(b_nat | t_nat) & (t - b < 366 * years))
+    before = np.zeros(len(t), dtype=bool)
+    before[near] = completed_years(b[near], t[near]) < years
+    return before
 
 
 def _epoch_days(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
