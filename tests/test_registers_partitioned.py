@@ -298,6 +298,29 @@ def test_reading_finds_the_person_codes_the_cohorts_would_hash(small, tmp_path):
             assert table_codes(regs, name) is codes_read(regs, name)
     assert codes_read(small, "offences") is None  # built in memory: nothing read
 
+    # Rows not grouped by person: every id is looked up (no runs to share a look-up).
+    shuffled = small.offences.sample(frac=1.0, random_state=SEED).reset_index(drop=True)
+    tables = {name: small.table(name) for name in _KEYS} | {"offences": shuffled}
+    Registers(**tables, study_start=small.study_start, study_end=small.study_end).write(
+        tmp_path / "s", format="parquet"
+    )
+    back = Registers.read(tmp_path / "s", validate=False)
+    assert back.offences["person_id"].tolist() == shuffled["person_id"].tolist()
+    hashed = person_codes(back.persons, shuffled["person_id"], table="offences")
+    assert np.array_equal(codes_read(back, "offences"), hashed)
+
+    # A missing id inside a person's run of rows stays missing (it is not the neighbour's).
+    holed = small.offences.copy()
+    same = np.flatnonzero(holed.person_id.to_numpy()[1:] == holed.person_id.to_numpy()[:-1])
+    holed.loc[same[0] + 1, "person_id"] = None
+    tables = {name: small.table(name) for name in _KEYS} | {"offences": holed}
+    Registers(**tables, study_start=small.study_start, study_end=small.study_end).write(
+        tmp_path / "h", format="parquet"
+    )
+    back = Registers.read(tmp_path / "h", validate=False)
+    assert back.offences["person_id"].tolist() == holed["person_id"].tolist()
+    assert codes_read(back, "offences") is None
+
     offences = small.offences.copy()
     offences.loc[3, "person_id"] = "NOT-A-PERSON"
     persons = small.persons.copy()

@@ -264,16 +264,24 @@ def _shared_objects(
 
     ``known`` are the persons' ids (unique, none missing) and ``objects`` their ``str``
     objects. The tables' person ids are the persons' ids again (870,000 offences of 125,000
-    persons in a part of the 1M registers): one look-up in Arrow's hash table and a gather
-    of the persons' objects replace making a new string per row and use a seventh of the
-    memory. Values not among ``known`` (errors validation reports) are converted one by
+    persons in a part of the 1M registers): a look-up in Arrow's hash table of the first id
+    of each run of equal ids and a gather of the persons' objects replace making a new
+    string per row and use a seventh of the memory. Values not among ``known`` (errors validation reports) are converted one by
     one. Also returns the positions found (the person codes), or None when some value was
     not found.
     """
     if known.type != array.type:
         return _objects(array), None
-    at = pc.fill_null(pc.index_in(array, value_set=known), -1).to_numpy(zero_copy_only=False)
-    at = at.astype(np.int64)
+    n = len(array)
+    # Tables list a person's rows together: only the first id of each run is looked up.
+    head = np.ones(n, dtype=bool)
+    if n > 1:
+        change = pc.fill_null(pc.not_equal(array.slice(1), array.slice(0, n - 1)), True)
+        head[1:] = change.to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(head)
+    heads = array.take(pa.array(starts)) if len(starts) < n else array
+    at = pc.fill_null(pc.index_in(heads, value_set=known), -1).to_numpy(zero_copy_only=False)
+    at = np.repeat(at.astype(np.int64), np.diff(np.append(starts, n)))
     values = objects[np.maximum(at, 0)] if len(objects) else np.full(len(at), None, dtype=object)
     unknown = np.flatnonzero(at < 0)
     if len(unknown):
