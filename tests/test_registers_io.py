@@ -480,3 +480,34 @@ def test_empty_tables_round_trip_with_their_types(tmp_path, fmt):
     back = Registers.read(empty.write(tmp_path, format=fmt))
     assert back.equals(empty)
     assert str(back.exits["date"].dtype) == "datetime64[ns]"
+
+
+def test_parquet_categories_read_as_dictionaries_give_the_values_and_problems_of_csv(tmp_path):
+    # Category columns of Parquet are decoded once per distinct value (read as dictionaries):
+    # the values, missing ones and a value outside the schema come back as from CSV.
+    regs = tiny_registers()
+    offences = regs.offences.copy()
+    offences.loc[0, "sanction"] = "jail"
+    offences.loc[1, "category"] = None
+    bad = Registers(
+        persons=regs.persons,
+        programme=regs.programme,
+        offences=offences,
+        custody=regs.custody,
+        exits=regs.exits,
+        study_start=regs.study_start,
+        study_end=regs.study_end,
+    )
+    problems = {}
+    for fmt in ("csv", "parquet"):
+        folder = bad.write(tmp_path / fmt, format=fmt)
+        back = Registers.read(folder, validate=False)
+        assert back.offences["sanction"].tolist() == offences["sanction"].tolist()
+        assert back.offences["category"].tolist() == offences["category"].tolist()
+        with pytest.raises(RegisterError) as err:
+            Registers.read(folder)
+        problems[fmt] = err.value.problems
+    assert problems["parquet"] == problems["csv"]
+    assert any("jail" in p for p in problems["parquet"])
+    read = Registers.read(tmp_path / "parquet", validate=False).offences["sanction"]
+    assert len({id(v) for v in read}) == read.nunique(dropna=False)  # one str per value

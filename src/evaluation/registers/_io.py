@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from evaluation.registers._csv_read import read_csv_table, reason
 from evaluation.registers._messages import describe_rows, rows_word, show_values
 from evaluation.registers._pnr import hide_numbers
-from evaluation.registers._schema import ROW_LABEL, TABLES, spec
+from evaluation.registers._schema import ROW_LABEL, TABLES, known_columns, spec
 
 Format = Literal["csv", "parquet"]
 FORMATS: tuple[str, ...] = ("csv", "parquet")
@@ -88,7 +88,7 @@ def read_folder(folder: Path, *, keep_text: bool = False) -> ReadResult:
         file = _find(folder, name, result.problems)
         if file is None:
             continue
-        table = _read_arrow(file, result.problems)
+        table = _read_arrow(file, result.problems, name)
         if table is not None:
             result.tables[name] = _to_frame(name, file, table, result)
     return result
@@ -159,11 +159,18 @@ def _find(folder: Path, name: str, problems: list[str]) -> Path | None:
     return found[0]
 
 
-def _read_arrow(file: Path, problems: list[str]) -> pa.Table | None:
+def _read_arrow(file: Path, problems: list[str], table: str | None = None) -> pa.Table | None:
+    """A table file as Arrow; the problem recorded when it cannot be read.
+
+    Parquet's text columns of few values (the schema's categories of ``table``) are read as
+    dictionaries: their values are then decoded once per distinct value, not once per row
+    (reading the offences of a part of the 1M registers: 0.21 -> 0.06-0.11 s).
+    """
     if file.suffix == ".csv":
         return read_csv_table(file, problems)
+    few = [c for c in known_columns(table) if _is_category(table, c)] if table else []
     try:
-        return pq.read_table(file)
+        return pq.read_table(file, read_dictionary=few or None)
     except (OSError, pa.ArrowException) as err:
         problems.append(f"{file.name} cannot be read: {reason(err)}")
         return None
@@ -206,8 +213,9 @@ def _to_frame(name: str, file: Path, table: pa.Table, result: ReadResult) -> pd.
                 if pc.count_distinct(text).as_py() == len(text):
                     result.person_ids = (text, objects)
         elif pa.types.is_dictionary(array.type) and pa.types.is_string(array.type.value_type):
-            text = _keep(result, name, column, pc.cast(array, pa.string()))
-            columns[column] = _objects(text, few=col.kind == "category")
+            if result.keep_text:
+                _keep(result, name, column, pc.cast(array, pa.string()))
+            columns[column] = _dictionary_objects(array)
         else:
             columns[column] = _plain(array)  # validation reports the type
     # copy=False: the columns stay blocks of their own; consolidating them into one 2-D
@@ -257,6 +265,18 @@ def _objects(array: pa.Array, *, few: bool = False) -> pd.Series:
     return pd.Series(values[codes], dtype=object)
 
 
+def _is_category(table: str, column: str) -> bool:
+    col = spec(table, column)
+    return col is not None and col.kind == "category"
+
+
+def _dictionary_objects(array: pa.DictionaryArray) -> pd.Series:
+    """Dictionary-encoded text as ``_objects`` gives it: one ``str`` per distinct value."""
+    values = np.asarray([*array.dictionary.to_pylist(), None], dtype=object)
+    codes = pc.fill_null(array.indices, len(values) - 1).to_numpy(zero_copy_only=False)
+    return pd.Series(values[codes], dtype=object)
+
+
 def _shared_objects(
     array: pa.Array, known: pa.Array, objects: np.ndarray
 ) -> tuple[pd.Series, np.ndarray | None]:
@@ -266,9 +286,9 @@ def _shared_objects(
     objects. The tables' person ids are the persons' ids again (870,000 offences of 125,000
     persons in a part of the 1M registers): a look-up in Arrow's hash table of the first id
     of each run of equal ids and a gather of the persons' objects replace making a new
-    string per row and use a seventh of the memory. Values not among ``known`` (errors validation reports) are converted one by
-    one. Also returns the positions found (the person codes), or None when some value was
-    not found.
+    string per row and use a seventh of the memory. Values not among ``known`` (errors
+    validation reports) are converted one by one. Also returns the positions found (the
+    person codes), or None when some value was not found.
     """
     if known.type != array.type:
         return _objects(array), None

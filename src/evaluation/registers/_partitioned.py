@@ -227,7 +227,7 @@ class PartitionedRegisters:
         result = ReadResult(keep_text=keep_text)
         for name in TABLES:
             files = _part_files(self.path, name, index)
-            pieces = [_read_arrow(file, result.problems) for file in files]
+            pieces = [_read_arrow(file, result.problems, name) for file in files]
             if files and all(p is not None for p in pieces):
                 table = pa.concat_tables(pieces, promote_options="default")
                 result.tables[name] = _to_frame(name, files[0], table, result)
