@@ -282,12 +282,12 @@ def test_a_population_written_chunk_by_chunk_reads_as_one(small, tmp_path):
     _assert_same_cohort(relapse_cohort(small, rng=SEED), relapse_cohort(parts, rng=SEED))
 
 
-def test_reading_finds_the_person_codes_the_cohorts_would_hash(small, tmp_path):
+def test_reading_finds_the_person_codes_the_cohorts_would_hash(small, tmp_path, monkeypatch):
     # The codes reading found (one Arrow look-up per table) are the codes the cohorts
     # compute by hashing the ids; a table with an id unknown to persons, or persons with a
     # duplicate id, gets none, so the cohorts' own look-up reports the problem as before.
     from evaluation.cohorts.covariates import person_codes, table_codes
-    from evaluation.registers import codes_read
+    from evaluation.registers import _io, codes_read
 
     small.write(tmp_path / "p", format="parquet", partitions=2)
     parts = Registers.read(tmp_path / "p", lazy=True, validate=False)
@@ -298,16 +298,24 @@ def test_reading_finds_the_person_codes_the_cohorts_would_hash(small, tmp_path):
             assert table_codes(regs, name) is codes_read(regs, name)
     assert codes_read(small, "offences") is None  # built in memory: nothing read
 
-    # Rows not grouped by person: every id is looked up (no runs to share a look-up).
+    # Rows in no order of person: each id is looked up; above _GATHER_AT_RANDOM rows new
+    # strings are made instead (a gather at random costs more), no codes are kept, and the
+    # cohorts hash the ids themselves.
     shuffled = small.offences.sample(frac=1.0, random_state=SEED).reset_index(drop=True)
     tables = {name: small.table(name) for name in _KEYS} | {"offences": shuffled}
     Registers(**tables, study_start=small.study_start, study_end=small.study_end).write(
         tmp_path / "s", format="parquet"
     )
-    back = Registers.read(tmp_path / "s", validate=False)
-    assert back.offences["person_id"].tolist() == shuffled["person_id"].tolist()
-    hashed = person_codes(back.persons, shuffled["person_id"], table="offences")
-    assert np.array_equal(codes_read(back, "offences"), hashed)
+    hashed = None
+    for limit, kept in ((2**20, True), (100, False)):
+        monkeypatch.setattr(_io, "_GATHER_AT_RANDOM", limit)
+        back = Registers.read(tmp_path / "s", validate=False)
+        assert back.offences["person_id"].tolist() == shuffled["person_id"].tolist()
+        hashed = person_codes(back.persons, shuffled["person_id"], table="offences")
+        assert np.array_equal(table_codes(back, "offences"), hashed)
+        assert (codes_read(back, "offences") is not None) == kept
+        persons = {id(x) for x in back.persons["person_id"]}
+        assert ({id(x) for x in back.offences["person_id"]} <= persons) == kept
 
     # A missing id inside a person's run of rows stays missing (it is not the neighbour's).
     holed = small.offences.copy()
