@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -489,15 +490,7 @@ def test_parquet_categories_read_as_dictionaries_give_the_values_and_problems_of
     offences = regs.offences.copy()
     offences.loc[0, "sanction"] = "jail"
     offences.loc[1, "category"] = None
-    bad = Registers(
-        persons=regs.persons,
-        programme=regs.programme,
-        offences=offences,
-        custody=regs.custody,
-        exits=regs.exits,
-        study_start=regs.study_start,
-        study_end=regs.study_end,
-    )
+    bad = replace(regs, offences=offences)
     problems = {}
     for fmt in ("csv", "parquet"):
         folder = bad.write(tmp_path / fmt, format=fmt)

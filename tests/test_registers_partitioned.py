@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from contextlib import contextmanager
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -229,15 +230,7 @@ def test_the_tables_person_ids_are_the_persons_id_objects(small, tmp_path):
         assert {id(x) for x in ids} <= first, name
     offences = small.offences.copy()
     offences.loc[3, "person_id"] = "NOT-A-PERSON"
-    broken = Registers(
-        persons=small.persons,
-        programme=small.programme,
-        offences=offences,
-        custody=small.custody,
-        exits=small.exits,
-        study_start=small.study_start,
-        study_end=small.study_end,
-    )
+    broken = replace(small, offences=offences)
     broken.write(tmp_path / "b", format="parquet")
     back = Registers.read(tmp_path / "b", validate=False)
     assert back.offences["person_id"].tolist() == offences["person_id"].tolist()
@@ -302,10 +295,7 @@ def test_reading_finds_the_person_codes_the_cohorts_would_hash(small, tmp_path, 
     # strings are made instead (a gather at random costs more), no codes are kept, and the
     # cohorts hash the ids themselves.
     shuffled = small.offences.sample(frac=1.0, random_state=SEED).reset_index(drop=True)
-    tables = {name: small.table(name) for name in _KEYS} | {"offences": shuffled}
-    Registers(**tables, study_start=small.study_start, study_end=small.study_end).write(
-        tmp_path / "s", format="parquet"
-    )
+    replace(small, offences=shuffled).write(tmp_path / "s", format="parquet")
     hashed = None
     for limit, kept in ((2**20, True), (100, False)):
         monkeypatch.setattr(_io, "_GATHER_AT_RANDOM", limit)
@@ -321,10 +311,7 @@ def test_reading_finds_the_person_codes_the_cohorts_would_hash(small, tmp_path, 
     holed = small.offences.copy()
     same = np.flatnonzero(holed.person_id.to_numpy()[1:] == holed.person_id.to_numpy()[:-1])
     holed.loc[same[0] + 1, "person_id"] = None
-    tables = {name: small.table(name) for name in _KEYS} | {"offences": holed}
-    Registers(**tables, study_start=small.study_start, study_end=small.study_end).write(
-        tmp_path / "h", format="parquet"
-    )
+    replace(small, offences=holed).write(tmp_path / "h", format="parquet")
     back = Registers.read(tmp_path / "h", validate=False)
     assert back.offences["person_id"].tolist() == holed["person_id"].tolist()
     assert codes_read(back, "offences") is None
@@ -334,8 +321,7 @@ def test_reading_finds_the_person_codes_the_cohorts_would_hash(small, tmp_path, 
     persons = small.persons.copy()
     persons.loc[1, "person_id"] = persons.loc[0, "person_id"]
     for changed, table in (({"offences": offences}, "offences"), ({"persons": persons}, "exits")):
-        tables = {name: small.table(name) for name in _KEYS} | changed
-        bad = Registers(**tables, study_start=small.study_start, study_end=small.study_end)
+        bad = replace(small, **changed)
         bad.write(tmp_path / table, format="parquet")
         back = Registers.read(tmp_path / table, validate=False)
         assert codes_read(back, table) is None
