@@ -730,3 +730,34 @@ def test_missing_register_columns_are_named():
     with pytest.raises(RegisterError, match="persons.birth_date is missing") as err:
         relapse_cohort(broken)
     assert "offences.sanction is missing" in err.value.problems
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_the_entry_drawn_per_person_and_year_is_the_first_with_the_smallest_number(
+    monkeypatch, shuffle
+):
+    # The rule of the random selection: per person and calendar year, the entry with the
+    # smallest number, the earliest row among equal numbers. Entries in order of person and
+    # day take a path without sorting; any other order sorts. Numbers with many ties (the
+    # day of the week) test the tie rule on both paths.
+    from evaluation.cohorts import relapse as rel
+
+    g = np.random.default_rng(11)
+    n = 4000
+    code = np.sort(g.integers(0, 150, n))
+    day = g.integers(70_000, 73_000, n)
+    cand = pd.DataFrame({"code": code, "day": day}).sort_values(["code", "day"], kind="stable")
+    if shuffle:
+        cand = cand.sample(frac=1.0, random_state=2)
+    cand = cand.reset_index(drop=True)
+    monkeypatch.setattr(rel, "entry_uniforms", lambda key, ids, days: (days % 7) / 7.0)
+    ids = np.array([f"P{i}" for i in range(150)], dtype=object)
+    got = rel._select(cand, "random", rel.SelectionKey(1), ids)
+
+    u = (cand["day"].to_numpy() % 7) / 7.0
+    year = rel.year_of(cand["day"].to_numpy())
+    want = []
+    for (_, _), rows in cand.assign(u=u, year=year).groupby(["code", "year"], sort=False):
+        want.append(rows.index[np.argmin(rows["u"].to_numpy())])  # first of the smallest
+    expected = cand.loc[sorted(want)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected)

@@ -324,8 +324,19 @@ def _select(
     year = year_of(cand["day"].to_numpy())
     code = cand["code"].to_numpy()
     u = entry_uniforms(key, person_ids[code], cand["day"].to_numpy())
-    # Sort by person and year (one int64 key), then by the random number within.
-    order = np.lexsort((u, code * 4096 + (year - 1800)))
+    group = code * 4096 + (year - 1800)  # person and year as one int64 key
+    if np.all(group[1:] >= group[:-1]):
+        # Entries in order of person and day (as entry_events gives them): each person-year
+        # is a run, and its entry is the first with the run's smallest number, the one the
+        # sort below keeps (it is stable), found without sorting.
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+        lengths = np.diff(np.append(starts, len(group)))
+        at_min = np.flatnonzero(u == np.repeat(np.minimum.reduceat(u, starts), lengths))
+        run = np.repeat(np.arange(len(starts)), lengths)[at_min]
+        keep = at_min[np.r_[True, run[1:] != run[:-1]]]
+        return cand.iloc[keep].reset_index(drop=True)
+    # Sort by person and year, then by the random number within.
+    order = np.lexsort((u, group))
     c = code[order]
     y = year[order]
     first = np.ones(len(order), dtype=bool)
@@ -349,8 +360,12 @@ def entry_uniforms(key: int, person_ids: np.ndarray, days: np.ndarray) -> np.nda
     True
     """
     hash_key = f"{key % 2**64:016x}"  # 16 characters: SipHash's 128-bit key
-    h = pd.util.hash_array(
-        np.asarray(person_ids, dtype=object), hash_key=hash_key, categorize=False
+    ids = np.asarray(person_ids, dtype=object)
+    # A person's entries come together: each run of one id is hashed once.
+    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.arange(0)
+    h = np.repeat(
+        pd.util.hash_array(ids[starts], hash_key=hash_key, categorize=False),
+        np.diff(np.append(starts, len(ids))),
     )
     mixed = h ^ (np.asarray(days, dtype=np.int64).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))
     h2 = pd.util.hash_array(mixed)
