@@ -327,3 +327,40 @@ def test_reading_finds_the_person_codes_the_cohorts_would_hash(small, tmp_path, 
         assert codes_read(back, table) is None
         with pytest.raises(EstimationError, match="unknown to persons|duplicate ids"):
             table_codes(back, table)
+
+
+def test_parts_put_in_person_order_by_ranks_equal_the_order_of_the_id_strings(small, tmp_path):
+    # The calling process ranks the persons' ids from the parts' files (Arrow's byte order
+    # of UTF-8) and sorts integers; the rows must come in the order a sort of the Python
+    # strings gives, with ids of different lengths and letters beyond ASCII.
+    from evaluation.cohorts.definitions import resolve_definition
+    from evaluation.cohorts.partitioned import _part_cohort, combine_cohorts
+    from evaluation.cohorts.relapse import SelectionKey
+
+    g = np.random.default_rng(SEED)
+    stems = np.array(["P", "Ö", "p", "Z", "Å", "ÿ", "P0"], dtype=object)
+    old = small.persons["person_id"].to_numpy()
+    new = {
+        o: f"{stems[g.integers(len(stems))]}{int(n)}"
+        for o, n in zip(old, g.permutation(len(old)) * 7 + 3, strict=True)
+    }
+    tables = {
+        name: small.table(name).assign(person_id=small.table(name)["person_id"].map(new))
+        for name in _KEYS
+    }
+    replace(small, **tables).write(tmp_path, format="parquet", partitions=3)
+    parts = Registers.read(tmp_path, lazy=True, validate=False)
+    built = relapse_cohort_partitioned(parts, rng=SEED)
+    key = SelectionKey(int(np.random.default_rng(SEED).integers(2**63)))
+    options = {
+        "definition": resolve_definition("bra-final"),
+        "population": "all",
+        "rng": key,
+        "entry_from": None,
+        "entry_to": None,
+    }
+    by_strings = combine_cohorts([_part_cohort(parts, i, options) for i in range(3)])
+    _assert_same_cohort(by_strings, built)
+    ids = built.data["person_id"].tolist()
+    assert ids == sorted(ids) and len(set(ids)) > 100
+    assert built.person_reasons.index.tolist() == sorted(built.person_reasons.index)

@@ -18,8 +18,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from evaluation.cohorts._cohort import Cohort
+from evaluation.cohorts.covariates import person_codes
 from evaluation.cohorts.definitions import RelapseDefinition, resolve_definition
 from evaluation.cohorts.relapse import SelectionKey, relapse_cohort
 
@@ -34,6 +37,32 @@ __all__ = ["combine_cohorts", "relapse_cohort_partitioned", "write_relapse_cohor
 def _part_cohort(registers: PartitionedRegisters, index: int, options: dict[str, Any]) -> Cohort:
     """One part's cohort (runs on a worker: reads its part itself)."""
     return relapse_cohort(registers.partition(index), **options)
+
+
+def _part_cohort_coded(
+    registers: PartitionedRegisters, index: int, options: dict[str, Any]
+) -> tuple[Cohort, np.ndarray]:
+    """One part's cohort and each row's position among the part's persons (on a worker)."""
+    part = registers.partition(index)
+    cohort = relapse_cohort(part, **options)
+    return cohort, person_codes(part.persons, cohort.data["person_id"], table="cohort")
+
+
+def _person_ranks(registers: PartitionedRegisters) -> list[np.ndarray] | None:
+    """Each part's persons' ranks in ``person_id`` order over all parts (or None).
+
+    From the parts' files, while the workers build the cohorts: the rows are then put in
+    person order by sorting integers, not 2.5M Python strings (0.3-0.45 s of the calling
+    process after the last part, on the 1M cohort). Arrow orders strings by their UTF-8
+    bytes, which is Python's order of code points.
+    """
+    ids = [registers.person_ids(i) for i in range(registers.partitions)]
+    if any(a.null_count or not pa.types.is_string(a.type) for a in ids):
+        return None
+    order = pc.sort_indices(pa.chunked_array(ids, type=pa.string())).to_numpy()
+    ranks = np.empty(len(order), dtype=np.int64)
+    ranks[order] = np.arange(len(order))
+    return np.split(ranks, np.cumsum([len(a) for a in ids])[:-1])
 
 
 def relapse_cohort_partitioned(
@@ -77,8 +106,18 @@ def relapse_cohort_partitioned(
         "entry_from": entry_from,
         "entry_to": entry_to,
     }
-    parts = registers.map(_part_cohort, options, client=client, workers=workers)
-    return combine_cohorts(parts)
+    with ThreadPoolExecutor(1) as pool:
+        ranks = pool.submit(_person_ranks, registers)
+        coded = registers.map(_part_cohort_coded, options, client=client, workers=workers)
+        person_ranks = ranks.result()
+    parts = [cohort for cohort, _ in coded]
+    if person_ranks is None or any(
+        p.person_reasons is None or len(r) != len(p.person_reasons)
+        for p, r in zip(parts, person_ranks, strict=True)
+    ):
+        return combine_cohorts(parts)
+    keys = [r[codes] for r, (_, codes) in zip(person_ranks, coded, strict=True)]
+    return _combine(parts, keys, person_ranks)
 
 
 def _part_cohort_written(
@@ -199,12 +238,34 @@ def combine_cohorts(parts: list[Cohort]) -> Cohort:
     Counts of persons add up because no person is in two parts; the flow's ``n_entries``
     stays missing where it is missing (the persons' exclusion rows).
     """
+    return _combine(parts)
+
+
+def _combine(
+    parts: list[Cohort],
+    row_ranks: list[np.ndarray] | None = None,
+    person_ranks: list[np.ndarray] | None = None,
+) -> Cohort:
+    """:func:`combine_cohorts`, ordered by the persons' ranks when they are given.
+
+    ``row_ranks[i]`` is the rank (in ``person_id`` order over all parts) of the person of
+    each row of part ``i``, ``person_ranks[i]`` that of each person of part ``i``: a stable
+    sort of the ranks is the stable sort of the ids.
+    """
     first = parts[0]
     with ThreadPoolExecutor(min(os.cpu_count() or 1, 8)) as pool:
         person_reasons = None
         if first.person_reasons is not None:
-            reasons = pool.submit(_combined_reasons, [p.person_reasons for p in parts])
-        order = _person_order(np.concatenate([p.data["person_id"].to_numpy() for p in parts]))
+            if person_ranks is None:
+                reasons = pool.submit(_combined_reasons, [p.person_reasons for p in parts])
+            else:
+                at = np.argsort(np.concatenate(person_ranks), kind="stable")
+                reasons = pool.submit(lambda: pd.concat([p.person_reasons for p in parts]).iloc[at])
+        if row_ranks is None:
+            ids = np.concatenate([p.data["person_id"].to_numpy() for p in parts])
+            order = _person_order(ids)
+        else:
+            order = np.argsort(np.concatenate(row_ranks), kind="stable")
         data = _concat_take([p.data for p in parts], order, pool)
         window_status = None
         if first.window_status is not None:

@@ -215,6 +215,14 @@ class PartitionedRegisters:
             for name in TABLES
         }
 
+    def person_ids(self, index: int) -> pa.Array:
+        """``persons.person_id`` of part ``index`` as Arrow strings, in the part's order."""
+        pieces = [
+            pq.read_table(file, columns=["person_id"]).column(0).combine_chunks()
+            for file in _part_files(self.path, "persons", index)
+        ]
+        return pa.concat_arrays(pieces) if pieces else pa.array([], pa.string())
+
     def partition(self, index: int, *, validate: bool = False) -> Registers:
         """Read part ``index`` as :class:`Registers` (validated when asked)."""
         regs = self._registers(self._read_part(index))
