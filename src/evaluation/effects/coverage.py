@@ -49,6 +49,32 @@ def _truth(effect: dict[str, Any], measure: str) -> float:
     raise KeyError(f"no true value of {measure!r} in the generator's truth")
 
 
+def simulated_design(
+    seed: np.random.SeedSequence, *, design: str = "sequential-trials", **config: Any
+) -> tuple[Any, Any, np.random.SeedSequence]:
+    """Simulated registers, their comparison cohort, and the seed left for the analysis.
+
+    The three steps of every coverage replication draw from the three children of ``seed``
+    (registers, cohort, analysis), so each depends on nothing else. ``config`` goes to
+    :class:`~evaluation.synthetic.SimulationConfig`; the Brå Monte Carlo population is not
+    simulated (``bra_monte_carlo_persons=0``): no study uses it.
+    """
+    from evaluation.effects.comparison import comparison_cohort
+    from evaluation.synthetic import SimulationConfig, simulate_registers
+
+    sim_seed, cohort_seed, analysis_seed = seed.spawn(3)
+    sim = simulate_registers(
+        SimulationConfig(**config, bra_monte_carlo_persons=0),
+        rng=np.random.default_rng(sim_seed),
+    )
+    cohort = comparison_cohort(
+        sim.registers,
+        design=design,  # type: ignore[arg-type]
+        rng=np.random.default_rng(cohort_seed),
+    )
+    return sim, cohort, analysis_seed
+
+
 def programme_effect_replicate(
     seed: np.random.SeedSequence,
     *,
@@ -65,23 +91,10 @@ def programme_effect_replicate(
     (among every participant), ``estimate, ci_lower, ci_upper, bias, covered,
     covered_all``.
     """
-    from evaluation.effects.comparison import comparison_cohort
     from evaluation.effects.effect import estimate_programme_effect
-    from evaluation.synthetic import SimulationConfig, simulate_registers
 
-    sim_seed, cohort_seed, boot_seed = seed.spawn(3)
-    sim = simulate_registers(
-        SimulationConfig(
-            n_persons=n_persons,
-            motivation_strength=motivation_strength,
-            bra_monte_carlo_persons=0,
-        ),
-        rng=np.random.default_rng(sim_seed),
-    )
-    cohort = comparison_cohort(
-        sim.registers,
-        design=design,  # type: ignore[arg-type]
-        rng=np.random.default_rng(cohort_seed),
+    sim, cohort, boot_seed = simulated_design(
+        seed, design=design, n_persons=n_persons, motivation_strength=motivation_strength
     )
     eff = estimate_programme_effect(
         cohort, n_boot=n_boot, per_protocol=False, rng=np.random.default_rng(boot_seed)
@@ -203,28 +216,21 @@ def recurrence_mortality_replicate(
     every participant), ``estimate, ci_lower, ci_upper, bias, covered, covered_all`` and
     ``events`` (relapse offences, or deaths or relapses or deaths, in the data).
     """
-    from evaluation.effects.comparison import comparison_cohort
     from evaluation.effects.mortality import estimate_mortality_effect
     from evaluation.effects.recurrent import estimate_recurrent_effect
-    from evaluation.synthetic import SimulationConfig, simulate_registers
 
     unknown = set(analyses) - set(RECURRENCE_MORTALITY_ANALYSES)
     if unknown:
         raise ValueError(
             f"unknown analyses {sorted(unknown)}; choose from {RECURRENCE_MORTALITY_ANALYSES}"
         )
-    sim_seed, cohort_seed, boot_seed = seed.spawn(3)
-    sim = simulate_registers(
-        SimulationConfig(
-            n_persons=n_persons,
-            motivation_strength=motivation_strength,
-            death_rate=death_rate,
-            programme_death_hr=programme_death_hr,
-            bra_monte_carlo_persons=0,
-        ),
-        rng=np.random.default_rng(sim_seed),
+    sim, cohort, boot_seed = simulated_design(
+        seed,
+        n_persons=n_persons,
+        motivation_strength=motivation_strength,
+        death_rate=death_rate,
+        programme_death_hr=programme_death_hr,
     )
-    cohort = comparison_cohort(sim.registers, rng=np.random.default_rng(cohort_seed))
     options: dict[str, Any] = {} if formula is None else {"formula": formula}
     rows: list[dict[str, Any]] = []
 

@@ -56,21 +56,15 @@ def site_coverage_replicate(
     ``covered_att``, ``tau2``, ``i2``, ``n_sites``, ``bias``.
     """
     from evaluation._errors import EvaluationWarning
-    from evaluation.effects.comparison import comparison_cohort
+    from evaluation.effects.coverage import simulated_design
     from evaluation.sites.by_site import effect_by_site
-    from evaluation.synthetic import SimulationConfig, simulate_registers
 
-    sim_seed, cohort_seed, site_seed = seed.spawn(3)
-    sim = simulate_registers(
-        SimulationConfig(
-            n_persons=n_persons,
-            effect_tau=effect_tau,
-            motivation_strength=motivation_strength,
-            bra_monte_carlo_persons=0,
-        ),
-        rng=np.random.default_rng(sim_seed),
+    sim, design, site_seed = simulated_design(
+        seed,
+        n_persons=n_persons,
+        effect_tau=effect_tau,
+        motivation_strength=motivation_strength,
     )
-    design = comparison_cohort(sim.registers, rng=np.random.default_rng(cohort_seed))
     data = design.data[design.data["municipality"].astype(str) != "other"]
     with warnings.catch_warnings():
         # Small municipalities' propensity models may not converge: kept, as the report does.
