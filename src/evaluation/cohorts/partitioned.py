@@ -226,10 +226,10 @@ def _concat_take(
     return out
 
 
-def _combined_reasons(parts: list[pd.Series]) -> pd.Series:
-    """The persons' reasons of every part, in person order."""
+def _combined_reasons(parts: list[pd.Series], order: np.ndarray | None = None) -> pd.Series:
+    """The persons' reasons of every part, in person order (``order``, or by their ids)."""
     reasons = pd.concat(parts)
-    return reasons.iloc[_person_order(reasons.index.to_numpy())]
+    return reasons.iloc[_person_order(reasons.index.to_numpy()) if order is None else order]
 
 
 def combine_cohorts(parts: list[Cohort]) -> Cohort:
@@ -256,11 +256,10 @@ def _combine(
     with ThreadPoolExecutor(min(os.cpu_count() or 1, 8)) as pool:
         person_reasons = None
         if first.person_reasons is not None:
-            if person_ranks is None:
-                reasons = pool.submit(_combined_reasons, [p.person_reasons for p in parts])
-            else:
+            at = None
+            if person_ranks is not None:
                 at = np.argsort(np.concatenate(person_ranks), kind="stable")
-                reasons = pool.submit(lambda: pd.concat([p.person_reasons for p in parts]).iloc[at])
+            reasons = pool.submit(_combined_reasons, [p.person_reasons for p in parts], at)
         if row_ranks is None:
             ids = np.concatenate([p.data["person_id"].to_numpy() for p in parts])
             order = _person_order(ids)
