@@ -114,9 +114,9 @@ import pandas as pd
 from distributed import Client, LocalCluster
 from evaluation.registers import Registers
 from evaluation.cohorts.partitioned import relapse_cohort_partitioned, write_relapse_cohort
-from evaluation._dask import NO_MALLOC_TRIM
+from evaluation._dask import WORKER_MALLOC
 import dask
-dask.config.set(NO_MALLOC_TRIM)  # as evaluation's own local clusters (see evaluation._dask)
+dask.config.set(WORKER_MALLOC)  # as evaluation's own local clusters (see evaluation._dask)
 folder, workers, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
 def warm():

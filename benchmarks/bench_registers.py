@@ -167,9 +167,9 @@ def _partitioned_read(folder: Path, workers: int, timed: Callable[..., object]) 
     import dask
     from distributed import Client, LocalCluster
 
-    from evaluation._dask import NO_MALLOC_TRIM
+    from evaluation._dask import WORKER_MALLOC
 
-    dask.config.set(NO_MALLOC_TRIM)  # as evaluation's own local clusters (evaluation._dask)
+    dask.config.set(WORKER_MALLOC)  # as evaluation's own local clusters (evaluation._dask)
 
     def warm() -> None:
         import evaluation.registers  # noqa: F401  (imports are not reading)

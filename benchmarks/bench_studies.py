@@ -51,9 +51,9 @@ def main() -> None:
     import dask
     from distributed import Client, LocalCluster
 
-    from evaluation._dask import NO_MALLOC_TRIM
+    from evaluation._dask import WORKER_MALLOC
 
-    dask.config.set(NO_MALLOC_TRIM)  # as evaluation's own local clusters (evaluation._dask)
+    dask.config.set(WORKER_MALLOC)  # as evaluation's own local clusters (evaluation._dask)
 
     from evaluation.effects.coverage import programme_effect_replicate, programme_effect_study
     from evaluation.studies import run_study

@@ -184,6 +184,9 @@ def test_two_workers_build_the_cohort_of_one_process(small, tmp_path):
     _assert_same_cohort(relapse_cohort(small, rng=SEED), built)
 
 
+_MALLOC_VARIABLES = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_": str(2**32)}
+
+
 @pytest.mark.slow
 def test_workers_on_this_machine_send_their_parts_through_shared_memory(
     small, tmp_path, monkeypatch
@@ -213,6 +216,10 @@ def test_workers_on_this_machine_send_their_parts_through_shared_memory(
     parts = Registers.read(tmp_path, lazy=True, validate=False)
     with _dask.dask_client(None, 2) as client:
         built = relapse_cohort_partitioned(parts, rng=SEED, client=client)
+        # The workers keep freed memory for their next part (evaluation._dask.WORKER_MALLOC):
+        # glibc reads these when the worker process starts.
+        malloc = client.run(lambda: {k: os.environ.get(k) for k in _MALLOC_VARIABLES})
+    assert list(malloc.values()) == [_MALLOC_VARIABLES] * 2
     assert arrived == ["Stored"] * 3
     assert len(folders) == 1 and not os.path.exists(folders[0])
     _assert_same_cohort(relapse_cohort(small, rng=SEED), built)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from distributed import Client
 
 __all__ = [
-    "NO_MALLOC_TRIM",
+    "WORKER_MALLOC",
     "Stored",
     "dask_client",
     "load_result",
@@ -32,13 +32,30 @@ __all__ = [
     "store_result",
 ]
 
-#: Dask's nannies start workers with ``MALLOC_TRIM_THRESHOLD_=65536``. Setting it turns off
-#: glibc's dynamic mmap threshold, so every array above 128 kB is a fresh mmap with its page
-#: faults: the cohort steps (many short-lived arrays) ran 1.8x slower in a worker than in
-#: a plain process. None unsets it (distributed's documented way); for workers started with
-#: ``dask worker``, the environment variable
-#: ``DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__MALLOC_TRIM_THRESHOLD_=None`` does the same.
-NO_MALLOC_TRIM = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+#: How the package's local clusters configure glibc's allocator in their workers (Dask's
+#: ``distributed.nanny.pre-spawn-environ``, read when a worker process starts).
+#:
+#: - Dask's own default, ``MALLOC_TRIM_THRESHOLD_=65536``, turns off glibc's dynamic mmap
+#:   threshold: every array above 128 kB is a fresh mmap with its page faults, and the
+#:   cohort steps (many short-lived arrays) ran 1.8x slower in a worker than in a plain
+#:   process.
+#: - Unsetting it was not enough for partitioned cohorts: a worker builds one part after
+#:   the other, and each part's arrays (tens of MB) were mapped afresh, 40,000-100,000 page
+#:   faults a part, which are expensive on virtual machines. With arrays up to 1 GiB taken
+#:   from the heap (``MALLOC_MMAP_THRESHOLD_``) and the heap never given back below 4 GiB
+#:   (``MALLOC_TRIM_THRESHOLD_``), the next part reuses the pages of the last: faults
+#:   dropped to about 20,000 a part and the 1M-person cohort on 2 workers from 9.7-11.2 s to
+#:   8.3-8.7 s (benchmarks/README.md, ## cohorts). A worker then keeps the memory of its
+#:   largest part, which is what bounds it anyway.
+#:
+#: For workers started with ``dask worker``, the environment variables
+#: ``DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__MALLOC_MMAP_THRESHOLD_=1073741824`` and
+#: ``DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__MALLOC_TRIM_THRESHOLD_=4294967296`` do the
+#: same (README, "On a cluster").
+WORKER_MALLOC = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(2**30),
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(2**32),
+}
 
 
 def runs_here(client: Client | str | None, workers: int | None) -> bool:
@@ -54,7 +71,7 @@ def dask_client(client: Client | str | None, workers: int | None) -> Iterator[Cl
 
     if client is None or client == "processes":
         with (
-            dask.config.set(NO_MALLOC_TRIM),
+            dask.config.set(WORKER_MALLOC),
             LocalCluster(
                 n_workers=workers or 2,
                 threads_per_worker=1,
