@@ -109,14 +109,13 @@ print(json.dumps({"digest": int(pd.util.hash_pandas_object(cohort.data, index=Fa
 """
 
 ON_DASK = r"""
-import json, resource, sys, time
+import json, os, resource, sys, time
 import pandas as pd
 from distributed import Client, LocalCluster
 from evaluation.registers import Registers
 from evaluation.cohorts.partitioned import relapse_cohort_partitioned, write_relapse_cohort
 from evaluation._dask import WORKER_MALLOC
-import dask
-dask.config.set(WORKER_MALLOC)  # as evaluation's own local clusters (see evaluation._dask)
+os.environ.update(WORKER_MALLOC)  # as evaluation's own local clusters (evaluation._dask)
 folder, workers, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
 def warm():

@@ -18,6 +18,7 @@ Run: ``flock /tmp/bench.lock .venv/bin/python benchmarks/bench_registers.py [--p
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import tempfile
 import time
@@ -164,12 +165,11 @@ def main(argv: list[str] | None = None) -> None:
 
 def _partitioned_read(folder: Path, workers: int, timed: Callable[..., object]) -> None:
     """Lazy read + validation part by part on a local cluster (started before the clock)."""
-    import dask
     from distributed import Client, LocalCluster
 
     from evaluation._dask import WORKER_MALLOC
 
-    dask.config.set(WORKER_MALLOC)  # as evaluation's own local clusters (evaluation._dask)
+    os.environ.update(WORKER_MALLOC)  # as evaluation's own local clusters (evaluation._dask)
 
     def warm() -> None:
         import evaluation.registers  # noqa: F401  (imports are not reading)

@@ -19,6 +19,7 @@ Parts, in one run so that the ratios compare like with like:
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -48,12 +49,11 @@ def main() -> None:
     p.add_argument("--replications", type=int, default=100)
     p.add_argument("--seed", type=int, default=2026)
     a = p.parse_args()
-    import dask
     from distributed import Client, LocalCluster
 
     from evaluation._dask import WORKER_MALLOC
 
-    dask.config.set(WORKER_MALLOC)  # as evaluation's own local clusters (evaluation._dask)
+    os.environ.update(WORKER_MALLOC)  # as evaluation's own local clusters (evaluation._dask)
 
     from evaluation.effects.coverage import programme_effect_replicate, programme_effect_study
     from evaluation.studies import run_study

@@ -212,6 +212,10 @@ def test_workers_on_this_machine_send_their_parts_through_shared_memory(
 
     monkeypatch.setattr(_partitioned, "load_result", watched_load)
     monkeypatch.setattr(_partitioned, "result_folder", watched_folder)
+    # As an earlier Dask cluster of the user's leaves it (its nanny writes its default into
+    # the environment of the process that started it).
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
     small.write(tmp_path, format="parquet", partitions=3)
     parts = Registers.read(tmp_path, lazy=True, validate=False)
     with _dask.dask_client(None, 2) as client:
@@ -220,6 +224,8 @@ def test_workers_on_this_machine_send_their_parts_through_shared_memory(
         # glibc reads these when the worker process starts.
         malloc = client.run(lambda: {k: os.environ.get(k) for k in _MALLOC_VARIABLES})
     assert list(malloc.values()) == [_MALLOC_VARIABLES] * 2
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"  # the caller's, restored
+    assert "MALLOC_MMAP_THRESHOLD_" not in os.environ
     assert arrived == ["Stored"] * 3
     assert len(folders) == 1 and not os.path.exists(folders[0])
     _assert_same_cohort(relapse_cohort(small, rng=SEED), built)

@@ -30,10 +30,12 @@ __all__ = [
     "result_folder",
     "runs_here",
     "store_result",
+    "worker_malloc",
 ]
 
-#: How the package's local clusters configure glibc's allocator in their workers (Dask's
-#: ``distributed.nanny.pre-spawn-environ``, read when a worker process starts).
+#: How the package's local clusters configure glibc's allocator in their workers: glibc
+#: reads these variables when a process starts, so they are in the environment when the
+#: nannies spawn the workers (:func:`worker_malloc`).
 #:
 #: - Dask's own default, ``MALLOC_TRIM_THRESHOLD_=65536``, turns off glibc's dynamic mmap
 #:   threshold: every array above 128 kB is a fresh mmap with its page faults, and the
@@ -48,14 +50,32 @@ __all__ = [
 #:   8.3-8.7 s (benchmarks/README.md, ## cohorts). A worker then keeps the memory of its
 #:   largest part, which is what bounds it anyway.
 #:
-#: For workers started with ``dask worker``, the environment variables
-#: ``DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__MALLOC_MMAP_THRESHOLD_=1073741824`` and
-#: ``DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__MALLOC_TRIM_THRESHOLD_=4294967296`` do the
-#: same (README, "On a cluster").
-WORKER_MALLOC = {
-    "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_": str(2**30),
-    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": str(2**32),
-}
+#: For workers started with ``dask worker``, the README ("On a cluster") exports them as
+#: Dask configuration (``DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__MALLOC_..._``), which
+#: the nanny sets for its workers only.
+WORKER_MALLOC = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_": str(2**32)}
+
+
+@contextmanager
+def worker_malloc() -> Iterator[None]:
+    """:data:`WORKER_MALLOC` in this process's environment while a local cluster starts.
+
+    Dask's nanny takes each of its ``pre-spawn-environ`` variables from the environment
+    when set there, else from its configuration (``MALLOC_TRIM_THRESHOLD_=65536``), and
+    writes them into the environment of the process that started it, where they stay: a
+    configuration set by the package would lose to the environment any earlier cluster of
+    the user's left behind. The environment is therefore set here, and restored after.
+    """
+    saved = {name: os.environ.get(name) for name in WORKER_MALLOC}
+    os.environ.update(WORKER_MALLOC)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def runs_here(client: Client | str | None, workers: int | None) -> bool:
@@ -66,20 +86,17 @@ def runs_here(client: Client | str | None, workers: int | None) -> bool:
 @contextmanager
 def dask_client(client: Client | str | None, workers: int | None) -> Iterator[Client]:
     """A Dask client: the one given, one to a scheduler address, or a local cluster."""
-    import dask
     from distributed import Client, LocalCluster
 
     if client is None or client == "processes":
-        with (
-            dask.config.set(WORKER_MALLOC),
-            LocalCluster(
+        with worker_malloc():
+            cluster = LocalCluster(
                 n_workers=workers or 2,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=":0",
-            ) as cluster,
-            Client(cluster) as local,
-        ):
+            )
+        with cluster, Client(cluster) as local:
             yield local
     elif isinstance(client, str):
         with Client(client) as remote:
