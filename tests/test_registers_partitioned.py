@@ -377,3 +377,90 @@ def test_parts_put_in_person_order_by_ranks_equal_the_order_of_the_id_strings(sm
     ids = built.data["person_id"].tolist()
     assert ids == sorted(ids) and len(set(ids)) > 100
     assert built.person_reasons.index.tolist() == sorted(built.person_reasons.index)
+
+
+def _options() -> dict:
+    from evaluation.cohorts.definitions import resolve_definition
+    from evaluation.cohorts.relapse import SelectionKey
+
+    return {
+        "definition": resolve_definition("bra-final"),
+        "population": "all",
+        "rng": SelectionKey(int(np.random.default_rng(SEED).integers(2**63))),
+        "entry_from": None,
+        "entry_to": None,
+    }
+
+
+def test_a_part_travels_as_integers_and_unpacks_to_its_cohort(small, tmp_path):
+    # Private imports (kernel test): what a worker sends back. No text and no ids travel
+    # as Python objects; the calling process's ids (from the parts' files) give them back.
+    from evaluation.cohorts.partitioned import _part_cohort, _part_cohort_coded, _unpacked
+
+    small.write(tmp_path, format="parquet", partitions=2)
+    parts = Registers.read(tmp_path, lazy=True, validate=False)
+    for i in range(2):
+        packed = _part_cohort_coded(parts, i, _options())
+        assert packed.ids and packed.reasons is not None
+        assert "person_id" not in packed.cohort.data and packed.cohort.person_reasons is None
+        for frame in (packed.cohort.data, packed.cohort.window_status):
+            assert object not in frame.dtypes.tolist(), frame.dtypes
+        assert {c for _, c in packed.texts} >= {"group", "sex", "municipality", "1y"}
+        ids = parts.person_ids(i).to_numpy(zero_copy_only=False)
+        _assert_same_cohort(_part_cohort(parts, i, _options()), _unpacked(packed, ids))
+
+
+def test_text_with_missing_values_in_one_part_travels_as_it_is(small, tmp_path):
+    # A text column with a missing value is not coded in that part (None and NaN stay as
+    # they were) while the other parts' codes are: the combined column must hold both.
+    from evaluation.cohorts.covariates import person_codes
+    from evaluation.cohorts.partitioned import (
+        _combine_packed,
+        _packed,
+        _part_cohort,
+        _person_ranks,
+        combine_cohorts,
+    )
+
+    small.write(tmp_path, format="parquet", partitions=3)
+    parts = Registers.read(tmp_path, lazy=True, validate=False)
+    cohorts = [_part_cohort(parts, i, _options()) for i in range(3)]
+    cohorts[0].data.loc[[0, 3], "affiliation"] = [None, np.nan]
+    packed = [
+        _packed(c, person_codes(parts.partition(i).persons, c.data["person_id"], table="c"))
+        for i, c in enumerate(cohorts)
+    ]
+    assert ("data", "affiliation") not in packed[0].texts
+    assert ("data", "affiliation") in packed[1].texts
+    built = _combine_packed(packed, *_person_ranks(parts))
+    _assert_same_cohort(combine_cohorts(cohorts), built)
+    missing = built.data.loc[built.data["affiliation"].isna(), "affiliation"].tolist()
+    assert missing[0] is None and np.isnan(missing[1])
+
+
+def test_parts_whose_ids_cannot_be_ranked_are_combined_by_their_ids(small, tmp_path, monkeypatch):
+    # Ids the calling process cannot rank in Arrow (not all strings, or missing) send the
+    # parts through the sort of the ids themselves, unpacked with the ids read from files.
+    from evaluation.cohorts import partitioned
+
+    monkeypatch.setattr(partitioned, "_person_ranks", lambda registers: None)
+    small.write(tmp_path, format="parquet", partitions=3)
+    parts = Registers.read(tmp_path, lazy=True, validate=False)
+    built = relapse_cohort_partitioned(parts, rng=SEED)
+    _assert_same_cohort(relapse_cohort(small, rng=SEED), built)
+
+
+def test_ids_that_are_not_all_strings_travel_as_they_are():
+    from evaluation.cohorts import Cohort
+    from evaluation.cohorts.partitioned import _packed, _unpacked
+
+    data = pd.DataFrame({"person_id": [1, 2, 2], "sex": ["man", "woman", "woman"]})
+    reasons = pd.Series(["included"] * 2, index=[1, 2], name="reason", dtype=object)
+    cohort = Cohort(data=data, flow=pd.DataFrame(), definition=None, person_reasons=reasons)
+    packed = _packed(cohort, np.array([0, 1, 1]))
+    assert not packed.ids and packed.reasons is None
+    assert packed.cohort.data["person_id"].tolist() == [1, 2, 2]
+    back = _unpacked(packed, np.array(["not", "used"], dtype=object))
+    pd.testing.assert_frame_equal(back.data, data)
+    pd.testing.assert_series_equal(back.person_reasons, reasons)
+

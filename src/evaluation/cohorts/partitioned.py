@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -39,30 +39,139 @@ def _part_cohort(registers: PartitionedRegisters, index: int, options: dict[str,
     return relapse_cohort(registers.partition(index), **options)
 
 
+class _Coded(NamedTuple):
+    """A text column of a part as codes into its distinct values (see :func:`_packed`)."""
+
+    codes: np.ndarray
+    values: np.ndarray  # object: the distinct values, each one ``str`` object
+
+
+class _Packed(NamedTuple):
+    """A part's cohort as a worker sends it back: ids as positions, text as codes.
+
+    The calling process would otherwise unpickle a new ``str`` for every row's id and
+    gather 2.5M Python objects per text column under the GIL; as integers, a part of the
+    1M cohort pickles in a quarter of the time and loads in a tenth (0.6 -> 0.07 s for the
+    eight parts), and its columns gather on every core.
+    """
+
+    cohort: Cohort  # without the coded columns (``data``, ``window_status``), no reasons
+    persons: np.ndarray  # each row's position among the part's persons
+    columns: dict[str, list[str]]  # "data", "window_status": the columns in their order
+    texts: dict[tuple[str, str], _Coded]  # (frame, column): the coded columns
+    reasons: _Coded | None  # person_reasons' values, one per person of the part
+    ids: bool  # True when data has no person_id (all str: the persons' ids give them)
+
+
+def _coded(values: np.ndarray) -> _Coded | None:
+    """``values`` as codes, or None when some value is missing (kept exactly as it is)."""
+    codes, distinct = pd.factorize(values)
+    if len(codes) and codes.min() < 0:
+        return None
+    return _Coded(codes.astype(np.int32), np.asarray(distinct, dtype=object))
+
+
+def _packed(cohort: Cohort, persons: np.ndarray) -> _Packed:
+    """:class:`_Packed` of a part's cohort; ``persons`` are its rows' person positions."""
+    frames = {"data": cohort.data, "window_status": cohort.window_status}
+    columns: dict[str, list[str]] = {}
+    texts: dict[tuple[str, str], _Coded] = {}
+    kept: dict[str, pd.DataFrame | None] = {}
+    ids = pd.api.types.infer_dtype(cohort.data["person_id"], skipna=False) in ("string", "empty")
+    for name, frame in frames.items():
+        if frame is None:
+            kept[name] = None
+            continue
+        columns[name] = list(frame.columns)
+        for column in frame.columns:
+            if (name, column) == ("data", "person_id"):
+                continue
+            if frame[column].dtype == object:
+                coded = _coded(frame[column].to_numpy())
+                if coded is not None:
+                    texts[(name, column)] = coded
+        dropped = [c for n, c in texts if n == name]
+        if name == "data" and ids:
+            dropped.append("person_id")
+        kept[name] = frame.drop(columns=dropped)
+    reasons = None
+    if cohort.person_reasons is not None and ids:
+        # The index (the persons' ids) is not sent either: the calling process has them.
+        reasons = _coded(cohort.person_reasons.to_numpy())
+    return _Packed(
+        cohort=Cohort(
+            data=kept["data"],
+            flow=cohort.flow,
+            definition=cohort.definition,
+            meta=cohort.meta,
+            person_reasons=cohort.person_reasons if reasons is None else None,
+            window_status=kept["window_status"],
+        ),
+        persons=persons,
+        columns=columns,
+        texts=texts,
+        reasons=reasons,
+        ids=ids,
+    )
+
+
 def _part_cohort_coded(
     registers: PartitionedRegisters, index: int, options: dict[str, Any]
-) -> tuple[Cohort, np.ndarray]:
-    """One part's cohort and each row's position among the part's persons (on a worker)."""
+) -> _Packed:
+    """One part's cohort, packed to travel (on a worker: reads its part itself)."""
     part = registers.partition(index)
     cohort = relapse_cohort(part, **options)
-    return cohort, person_codes(part.persons, cohort.data["person_id"], table="cohort")
+    return _packed(cohort, person_codes(part.persons, cohort.data["person_id"], table="cohort"))
 
 
-def _person_ranks(registers: PartitionedRegisters) -> list[np.ndarray] | None:
-    """Each part's persons' ranks in ``person_id`` order over all parts (or None).
+def _unpacked(part: _Packed, ids: np.ndarray) -> Cohort:
+    """The cohort ``part`` was packed from; ``ids`` are the part's persons' ids."""
+    frames = {}
+    for name, columns in part.columns.items():
+        frame = part.cohort.data if name == "data" else part.cohort.window_status
+        assert frame is not None
+        values = {c: frame[c] for c in frame.columns}
+        for (n, column), coded in part.texts.items():
+            if n == name:
+                values[column] = pd.Series(coded.values[coded.codes], index=frame.index)
+        if name == "data" and part.ids:
+            values["person_id"] = pd.Series(ids[part.persons], index=frame.index, dtype=object)
+        frames[name] = pd.DataFrame({c: values[c] for c in columns}, index=frame.index)
+    reasons = part.cohort.person_reasons
+    if part.reasons is not None:
+        reasons = pd.Series(
+            part.reasons.values[part.reasons.codes],
+            index=pd.Index(ids, dtype=object),
+            name="reason",
+        )
+    return Cohort(
+        data=frames["data"],
+        flow=part.cohort.flow,
+        definition=part.cohort.definition,
+        meta=part.cohort.meta,
+        person_reasons=reasons,
+        window_status=frames.get("window_status"),
+    )
 
-    From the parts' files, while the workers build the cohorts: the rows are then put in
-    person order by sorting integers, not 2.5M Python strings (0.3-0.45 s of the calling
-    process after the last part, on the 1M cohort). Arrow orders strings by their UTF-8
-    bytes, which is Python's order of code points.
+
+def _person_ranks(registers: PartitionedRegisters) -> tuple[list[np.ndarray], np.ndarray] | None:
+    """Each part's persons' ranks in ``person_id`` order over all parts, and the ids so ordered.
+
+    From the parts' files, while the workers build the cohorts (or None when the ids are not
+    all strings): the rows are then put in person order by sorting integers, not 2.5M
+    Python strings (0.3-0.45 s of the calling process after the last part, on the 1M
+    cohort), and the ids' ``str`` objects are made here rather than sent by the workers.
+    Arrow orders strings by their UTF-8 bytes, which is Python's order of code points.
     """
     ids = [registers.person_ids(i) for i in range(registers.partitions)]
     if any(a.null_count or not pa.types.is_string(a.type) for a in ids):
         return None
-    order = pc.sort_indices(pa.chunked_array(ids, type=pa.string())).to_numpy()
+    every = pa.chunked_array(ids, type=pa.string())
+    order = pc.sort_indices(every)
     ranks = np.empty(len(order), dtype=np.int64)
-    ranks[order] = np.arange(len(order))
-    return np.split(ranks, np.cumsum([len(a) for a in ids])[:-1])
+    ranks[order.to_numpy()] = np.arange(len(order))
+    ordered = pc.take(every, order).combine_chunks().to_numpy(zero_copy_only=False)
+    return np.split(ranks, np.cumsum([len(a) for a in ids])[:-1]), ordered
 
 
 def relapse_cohort_partitioned(
@@ -108,16 +217,18 @@ def relapse_cohort_partitioned(
     }
     with ThreadPoolExecutor(1) as pool:
         ranks = pool.submit(_person_ranks, registers)
-        coded = registers.map(_part_cohort_coded, options, client=client, workers=workers)
-        person_ranks = ranks.result()
-    parts = [cohort for cohort, _ in coded]
-    if person_ranks is None or any(
-        p.person_reasons is None or len(r) != len(p.person_reasons)
-        for p, r in zip(parts, person_ranks, strict=True)
+        packed = registers.map(_part_cohort_coded, options, client=client, workers=workers)
+        ranked = ranks.result()
+    if ranked is None or any(
+        not p.ids or p.reasons is None or len(r) != len(p.reasons.codes)
+        for p, r in zip(packed, ranked[0], strict=True)
     ):
+        parts = [
+            _unpacked(p, registers.person_ids(i).to_numpy(zero_copy_only=False))
+            for i, p in enumerate(packed)
+        ]
         return combine_cohorts(parts)
-    keys = [r[codes] for r, (_, codes) in zip(person_ranks, coded, strict=True)]
-    return _combine(parts, keys, person_ranks)
+    return _combine_packed(packed, *ranked)
 
 
 def _part_cohort_written(
@@ -195,82 +306,138 @@ def _person_order(ids: np.ndarray) -> np.ndarray:
 
 
 def _concat_take(
-    frames: list[pd.DataFrame], order: np.ndarray, pool: ThreadPoolExecutor
+    columns: dict[str, list[pd.Series | _Coded]], order: np.ndarray, pool: ThreadPoolExecutor
 ) -> pd.DataFrame:
-    """The frames one after the other, rows then taken in ``order``, column by column.
+    """Each column's pieces one after the other, rows then taken in ``order``.
 
     Each column is concatenated and taken on its own arrays (NumPy's for NumPy columns, the
-    extension array's own for the others) and becomes a block of its own. ``pd.concat`` of
-    the frames followed by a take was 2.5x slower on the 1M cohort (8 parts, 2.5M rows, 34
-    columns): it aligns and consolidates blocks first, and pandas' take looks for missing
-    values in object columns, which NumPy's does not need to. The columns are gathered on
-    ``pool``'s threads: NumPy releases the GIL for numeric columns, and most of the time
-    is the kernel's, giving the new columns their memory (2.0 -> 0.75-1.0 s on 2 cores).
+    extension array's own for the others, the codes for coded text) and becomes a block of
+    its own. ``pd.concat`` of the frames followed by a take was 2.5x slower on the 1M
+    cohort (8 parts, 2.5M rows, 34 columns): it aligns and consolidates blocks first, and
+    pandas' take looks for missing values in object columns, which NumPy's does not need
+    to. The columns are gathered on ``pool``'s threads: NumPy releases the GIL for numeric
+    columns, and most of the time is the kernel's, giving the new columns their memory
+    (2.0 -> 0.75-1.0 s on 2 cores).
     """
-    first = frames[0]
     index = pd.RangeIndex(len(order))
-
-    def gathered(j: int) -> Any:
-        if isinstance(first.dtypes.iloc[j], np.dtype):
-            return np.concatenate([f.iloc[:, j].to_numpy() for f in frames]).take(order)
-        arrays = [f.iloc[:, j].array for f in frames]
-        return type(arrays[0])._concat_same_type(arrays).take(order)
-
-    columns = {
+    gathered = pool.map(lambda pieces: _gathered(pieces, order), columns.values())
+    out = pd.DataFrame(
         # The dtype given, so that object columns are not inspected for dates.
-        j: pd.Series(values, index=index, dtype=first.dtypes.iloc[j], copy=False)
-        for j, values in enumerate(pool.map(gathered, range(first.shape[1])))
-    }
-    out = pd.DataFrame(columns, copy=False)
-    out.columns = first.columns
+        {
+            j: pd.Series(values, index=index, dtype=dtype, copy=False)
+            for j, (values, dtype) in enumerate(gathered)
+        },
+        copy=False,
+    )
+    out.columns = pd.Index(list(columns))
     return out
 
 
-def _combined_reasons(parts: list[pd.Series], order: np.ndarray | None = None) -> pd.Series:
-    """The persons' reasons of every part, in person order (``order``, or by their ids)."""
+def _gathered(pieces: list[pd.Series | _Coded], order: np.ndarray) -> tuple[Any, Any]:
+    """One column's pieces concatenated and taken in ``order``; and the column's dtype."""
+    if all(isinstance(p, _Coded) for p in pieces):
+        coded = cast(list[_Coded], pieces)
+        values = pd.unique(np.concatenate([p.values for p in coded]))
+        known = pd.Index(values)
+        codes = np.concatenate([known.get_indexer(p.values)[p.codes] for p in coded])
+        return values.take(codes.take(order)), np.dtype(object)
+    series = [
+        p if isinstance(p, pd.Series) else pd.Series(p.values[p.codes], dtype=object)
+        for p in pieces
+    ]
+    dtype = series[0].dtype
+    if isinstance(dtype, np.dtype):
+        return np.concatenate([p.to_numpy() for p in series]).take(order), dtype
+    arrays = [p.array for p in series]
+    return type(arrays[0])._concat_same_type(arrays).take(order), dtype
+
+
+def _combined_reasons(parts: list[pd.Series]) -> pd.Series:
+    """The persons' reasons of every part, in the order of their ids."""
     reasons = pd.concat(parts)
-    return reasons.iloc[_person_order(reasons.index.to_numpy()) if order is None else order]
+    return reasons.iloc[_person_order(reasons.index.to_numpy())]
 
 
 def combine_cohorts(parts: list[Cohort]) -> Cohort:
     """Cohorts of disjoint sets of persons as one: rows in person order, flows summed.
 
     Counts of persons add up because no person is in two parts; the flow's ``n_entries``
-    stays missing where it is missing (the persons' exclusion rows).
-    """
-    return _combine(parts)
-
-
-def _combine(
-    parts: list[Cohort],
-    row_ranks: list[np.ndarray] | None = None,
-    person_ranks: list[np.ndarray] | None = None,
-) -> Cohort:
-    """:func:`combine_cohorts`, ordered by the persons' ranks when they are given.
-
-    ``row_ranks[i]`` is the rank (in ``person_id`` order over all parts) of the person of
-    each row of part ``i``, ``person_ranks[i]`` that of each person of part ``i``: a stable
-    sort of the ranks is the stable sort of the ids.
+    stays missing where it is missing (the persons' exclusion rows). The rows are ordered
+    by a stable sort of their ids.
     """
     first = parts[0]
     with ThreadPoolExecutor(min(os.cpu_count() or 1, 8)) as pool:
         person_reasons = None
         if first.person_reasons is not None:
-            at = None
-            if person_ranks is not None:
-                at = np.argsort(np.concatenate(person_ranks), kind="stable")
-            reasons = pool.submit(_combined_reasons, [p.person_reasons for p in parts], at)
-        if row_ranks is None:
-            ids = np.concatenate([p.data["person_id"].to_numpy() for p in parts])
-            order = _person_order(ids)
-        else:
-            order = np.argsort(np.concatenate(row_ranks), kind="stable")
-        data = _concat_take([p.data for p in parts], order, pool)
+            reasons = pool.submit(_combined_reasons, [p.person_reasons for p in parts])
+        ids = np.concatenate([p.data["person_id"].to_numpy() for p in parts])
+        order = _person_order(ids)
+        data = _concat_take({c: [p.data[c] for p in parts] for c in first.data}, order, pool)
         window_status = None
         if first.window_status is not None:
-            window_status = _concat_take([p.window_status for p in parts], order, pool)
+            statuses = [cast(pd.DataFrame, p.window_status) for p in parts]
+            window_status = _concat_take(
+                {c: [s[c] for s in statuses] for c in first.window_status}, order, pool
+            )
         if first.person_reasons is not None:
             person_reasons = reasons.result()
+    return _with_flows(parts, data, person_reasons, window_status)
+
+
+def _combine_packed(
+    parts: list[_Packed], person_ranks: list[np.ndarray], ids: np.ndarray
+) -> Cohort:
+    """Packed parts as one cohort, rows in person order (``_person_ranks``' ranks and ids).
+
+    A stable sort of the rows' persons' ranks is the stable sort of their ids; the rows'
+    ids are the ordered ids at the sorted ranks, and every person's reason is at its rank.
+    """
+    ranks = np.concatenate([r[p.persons] for r, p in zip(person_ranks, parts, strict=True)])
+    order = np.argsort(ranks, kind="stable")
+    frames: dict[str, pd.DataFrame] = {}
+    with ThreadPoolExecutor(min(os.cpu_count() or 1, 8)) as pool:
+        for name, columns in parts[0].columns.items():
+            pieces: dict[str, list[pd.Series | _Coded]] = {}
+            for column in columns:
+                if (name, column) == ("data", "person_id"):
+                    continue
+                pieces[column] = [_piece(p, name, column) for p in parts]
+            frame = _concat_take(pieces, order, pool)
+            if name == "data":
+                frame.insert(
+                    columns.index("person_id"),
+                    "person_id",
+                    pd.Series(ids.take(ranks.take(order)), index=frame.index, dtype=object),
+                )
+            frames[name] = frame
+    # The ranks of all persons are 0, 1, ... (each once): at the persons' order, the ids
+    # are ``ids`` themselves.
+    at = np.argsort(np.concatenate(person_ranks), kind="stable")
+    reasons = _gathered([cast(_Coded, p.reasons) for p in parts], at)[0]
+    person_reasons = pd.Series(reasons, index=pd.Index(ids, dtype=object), name="reason")
+    return _with_flows(
+        [p.cohort for p in parts], frames["data"], person_reasons, frames.get("window_status")
+    )
+
+
+def _piece(part: _Packed, name: str, column: str) -> pd.Series | _Coded:
+    """Column ``column`` of frame ``name`` of a packed part: as codes when it was coded."""
+    coded = part.texts.get((name, column))
+    if coded is not None:
+        return coded
+    frame = part.cohort.data if name == "data" else part.cohort.window_status
+    assert frame is not None
+    return frame[column]
+
+
+def _with_flows(
+    parts: list[Cohort],
+    data: pd.DataFrame,
+    person_reasons: pd.Series | None,
+    window_status: pd.DataFrame | None,
+) -> Cohort:
+    """The combined cohort: its rows given, the parts' flow tables summed."""
+    first = parts[0]
     flow = first.flow.copy()
     for p in parts[1:]:
         if not p.flow[["stage", "window", "reason"]].equals(flow[["stage", "window", "reason"]]):
