@@ -464,3 +464,29 @@ def test_ids_that_are_not_all_strings_travel_as_they_are():
     pd.testing.assert_frame_equal(back.data, data)
     pd.testing.assert_series_equal(back.person_reasons, reasons)
 
+
+def test_the_combined_columns_are_made_without_huge_pages(small, tmp_path, monkeypatch):
+    # NumPy's madvise for huge pages is off while the parts are combined (slow and erratic
+    # where the kernel compacts memory on the first write), and as it was afterwards.
+    from numpy._core.multiarray import _set_madvise_hugepage
+
+    from evaluation.cohorts import partitioned
+
+    seen = []
+    concat_take = partitioned._concat_take
+
+    def watched(*args):
+        seen.append(_set_madvise_hugepage(False))
+        _set_madvise_hugepage(seen[-1])
+        return concat_take(*args)
+
+    monkeypatch.setattr(partitioned, "_concat_take", watched)
+    small.write(tmp_path, format="parquet", partitions=2)
+    parts = Registers.read(tmp_path, lazy=True, validate=False)
+    before = _set_madvise_hugepage(True)
+    try:
+        relapse_cohort_partitioned(parts, rng=SEED)
+        assert seen == [False, False]
+        assert _set_madvise_hugepage(True) is True
+    finally:
+        _set_madvise_hugepage(before)

@@ -12,7 +12,9 @@ registers").
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
@@ -305,6 +307,31 @@ def _person_order(ids: np.ndarray) -> np.ndarray:
     return np.argsort(np.asarray(ids, dtype=object), kind="stable")
 
 
+@contextmanager
+def _small_pages() -> Iterator[None]:
+    """NumPy's request for transparent huge pages turned off while the columns are made.
+
+    NumPy asks the kernel for huge pages for every array of 4 MB or more
+    (``madvise(MADV_HUGEPAGE)``); where the kernel then compacts memory to find 2 MB pages
+    when they are first written (THP ``defrag`` set to ``madvise``, as on the benchmark
+    machine), giving a combined cohort its new memory was slow and erratic: 0.87-1.55 s for
+    the 1M cohort's columns, 0.77-0.79 s with small pages. The setting is NumPy's own
+    (``NUMPY_MADVISE_HUGEPAGE``), changed for this process while the cohort is combined.
+    """
+    try:
+        from numpy._core.multiarray import (  # type: ignore[attr-defined]
+            _set_madvise_hugepage,
+        )
+    except ImportError:  # a NumPy without it: nothing to turn off
+        yield
+        return
+    previous = _set_madvise_hugepage(False)
+    try:
+        yield
+    finally:
+        _set_madvise_hugepage(previous)
+
+
 def _concat_take(
     columns: dict[str, list[pd.Series | _Coded]], order: np.ndarray, pool: ThreadPoolExecutor
 ) -> pd.DataFrame:
@@ -366,7 +393,7 @@ def combine_cohorts(parts: list[Cohort]) -> Cohort:
     by a stable sort of their ids.
     """
     first = parts[0]
-    with ThreadPoolExecutor(min(os.cpu_count() or 1, 8)) as pool:
+    with _small_pages(), ThreadPoolExecutor(min(os.cpu_count() or 1, 8)) as pool:
         person_reasons = None
         if first.person_reasons is not None:
             reasons = pool.submit(_combined_reasons, [p.person_reasons for p in parts])
@@ -395,7 +422,7 @@ def _combine_packed(
     ranks = np.concatenate([r[p.persons] for r, p in zip(person_ranks, parts, strict=True)])
     order = np.argsort(ranks, kind="stable")
     frames: dict[str, pd.DataFrame] = {}
-    with ThreadPoolExecutor(min(os.cpu_count() or 1, 8)) as pool:
+    with _small_pages(), ThreadPoolExecutor(min(os.cpu_count() or 1, 8)) as pool:
         for name, columns in parts[0].columns.items():
             pieces: dict[str, list[pd.Series | _Coded]] = {}
             for column in columns:
