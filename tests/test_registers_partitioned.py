@@ -342,6 +342,46 @@ def test_reading_finds_the_person_codes_the_cohorts_would_hash(small, tmp_path, 
             table_codes(back, table)
 
 
+def test_validation_takes_the_person_codes_reading_found(small, tmp_path, monkeypatch):
+    # Reading with validation looks each row's person up once: the row rules take the
+    # codes reading found instead of hashing every id again (10M offences). A table with an
+    # unknown id has none kept, and validation looks it up and reports the id.
+    from evaluation.registers import _rules
+
+    looked_up = []
+    codes = _rules._People.codes
+
+    def watched(self, ids, arrow=None):
+        looked_up.append(len(ids))
+        return codes(self, ids, arrow)
+
+    monkeypatch.setattr(_rules._People, "codes", watched)
+    small.write(tmp_path / "p", format="parquet")
+    small.write(tmp_path / "k", format="parquet", partitions=2)
+    Registers.read(tmp_path / "p")
+    Registers.read(tmp_path / "k", lazy=True)  # each part validated in this process
+    assert looked_up == []
+    exits = small.exits.copy()
+    exits.loc[0, "person_id"] = "P_UNKNOWN"
+    replace(small, exits=exits).write(tmp_path / "u", format="parquet")
+    with pytest.raises(RegisterError, match="exits.person_id is not in persons"):
+        Registers.read(tmp_path / "u")
+    assert looked_up == [len(exits)]
+
+
+def test_codes_from_reading_are_not_taken_when_the_persons_ids_repeat(small):
+    # Positions among persons mean nothing when an id repeats (validation then indexes the
+    # first of each id): codes offered anyway are ignored, and the problems are the same.
+    from evaluation.registers._validate import collect_problems
+
+    persons = pd.concat([small.persons, small.persons.iloc[[0]]], ignore_index=True)
+    tables = {name: small.table(name) for name in _KEYS} | {"persons": persons}
+    wrong = {"offences": np.zeros(len(small.offences), dtype=np.int64)}
+    plain = collect_problems(tables, small.study_start, small.study_end)
+    assert any("duplicate" in p or "unique" in p for p in plain), plain
+    assert collect_problems(tables, small.study_start, small.study_end, found=wrong) == plain
+
+
 def test_parts_put_in_person_order_by_ranks_equal_the_order_of_the_id_strings(small, tmp_path):
     # The calling process ranks the persons' ids from the parts' files (Arrow's byte order
     # of UTF-8) and sorts integers; the rows must come in the order a sort of the Python

@@ -179,6 +179,7 @@ class Registers:
                 reported=result.reported,
                 min_age=age,
                 text=result.text,
+                found=result.codes,
             )
         if problems:
             raise RegisterError(_summary(f"the registers in {folder}", problems), problems)

@@ -354,6 +354,7 @@ def _part_problems(
         part.study_end,
         min_age=age,
         text=read.text,
+        found=read.codes,
     )
     # Sorted and distinct here, on the worker: the calling process only merges them.
     hashes = [

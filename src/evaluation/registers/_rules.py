@@ -87,12 +87,14 @@ class _People:
             # The usual case, ids present and unique: every row is its person's first.
             first = np.ones(len(ids), dtype=bool)
             self.index = arrow
+            self.as_read = True  # positions in the index are the rows of persons
             self.pnr_rows = looks_like_personnummer(ids, arrow=arrow)
             self.pnr = self.pnr_rows
             self.birth = persons["birth_date"].to_numpy() if birth_ok else None
             return
         first = (ids.notna() & ~ids.duplicated()).to_numpy()
         self.index = _arrow_text(ids[first])
+        self.as_read = False
         self.pnr_rows = looks_like_personnummer(ids, arrow=arrow)
         self.pnr = self.pnr_rows[first]
         self.birth = persons["birth_date"].to_numpy()[first] if birth_ok else None
@@ -199,12 +201,16 @@ def check_rules(
     *,
     min_age: int = MIN_AGE,
     text: TextColumns | None = None,
+    found: Mapping[str, np.ndarray] | None = None,
 ) -> list[str]:
     """Every row-rule problem of the tables, given which columns are usable.
 
     ``min_age`` is the age of criminal responsibility: offences committed before it are
     refused (0 turns the check off). ``text`` holds the text columns as Arrow strings,
-    converted once for all checks (converted here when not given).
+    converted once for all checks (converted here when not given). ``found`` holds, by
+    table, each row's position among the persons' rows as reading found it (every id
+    known; ``registers.codes_read``): used instead of a look-up of every row's id when the
+    persons' ids are unique and present, which is when reading keeps them.
     """
     problems: list[str] = []
     text = text if text is not None else TextColumns(frames)
@@ -235,7 +241,9 @@ def check_rules(
         elif name == "persons":
             pnr = people.pnr_rows
         else:
-            code = codes[name] = people.codes(ids, arrow)
+            read = (found or {}).get(name) if people.as_read else None
+            # Reading found every row's person (10M offences: a hash probe per row saved).
+            code = codes[name] = people.codes(ids, arrow) if read is None else read
             unknown = code < 0
             unknown[unknown] = ids[unknown].notna().to_numpy()  # an empty id is reported as such
             # Known ids were tested in persons; only the unknown ones need the pattern.

@@ -40,6 +40,7 @@ def collect_problems(
     reported: Reported | None = None,
     min_age: int = MIN_AGE,
     text: Mapping[tuple[str, str], pa_arrow.Array] | None = None,
+    found: Mapping[str, np.ndarray] | None = None,
 ) -> list[str]:
     """Every problem of the given tables and study window, as messages in the domain's words.
 
@@ -48,7 +49,8 @@ def collect_problems(
     values reading could not parse, so that they are not reported a second time as empty.
     ``min_age`` is the age of criminal responsibility (:func:`resolve_min_age`). ``text``
     holds the Arrow strings that reading made the text columns from (by table and column),
-    so that they are not converted back.
+    so that they are not converted back; ``found`` the person codes reading found (by
+    table), so that the ids are not looked up again.
     """
     reported = reported or {}
     problems: list[str] = []
@@ -70,7 +72,7 @@ def collect_problems(
         frames[name] = frame
         usable[name] = _check_columns(name, frame, problems, texts)
         _check_values(name, frame, usable[name], problems, reported, texts)
-    problems.extend(check_rules(frames, usable, window, min_age=min_age, text=texts))
+    problems.extend(check_rules(frames, usable, window, min_age=min_age, text=texts, found=found))
     return problems
 
 
