@@ -223,9 +223,13 @@ def test_workers_on_this_machine_send_their_parts_through_shared_memory(
         # The workers keep freed memory for their next part (evaluation._dask.WORKER_MALLOC):
         # glibc reads these when the worker process starts.
         malloc = client.run(lambda: {k: os.environ.get(k) for k in _MALLOC_VARIABLES})
-    assert list(malloc.values()) == [_MALLOC_VARIABLES] * 2
-    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"  # the caller's, restored
-    assert "MALLOC_MMAP_THRESHOLD_" not in os.environ
+        assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"  # the caller's, restored
+        assert "MALLOC_MMAP_THRESHOLD_" not in os.environ
+        # Restarted workers keep them (the nannies' configuration). Dask's nanny writes
+        # them into this process's environment again as it restarts a worker.
+        client.restart()
+        malloc |= client.run(lambda: {k: os.environ.get(k) for k in _MALLOC_VARIABLES})
+    assert list(malloc.values()) == [_MALLOC_VARIABLES] * len(malloc) and len(malloc) >= 2
     assert arrived == ["Stored"] * 3
     assert len(folders) == 1 and not os.path.exists(folders[0])
     _assert_same_cohort(relapse_cohort(small, rng=SEED), built)
@@ -488,6 +492,51 @@ def test_parts_whose_ids_cannot_be_ranked_are_combined_by_their_ids(small, tmp_p
     parts = Registers.read(tmp_path, lazy=True, validate=False)
     built = relapse_cohort_partitioned(parts, rng=SEED)
     _assert_same_cohort(relapse_cohort(small, rng=SEED), built)
+
+
+def test_only_text_of_strings_is_coded():
+    # Factorizing merges values that compare equal (1, True and 1.0) and missing values of
+    # different kinds: such columns travel as they are.
+    from evaluation.cohorts.partitioned import _coded
+
+    assert _coded(np.array([1, True, 1.0], dtype=object)) is None
+    assert _coded(np.array(["a", None, np.nan], dtype=object)) is None
+    coded = _coded(np.array(["b", "a", "b"], dtype=object))
+    assert coded.codes.tolist() == [0, 1, 0] and coded.values.tolist() == ["b", "a"]
+
+
+def test_a_part_without_entries_and_changed_persons(small, tmp_path, monkeypatch):
+    # A part whose cohort has no rows combines like the others; a part whose persons
+    # differ from those ranked (its files changed meanwhile) is an error, not a mix-up.
+    from evaluation.cohorts import partitioned
+    from evaluation.cohorts.covariates import person_codes
+
+    small.write(tmp_path, format="parquet", partitions=3)
+    parts = Registers.read(tmp_path, lazy=True, validate=False)
+    cohorts = [partitioned._part_cohort(parts, i, _options()) for i in range(3)]
+    empty = cohorts[1]
+    cohorts[1] = replace(
+        empty, data=empty.data.iloc[:0], window_status=empty.window_status.iloc[:0]
+    )
+    packed = [
+        partitioned._packed(
+            c, person_codes(parts.partition(i).persons, c.data["person_id"], table="c")
+        )
+        for i, c in enumerate(cohorts)
+    ]
+    built = partitioned._combine_packed(packed, *partitioned._person_ranks(parts))
+    _assert_same_cohort(partitioned.combine_cohorts(cohorts), built)
+    assert len(built.data) == len(cohorts[0].data) + len(cohorts[2].data)
+
+    ranks = partitioned._person_ranks
+
+    def one_short(registers):
+        by_part, ids = ranks(registers)
+        return [by_part[0][:-1], *by_part[1:]], ids
+
+    monkeypatch.setattr(partitioned, "_person_ranks", one_short)
+    with pytest.raises(ValueError, match="persons of part 0 changed"):
+        relapse_cohort_partitioned(parts, rng=SEED)
 
 
 def test_ids_that_are_not_all_strings_travel_as_they_are():

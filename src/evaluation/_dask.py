@@ -47,7 +47,7 @@ __all__ = [
 #:   from the heap (``MALLOC_MMAP_THRESHOLD_``) and the heap never given back below 4 GiB
 #:   (``MALLOC_TRIM_THRESHOLD_``), the next part reuses the pages of the last: faults
 #:   dropped to about 20,000 a part and the 1M-person cohort on 2 workers from 9.7-11.2 s to
-#:   8.3-8.7 s (benchmarks/README.md, ## cohorts). A worker then keeps the memory of its
+#:   8.3-10.2 s (benchmarks/README.md, ## cohorts). A worker then keeps the memory of its
 #:   largest part, which is what bounds it anyway.
 #:
 #: For workers started with ``dask worker``, the README ("On a cluster") exports them as
@@ -64,12 +64,19 @@ def worker_malloc() -> Iterator[None]:
     when set there, else from its configuration (``MALLOC_TRIM_THRESHOLD_=65536``), and
     writes them into the environment of the process that started it, where they stay: a
     configuration set by the package would lose to the environment any earlier cluster of
-    the user's left behind. The environment is therefore set here, and restored after.
+    the user's left behind. The environment is therefore set here, and restored after
+    (these two variables; the nanny's others stay as Dask leaves them). They are also in
+    the nannies' configuration, which a nanny keeps for the workers it restarts. Not for
+    two threads starting clusters at once: they may leave the variables set.
     """
+    import dask
+
     saved = {name: os.environ.get(name) for name in WORKER_MALLOC}
     os.environ.update(WORKER_MALLOC)
+    nanny = "distributed.nanny.pre-spawn-environ"
     try:
-        yield
+        with dask.config.set({f"{nanny}.{k}": v for k, v in WORKER_MALLOC.items()}):
+            yield
     finally:
         for name, value in saved.items():
             if value is None:

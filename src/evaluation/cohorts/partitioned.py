@@ -45,7 +45,7 @@ class _Coded(NamedTuple):
     """A text column of a part as codes into its distinct values (see :func:`_packed`)."""
 
     codes: np.ndarray
-    values: np.ndarray  # object: the distinct values, each one ``str`` object
+    values: np.ndarray  # object: the distinct values, each one ``str``
 
 
 class _Packed(NamedTuple):
@@ -57,7 +57,7 @@ class _Packed(NamedTuple):
     eight parts), and its columns gather on every core.
     """
 
-    cohort: Cohort  # without the coded columns (``data``, ``window_status``), no reasons
+    cohort: Cohort  # without the coded columns; person_reasons only when not coded
     persons: np.ndarray  # each row's position among the part's persons
     columns: dict[str, list[str]]  # "data", "window_status": the columns in their order
     texts: dict[tuple[str, str], _Coded]  # (frame, column): the coded columns
@@ -66,10 +66,14 @@ class _Packed(NamedTuple):
 
 
 def _coded(values: np.ndarray) -> _Coded | None:
-    """``values`` as codes, or None when some value is missing (kept exactly as it is)."""
-    codes, distinct = pd.factorize(values)
-    if len(codes) and codes.min() < 0:
+    """Text ``values`` as codes, or None when not all are ``str`` (kept exactly as they are).
+
+    Only strings: factorizing merges values that compare equal (``1``, ``True`` and ``1.0``),
+    and a missing value (None or NaN) must stay what it was.
+    """
+    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
         return None
+    codes, distinct = pd.factorize(values)
     return _Coded(codes.astype(np.int32), np.asarray(distinct, dtype=object))
 
 
@@ -135,7 +139,9 @@ def _unpacked(part: _Packed, ids: np.ndarray) -> Cohort:
         values = {c: frame[c] for c in frame.columns}
         for (n, column), coded in part.texts.items():
             if n == name:
-                values[column] = pd.Series(coded.values[coded.codes], index=frame.index)
+                values[column] = pd.Series(
+                    coded.values[coded.codes], index=frame.index, dtype=object
+                )
         if name == "data" and part.ids:
             values["person_id"] = pd.Series(ids[part.persons], index=frame.index, dtype=object)
         frames[name] = pd.DataFrame({c: values[c] for c in columns}, index=frame.index)
@@ -159,10 +165,11 @@ def _unpacked(part: _Packed, ids: np.ndarray) -> Cohort:
 def _person_ranks(registers: PartitionedRegisters) -> tuple[list[np.ndarray], np.ndarray] | None:
     """Each part's persons' ranks in ``person_id`` order over all parts, and the ids so ordered.
 
-    From the parts' files, while the workers build the cohorts (or None when the ids are not
-    all strings): the rows are then put in person order by sorting integers, not 2.5M
-    Python strings (0.3-0.45 s of the calling process after the last part, on the 1M
-    cohort), and the ids' ``str`` objects are made here rather than sent by the workers.
+    From the parts' files, while the workers build the cohorts (or None when some id is
+    missing or the ids are not Arrow strings): the rows are then put in person order by
+    sorting integers, not 2.5M Python strings (0.3-0.45 s of the calling process after the
+    last part, on the 1M cohort), and the ids' ``str`` objects are made here rather than
+    sent by the workers.
     Arrow orders strings by their UTF-8 bytes, which is Python's order of code points.
     """
     ids = [registers.person_ids(i) for i in range(registers.partitions)]
@@ -221,10 +228,11 @@ def relapse_cohort_partitioned(
         ranks = pool.submit(_person_ranks, registers)
         packed = registers.map(_part_cohort_coded, options, client=client, workers=workers)
         ranked = ranks.result()
-    if ranked is None or any(
-        not p.ids or p.reasons is None or len(r) != len(p.reasons.codes)
-        for p, r in zip(packed, ranked[0], strict=True)
-    ):
+    if ranked is not None:
+        for i, (p, r) in enumerate(zip(packed, ranked[0], strict=True)):
+            if p.reasons is not None and len(r) != len(p.reasons.codes):
+                raise ValueError(f"the persons of part {i} changed while its cohort was built")
+    if ranked is None or any(not p.ids or p.reasons is None for p in packed):
         parts = [
             _unpacked(p, registers.person_ids(i).to_numpy(zero_copy_only=False))
             for i, p in enumerate(packed)
@@ -316,7 +324,9 @@ def _small_pages() -> Iterator[None]:
     when they are first written (THP ``defrag`` set to ``madvise``, as on the benchmark
     machine), giving a combined cohort its new memory was slow and erratic: 0.87-1.55 s for
     the 1M cohort's columns, 0.77-0.79 s with small pages. The setting is NumPy's own
-    (``NUMPY_MADVISE_HUGEPAGE``), changed for this process while the cohort is combined.
+    (``NUMPY_MADVISE_HUGEPAGE``), changed for this process while the cohort is combined
+    (another thread allocating meanwhile gets small pages too; two combines at once may
+    leave it off).
     """
     try:
         from numpy._core.multiarray import (  # type: ignore[attr-defined]

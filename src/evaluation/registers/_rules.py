@@ -209,8 +209,9 @@ def check_rules(
     refused (0 turns the check off). ``text`` holds the text columns as Arrow strings,
     converted once for all checks (converted here when not given). ``found`` holds, by
     table, each row's position among the persons' rows as reading found it (every id
-    known; ``registers.codes_read``): used instead of a look-up of every row's id when the
-    persons' ids are unique and present, which is when reading keeps them.
+    known; the codes ``read_folder`` keeps, ``ReadResult.codes``): used instead of a
+    look-up of every row's id when the persons' ids are unique and present, which is when
+    reading keeps them.
     """
     problems: list[str] = []
     text = text if text is not None else TextColumns(frames)
