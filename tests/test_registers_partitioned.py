@@ -439,12 +439,24 @@ def _options() -> dict:
 def test_a_part_travels_as_integers_and_unpacks_to_its_cohort(small, tmp_path):
     # Private imports (kernel test): what a worker sends back. No text and no ids travel
     # as Python objects; the calling process's ids (from the parts' files) give them back.
+    from evaluation.cohorts import partitioned
     from evaluation.cohorts.partitioned import _part_cohort, _part_cohort_coded, _unpacked
 
     small.write(tmp_path, format="parquet", partitions=2)
     parts = Registers.read(tmp_path, lazy=True, validate=False)
+    seen = []
+    build = partitioned.relapse_cohort
+
+    def watched(registers, **options):
+        seen.append(registers.offences["offence_id"].dtype)
+        return build(registers, **options)
+
     for i in range(2):
-        packed = _part_cohort_coded(parts, i, _options())
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(partitioned, "relapse_cohort", watched)
+            packed = _part_cohort_coded(parts, i, _options())
+        # The offence ids, which no cohort reads, stay Arrow strings on the worker.
+        assert isinstance(seen[-1], pd.ArrowDtype)
         assert packed.ids and packed.reasons is not None
         assert "person_id" not in packed.cohort.data and packed.cohort.person_reasons is None
         for frame in (packed.cohort.data, packed.cohort.window_status):

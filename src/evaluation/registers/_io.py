@@ -63,6 +63,9 @@ class ReadResult:
     #: person codes (positions in ``persons``) of the other tables' ``person_id``, where
     #: every id was found and the persons' ids are unique (see ``registers._codes``)
     codes: dict[str, np.ndarray] = field(default_factory=dict)
+    #: text columns left as Arrow strings (pandas ``ArrowDtype``) rather than ``str``
+    #: objects, for work that never reads them (a cohort does not read offence ids)
+    as_arrow: frozenset[tuple[str, str]] = frozenset()
 
 
 def folder_problem(folder: Path) -> str | None:
@@ -200,6 +203,8 @@ def _to_frame(name: str, file: Path, table: pa.Table, result: ReadResult) -> pd.
                 # As text: Arrow writes any date, pandas cannot hold the ones out of range.
                 shown = pc.cast(array.filter(pa.array(bad)), pa.string())
                 unparsed[column] = (bad, pd.Series(shown.to_pylist(), dtype=object), what)
+        elif (name, column) in result.as_arrow and not from_csv:
+            columns[column] = pd.Series(pd.arrays.ArrowExtensionArray(array))
         elif pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
             text = _keep(result, name, column, _text(array) if from_csv else array)
             if column == "person_id" and name != "persons" and result.person_ids is not None:

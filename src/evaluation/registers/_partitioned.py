@@ -228,11 +228,20 @@ class PartitionedRegisters:
         regs = self._registers(self._read_part(index))
         return regs.validate() if validate else regs
 
-    def _read_part(self, index: int, *, keep_text: bool = False) -> ReadResult:
-        """Part ``index`` as read (tables, problems of reading raised; see ``read_folder``)."""
+    def _read_part(
+        self,
+        index: int,
+        *,
+        keep_text: bool = False,
+        as_arrow: frozenset[tuple[str, str]] = frozenset(),
+    ) -> ReadResult:
+        """Part ``index`` as read (tables, problems of reading raised; see ``read_folder``).
+
+        ``as_arrow``: text columns left as Arrow strings (``ReadResult.as_arrow``).
+        """
         if not 0 <= index < self.partitions:
             raise IndexError(f"part {index} of {self.partitions}")
-        result = ReadResult(keep_text=keep_text)
+        result = ReadResult(keep_text=keep_text, as_arrow=as_arrow)
         for name in TABLES:
             files = _part_files(self.path, name, index)
             pieces = [_read_arrow(file, result.problems, name) for file in files]
