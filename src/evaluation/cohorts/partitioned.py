@@ -71,9 +71,10 @@ def _coded(values: np.ndarray) -> _Coded | None:
     Only strings: factorizing merges values that compare equal (``1``, ``True`` and ``1.0``),
     and a missing value (None or NaN) must stay what it was.
     """
-    if pd.api.types.infer_dtype(values, skipna=False) not in ("string", "empty"):
-        return None
     codes, distinct = pd.factorize(values)
+    # A str equals only a str: when every distinct value is one, so was every value.
+    if (len(codes) and codes.min() < 0) or not all(type(v) is str for v in distinct):
+        return None
     return _Coded(codes.astype(np.int32), np.asarray(distinct, dtype=object))
 
 
@@ -96,10 +97,13 @@ def _packed(cohort: Cohort, persons: np.ndarray) -> _Packed:
                 coded = _coded(frame[column].to_numpy())
                 if coded is not None:
                     texts[(name, column)] = coded
-        dropped = [c for n, c in texts if n == name]
-        if name == "data" and ids:
-            dropped.append("person_id")
-        kept[name] = frame.drop(columns=dropped)
+        dropped = {c for n, c in texts if n == name} | (
+            {"person_id"} if name == "data" and ids else set()
+        )
+        # The other columns as they are (views: ``drop`` would copy them all).
+        kept[name] = pd.DataFrame(
+            {c: frame[c] for c in frame.columns if c not in dropped}, index=frame.index, copy=False
+        )
     reasons = None
     if cohort.person_reasons is not None and ids:
         # The index (the persons' ids) is not sent either: the calling process has them.
