@@ -109,13 +109,12 @@ print(json.dumps({"digest": int(pd.util.hash_pandas_object(cohort.data, index=Fa
 """
 
 ON_DASK = r"""
-import json, os, resource, sys, time
+import json, resource, sys, time
 import pandas as pd
 from distributed import Client, LocalCluster
 from evaluation.registers import Registers
 from evaluation.cohorts.partitioned import relapse_cohort_partitioned, write_relapse_cohort
-from evaluation._dask import WORKER_MALLOC
-os.environ.update(WORKER_MALLOC)  # as evaluation's own local clusters (evaluation._dask)
+from evaluation._dask import worker_malloc
 folder, workers, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
 def warm():
@@ -127,8 +126,10 @@ def peak():
     with open("/proc/self/status") as f:
         return next(int(l.split()[1]) for l in f if l.startswith("VmHWM")) / 1024
 
-with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                  dashboard_address=":0", memory_limit=0) as cluster, Client(cluster) as client:
+with worker_malloc():  # as evaluation's own local clusters (evaluation._dask)
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=":0", memory_limit=0)
+with cluster, Client(cluster) as client:
     client.run(warm)
     t = time.perf_counter()
     parts = Registers.read(folder, lazy=True, validate=False)

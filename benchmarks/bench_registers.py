@@ -18,7 +18,6 @@ Run: ``flock /tmp/bench.lock .venv/bin/python benchmarks/bench_registers.py [--p
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import tempfile
 import time
@@ -167,19 +166,16 @@ def _partitioned_read(folder: Path, workers: int, timed: Callable[..., object]) 
     """Lazy read + validation part by part on a local cluster (started before the clock)."""
     from distributed import Client, LocalCluster
 
-    from evaluation._dask import WORKER_MALLOC
-
-    os.environ.update(WORKER_MALLOC)  # as evaluation's own local clusters (evaluation._dask)
+    from evaluation._dask import worker_malloc
 
     def warm() -> None:
         import evaluation.registers  # noqa: F401  (imports are not reading)
 
-    with (
-        LocalCluster(
+    with worker_malloc():  # as evaluation's own local clusters (evaluation._dask)
+        cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+        )
+    with cluster, Client(cluster) as client:
         client.run(warm)
 
         def read_and_validate() -> None:

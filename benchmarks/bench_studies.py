@@ -19,7 +19,6 @@ Parts, in one run so that the ratios compare like with like:
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -51,10 +50,7 @@ def main() -> None:
     a = p.parse_args()
     from distributed import Client, LocalCluster
 
-    from evaluation._dask import WORKER_MALLOC
-
-    os.environ.update(WORKER_MALLOC)  # as evaluation's own local clusters (evaluation._dask)
-
+    from evaluation._dask import worker_malloc
     from evaluation.effects.coverage import programme_effect_replicate, programme_effect_study
     from evaluation.studies import run_study
 
@@ -71,12 +67,11 @@ def main() -> None:
     times, frames = {}, {}
     for n_workers in (1, 2):
         out = Path(tempfile.mkdtemp(prefix=f"bench_studies_{n_workers}_"))
-        with (
-            LocalCluster(
+        with worker_malloc():  # as evaluation's own local clusters (evaluation._dask)
+            cluster = LocalCluster(
                 n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-            ) as cluster,
-            Client(cluster) as client,
-        ):
+            )
+        with cluster, Client(cluster) as client:
             t0 = time.perf_counter()
             result = run_study(
                 design,

@@ -146,8 +146,7 @@ def _unpacked(part: _Packed, ids: np.ndarray) -> Cohort:
     """The cohort ``part`` was packed from; ``ids`` are the part's persons' ids."""
     frames = {}
     for name, columns in part.columns.items():
-        frame = part.cohort.data if name == "data" else part.cohort.window_status
-        assert frame is not None
+        frame = _frame(part, name)
         values = {c: frame[c] for c in frame.columns}
         for (n, column), coded in part.texts.items():
             if n == name:
@@ -181,8 +180,8 @@ def _person_ranks(registers: PartitionedRegisters) -> tuple[list[np.ndarray], np
     missing or the ids are not Arrow strings): the rows are then put in person order by
     sorting integers, not 2.5M Python strings (0.3-0.45 s of the calling process after the
     last part, on the 1M cohort), and the ids' ``str`` objects are made here rather than
-    sent by the workers.
-    Arrow orders strings by their UTF-8 bytes, which is Python's order of code points.
+    sent by the workers. Arrow orders strings by their UTF-8 bytes, which is Python's order
+    of code points.
     """
     ids = [registers.person_ids(i) for i in range(registers.partitions)]
     if any(a.null_count or not pa.types.is_string(a.type) for a in ids):
@@ -472,11 +471,14 @@ def _combine_packed(
 def _piece(part: _Packed, name: str, column: str) -> pd.Series | _Coded:
     """Column ``column`` of frame ``name`` of a packed part: as codes when it was coded."""
     coded = part.texts.get((name, column))
-    if coded is not None:
-        return coded
+    return _frame(part, name)[column] if coded is None else coded
+
+
+def _frame(part: _Packed, name: str) -> pd.DataFrame:
+    """Frame ``name`` (``data`` or ``window_status``) of a packed part, as it was sent."""
     frame = part.cohort.data if name == "data" else part.cohort.window_status
     assert frame is not None
-    return frame[column]
+    return frame
 
 
 def _with_flows(
